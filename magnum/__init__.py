@@ -9,3 +9,15 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+
+
+import warnings
+
+from oslo_service import backend as _service_backend
+
+# Magnum's services run on native threads (oslo.service's threading
+# backend), never on eventlet. Libraries still import eventlet when it is
+# installed, to probe for it; their deprecation notice is not ours to show.
+_service_backend.register_backend_default_hook(
+    lambda: _service_backend.BackendType.THREADING)
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')

@@ -1,0 +1,41 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Start-up shared by every Magnum console script."""
+
+import sys
+
+from oslo_log import log as logging
+
+from magnum import conf
+from magnum import version
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+def parse_args(argv, default_config_files=None):
+    """Parse the command line and config files into ``CONF``."""
+    conf.set_defaults(CONF)
+    logging.register_options(CONF)
+    CONF(argv[1:], project='magnum', version=version.version_string(),
+         default_config_files=default_config_files)
+
+
+def prepare_service(argv=None, default_config_files=None):
+    """Parse configuration and set up logging for a Magnum service."""
+    argv = sys.argv if argv is None else argv
+    parse_args(argv, default_config_files)
+    logging.setup(CONF, 'magnum')
+    # Noisy libraries stay at WARNING unless an operator asks otherwise.
+    logging.set_defaults(default_log_levels=logging.get_default_log_levels()
+                         + ['stevedore=WARN', 'alembic=INFO'])

@@ -1,0 +1,102 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Magnum's configuration options.
+
+Every option group is declared once, in its own module of this package.
+Importing the package registers all of them on ``CONF``; nothing else
+happens at import time. Services call :func:`set_defaults` once at start-up
+to apply Magnum's defaults for the libraries it uses.
+"""
+
+from oslo_config import cfg
+
+from magnum.conf import (
+    api,
+    barbican_client,
+    certificates,
+    cinder,
+    cinder_client,
+    cluster,
+    cluster_template,
+    conductor,
+    database,
+    default,
+    docker,
+    docker_registry,
+    drivers,
+    glance_client,
+    heat_client,
+    keystone_auth,
+    keystone_authtoken,
+    kubernetes,
+    magnum_client,
+    neutron_client,
+    nova_client,
+    octavia_client,
+    paths,
+    quotas,
+    services,
+    x509,
+)
+
+CONF = cfg.CONF
+
+# Every option module, each with register_opts(conf) and list_opts().
+# magnum.conf.opts lists the options for the sample from this same tuple.
+# paths comes first: other defaults refer to $pybasedir and $state_path.
+MODULES = (
+    paths,
+    default,
+    services,
+    api,
+    conductor,
+    database,
+    keystone_auth,
+    keystone_authtoken,
+    certificates,
+    x509,
+    drivers,
+    cluster,
+    cluster_template,
+    quotas,
+    kubernetes,
+    cinder,
+    barbican_client,
+    cinder_client,
+    glance_client,
+    heat_client,
+    magnum_client,
+    neutron_client,
+    nova_client,
+    octavia_client,
+    docker,
+    docker_registry,
+)
+
+
+def register_opts(conf):
+    """Register every Magnum option group on ``conf``."""
+    for module in MODULES:
+        module.register_opts(conf)
+
+
+def set_defaults(conf=CONF):
+    """Apply Magnum's defaults to the libraries' options (CORS, policy,
+    database, messaging). Safe to call more than once."""
+    # Imported here: magnum.conf.opts itself imports this package.
+    from magnum.conf import opts
+
+    opts.set_lib_defaults(conf)
+
+
+register_opts(CONF)

@@ -1,0 +1,66 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+from oslo_concurrency import processutils
+from oslo_config import cfg
+
+conductor_group = cfg.OptGroup(
+    'conductor',
+    title='Conductor service',
+    help=(
+        'How magnum-conductor receives work from the API and how long '
+        'the API waits for it.'
+    ),
+)
+
+conductor_opts = [
+    cfg.StrOpt(
+        'topic',
+        default='magnum-conductor',
+        help=(
+            'RPC topic the conductors listen on and the API sends to. '
+            'Change it only to run two separate Magnum deployments on '
+            'one message bus; API and conductors must agree on it.'
+        ),
+    ),
+    cfg.IntOpt(
+        'workers',
+        default=processutils.get_worker_count(),
+        sample_default='<number of CPUs>',
+        min=1,
+        help=(
+            'Number of magnum-conductor worker processes. Defaults to '
+            'the number of CPUs; lower it on machines shared with other '
+            'services.'
+        ),
+    ),
+    cfg.IntOpt(
+        'rpc_call_timeout',
+        default=30,
+        min=1,
+        help=(
+            'Seconds the API waits for a conductor to answer a call '
+            '(such as signing a certificate) before answering 503. '
+            'Raise it if conductors are busy and answer slowly; lower '
+            'it to fail faster when no conductor runs.'
+        ),
+    ),
+]
+
+
+def register_opts(conf):
+    conf.register_group(conductor_group)
+    conf.register_opts(conductor_opts, group=conductor_group)
+
+
+def list_opts():
+    return {conductor_group: conductor_opts}

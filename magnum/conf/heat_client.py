@@ -1,0 +1,42 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+from oslo_config import cfg
+
+from magnum.conf import _clients
+
+heat_client_group = _clients.client_group('heat_client', 'Heat')
+
+heat_client_opts = (
+    _clients.endpoint_opts('Heat')
+    + [
+        cfg.StrOpt(
+            'api_version',
+            default='1',
+            help=(
+                'Version of the Heat orchestration API the Heat drivers '
+                'request. Change it only if the cloud no longer offers '
+                'this version.'
+            ),
+        ),
+    ]
+    + _clients.tls_opts('Heat')
+)
+
+
+def register_opts(conf):
+    conf.register_group(heat_client_group)
+    conf.register_opts(heat_client_opts, group=heat_client_group)
+
+
+def list_opts():
+    return {heat_client_group: heat_client_opts}

@@ -1,0 +1,291 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The database API: one interface for every resource Magnum stores.
+
+Callers (versioned objects, the conductor, the API) use ``get_instance()``
+and never touch SQLAlchemy. Conventions shared by every resource:
+
+* ``get_<res>_by_id / _by_uuid / _by_name`` raise the resource's
+  ``*NotFound`` (404); a name shared by two visible rows raises
+  ``NameNotUnique`` (409).
+* ``get_<res>_list(context, filters, limit, marker, sort_key, sort_dir)``
+  scopes rows to what the context may see (contract 4.4); an unknown sort key
+  or direction raises a 400, an unknown marker ``MarkerNotFound`` (404),
+  an unknown filter ``InvalidParameterValue`` (400).
+* ``update_<res>(id_or_uuid, values, expected=None)`` applies ``values``
+  only if the row still matches ``expected`` ({column: value or list of
+  values}); a row that moved on raises ``ConcurrentUpdate`` (409), so two
+  writers racing on one cluster cannot both win.
+* ``destroy_<res>`` raises ``*NotFound`` for a row that is already gone.
+"""
+
+import abc
+import threading
+
+from magnum import conf
+
+CONF = conf.CONF
+
+_INSTANCE = None
+_LOCK = threading.Lock()
+
+
+def get_instance():
+    """The process-wide database API, connected per ``[database]``."""
+    global _INSTANCE
+    if _INSTANCE is None:
+        with _LOCK:
+            if _INSTANCE is None:
+                from magnum.db.sqlalchemy import api as sqlalchemy_api
+                _INSTANCE = sqlalchemy_api.Connection()
+    return _INSTANCE
+
+
+def set_instance(instance):
+    """Point the process at another database API (tests, tools)."""
+    global _INSTANCE
+    with _LOCK:
+        previous, _INSTANCE = _INSTANCE, instance
+    return previous
+
+
+class Connection(abc.ABC):
+    """Everything Magnum asks of its database."""
+
+    # -- cluster templates ------------------------------------------------
+
+    @abc.abstractmethod
+    def get_cluster_template_list(self, context, filters=None, limit=None,
+                                  marker=None, sort_key=None,
+                                  sort_dir=None):
+        """Templates visible to the context: own, plus public ones."""
+
+    @abc.abstractmethod
+    def create_cluster_template(self, values):
+        """Insert a template; a duplicate uuid raises a 409."""
+
+    @abc.abstractmethod
+    def get_cluster_template_by_id(self, context, cluster_template_id):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_template_by_uuid(self, context, cluster_template_uuid):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_template_by_name(self, context, cluster_template_name):
+        pass
+
+    @abc.abstractmethod
+    def update_cluster_template(self, cluster_template_id, values,
+                                expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_cluster_template(self, cluster_template_id):
+        """Delete a template no cluster uses (else 400 Referenced)."""
+
+    # -- clusters ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def get_cluster_list(self, context, filters=None, limit=None,
+                         marker=None, sort_key=None, sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def create_cluster(self, values, nodegroups=()):
+        """Insert a cluster and its nodegroups in one transaction.
+
+        ``nodegroups`` is a sequence of value dicts; their ``cluster_id``
+        and ``project_id`` default to the cluster's, so a reader never sees
+        a cluster without its default nodegroups.
+        """
+
+    @abc.abstractmethod
+    def get_cluster_by_id(self, context, cluster_id):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_by_uuid(self, context, cluster_uuid):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_by_name(self, context, cluster_name):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_count_all(self, context, filters=None):
+        """Number of clusters the context can see, after filters."""
+
+    @abc.abstractmethod
+    def get_cluster_stats(self, context, project_id=None):
+        """(cluster count, node count over every nodegroup) for a project,
+        or for all projects when ``project_id`` is None."""
+
+    @abc.abstractmethod
+    def update_cluster(self, cluster_id, values, expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_cluster(self, cluster_id):
+        """Delete a cluster and its nodegroups."""
+
+    # -- nodegroups -------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_nodegroup(self, values):
+        pass
+
+    @abc.abstractmethod
+    def list_cluster_nodegroups(self, context, cluster_id, filters=None,
+                                limit=None, marker=None, sort_key=None,
+                                sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def get_nodegroup_by_id(self, context, cluster_id, nodegroup_id):
+        pass
+
+    @abc.abstractmethod
+    def get_nodegroup_by_uuid(self, context, cluster_id, nodegroup_uuid):
+        pass
+
+    @abc.abstractmethod
+    def get_nodegroup_by_name(self, context, cluster_id, nodegroup_name):
+        pass
+
+    @abc.abstractmethod
+    def get_cluster_nodegroup_count(self, context, cluster_id):
+        pass
+
+    @abc.abstractmethod
+    def update_nodegroup(self, cluster_id, nodegroup_id, values,
+                         expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_nodegroup(self, cluster_id, nodegroup_id):
+        pass
+
+    # -- x509 key pairs ---------------------------------------------------
+
+    @abc.abstractmethod
+    def create_x509keypair(self, values):
+        pass
+
+    @abc.abstractmethod
+    def get_x509keypair_by_id(self, context, x509keypair_id):
+        pass
+
+    @abc.abstractmethod
+    def get_x509keypair_by_uuid(self, context, x509keypair_uuid):
+        pass
+
+    @abc.abstractmethod
+    def get_x509keypair_list(self, context, filters=None, limit=None,
+                             marker=None, sort_key=None, sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def update_x509keypair(self, x509keypair_id, values, expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_x509keypair(self, x509keypair_id):
+        pass
+
+    # -- magnum services --------------------------------------------------
+
+    @abc.abstractmethod
+    def create_magnum_service(self, values):
+        pass
+
+    @abc.abstractmethod
+    def get_magnum_service_by_host_and_binary(self, host, binary):
+        """The row, or None when that service never reported."""
+
+    @abc.abstractmethod
+    def get_magnum_service_list(self, disabled=None, limit=None,
+                                marker=None, sort_key=None, sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def update_magnum_service(self, magnum_service_id, values,
+                              expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_magnum_service(self, magnum_service_id):
+        pass
+
+    # -- quotas -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_quota(self, values):
+        pass
+
+    @abc.abstractmethod
+    def get_quota_list(self, context, filters=None, limit=None, marker=None,
+                       sort_key=None, sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def get_quota_by_id(self, context, quota_id):
+        pass
+
+    @abc.abstractmethod
+    def get_quota_by_project_id_resource(self, project_id, resource):
+        pass
+
+    @abc.abstractmethod
+    def quota_get_all_by_project_id(self, project_id):
+        pass
+
+    @abc.abstractmethod
+    def update_quota(self, project_id, values):
+        """Update the (project_id, values['resource']) quota."""
+
+    @abc.abstractmethod
+    def delete_quota(self, project_id, resource):
+        pass
+
+    # -- federations ------------------------------------------------------
+
+    @abc.abstractmethod
+    def get_federation_list(self, context, filters=None, limit=None,
+                            marker=None, sort_key=None, sort_dir=None):
+        pass
+
+    @abc.abstractmethod
+    def create_federation(self, values):
+        pass
+
+    @abc.abstractmethod
+    def get_federation_by_id(self, context, federation_id):
+        pass
+
+    @abc.abstractmethod
+    def get_federation_by_uuid(self, context, federation_uuid):
+        pass
+
+    @abc.abstractmethod
+    def get_federation_by_name(self, context, federation_name):
+        pass
+
+    @abc.abstractmethod
+    def update_federation(self, federation_id, values, expected=None):
+        pass
+
+    @abc.abstractmethod
+    def destroy_federation(self, federation_id):
+        pass

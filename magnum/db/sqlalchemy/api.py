@@ -1,0 +1,650 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""SQLAlchemy implementation of the database API (magnum.db.api)."""
+
+import dataclasses
+import threading
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+from oslo_utils import strutils, uuidutils
+import sqlalchemy as sa
+from sqlalchemy.engine import url as sa_url
+
+from magnum import conf
+from magnum.common import exception
+from magnum.db import api
+from magnum.db.sqlalchemy import models
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+def database_url(url):
+    """The URL to connect with: MySQL connections default to utf8mb4.
+
+    oslo.db asks MySQL drivers for 3-byte "utf8" unless the URL names a
+    charset, which turns any 4-byte character (an emoji in a name) into a
+    server error; the tables are utf8mb4, so the connection is too.
+    """
+    parsed = sa_url.make_url(url)
+    if parsed.get_backend_name() == 'mysql' and 'charset' not in parsed.query:
+        parsed = parsed.update_query_dict({'charset': 'utf8mb4'})
+    return parsed.render_as_string(hide_password=False)
+
+
+def get_backend():
+    """The entry point oslo.db's DBAPI loader and our tools call."""
+    return Connection()
+
+
+@enginefacade.transaction_context_provider
+class _TransactionContext:
+    """Carries one thread's open transaction between nested calls."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Resource:
+    """What differs between resources in otherwise identical queries."""
+
+    model: type
+    label: str                     # plural, for messages
+    not_found: type
+    not_found_arg: str
+    already_exists: type
+    # How rows are scoped to a request context (contract 4.4):
+    # 'owner' (project, else user), 'template' (owner plus public rows),
+    # 'project_for_non_admin' (nodegroups) or None (no scoping).
+    scope: str | None
+
+
+CLUSTER_TEMPLATE = _Resource(
+    models.ClusterTemplate, 'cluster templates',
+    exception.ClusterTemplateNotFound, 'clustertemplate',
+    exception.ClusterTemplateAlreadyExists, 'template')
+CLUSTER = _Resource(
+    models.Cluster, 'clusters', exception.ClusterNotFound, 'cluster',
+    exception.ClusterAlreadyExists, 'owner')
+NODEGROUP = _Resource(
+    models.NodeGroup, 'nodegroups', exception.NodeGroupNotFound,
+    'nodegroup', exception.NodeGroupAlreadyExists, 'project_for_non_admin')
+X509KEYPAIR = _Resource(
+    models.X509KeyPair, 'x509 key pairs', exception.X509KeyPairNotFound,
+    'x509keypair', exception.X509KeyPairAlreadyExists, 'owner')
+MAGNUM_SERVICE = _Resource(
+    models.MagnumService, 'magnum services',
+    exception.MagnumServiceNotFound, 'magnum_service_id',
+    exception.MagnumServiceAlreadyExists, None)
+QUOTA = _Resource(
+    models.Quota, 'quotas', exception.QuotaNotFound, 'msg',
+    exception.QuotaAlreadyExists, None)
+FEDERATION = _Resource(
+    models.Federation, 'federations', exception.FederationNotFound,
+    'federation', exception.FederationAlreadyExists, 'owner')
+
+SORT_DIRECTIONS = ('asc', 'desc')
+
+
+def _ident_clause(model, ident):
+    """Match a row by integer id or by uuid, whichever ``ident`` is."""
+    if strutils.is_int_like(ident):
+        return model.id == int(ident)
+    if uuidutils.is_uuid_like(ident):
+        return model.uuid == ident
+    raise exception.InvalidIdentity(identity=ident)
+
+
+def _column_filters(model, filters):
+    """WHERE clauses for {column: value | [values] | None}."""
+    clauses = []
+    columns = model.__table__.columns
+    for key, value in (filters or {}).items():
+        if key not in columns:
+            raise exception.InvalidParameterValue(
+                err="Unknown filter %r for %s; valid filters are: %s" % (
+                    key, model.__tablename__,
+                    ', '.join(sorted(columns.keys()))))
+        column = getattr(model, key)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            clauses.append(column.in_(list(value)))
+        elif value is None:
+            clauses.append(column.is_(None))
+        else:
+            clauses.append(column == value)
+    return clauses
+
+
+def _sort_order(model, sort_key, sort_dir):
+    """ORDER BY for keyset paging with NULLs sorting lowest everywhere.
+
+    Backends disagree on where NULLs go (MySQL and SQLite put them first,
+    PostgreSQL last), so nullable keys get an explicit "is not null" flag
+    first; ``id`` breaks ties so that the order is total.
+    """
+    column = getattr(model, sort_key)
+    direction = sa.asc if sort_dir == 'asc' else sa.desc
+    order = []
+    if sort_key != 'id' and column.nullable:
+        order.append(direction(sa.case((column.is_(None), 0), else_=1)))
+    if sort_key != 'id':
+        order.append(direction(column))
+    order.append(direction(model.id))
+    return order
+
+
+def _after_marker(model, sort_key, sort_dir, marker_row):
+    """WHERE clause for the rows after ``marker_row`` in _sort_order."""
+    column = getattr(model, sort_key)
+    value, marker_id = getattr(marker_row, sort_key), marker_row.id
+    if sort_key == 'id':
+        return model.id > marker_id if sort_dir == 'asc' \
+            else model.id < marker_id
+    if sort_dir == 'asc':
+        if value is None:
+            return sa.or_(sa.and_(column.is_(None), model.id > marker_id),
+                          column.is_not(None))
+        return sa.or_(column > value,
+                      sa.and_(column == value, model.id > marker_id))
+    if value is None:
+        return sa.and_(column.is_(None), model.id < marker_id)
+    return sa.or_(column < value,
+                  sa.and_(column == value, model.id < marker_id),
+                  column.is_(None))
+
+
+class Connection(api.Connection):
+    """The database API over one SQLAlchemy engine.
+
+    Without ``connection`` the engine comes from ``[database]`` options;
+    tests and tools pass a URL to talk to a database of their own.
+    """
+
+    def __init__(self, connection=None, **engine_options):
+        self._facade = enginefacade.transaction_context()
+        connection = database_url(connection or CONF.database.connection)
+        self._facade.configure(connection=connection, **engine_options)
+        self._local = threading.local()
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _context(self):
+        ctx = getattr(self._local, 'ctx', None)
+        if ctx is None:
+            ctx = self._local.ctx = _TransactionContext()
+        return ctx
+
+    def _reader(self):
+        return self._facade.reader.using(self._context())
+
+    def _writer(self):
+        return self._facade.writer.using(self._context())
+
+    def get_engine(self):
+        return self._facade.writer.get_engine()
+
+    def dispose(self):
+        self._facade.dispose_pool()
+
+    @staticmethod
+    def _scope(context, query, resource):
+        model = resource.model
+        if resource.scope is None or context is None:
+            return query
+        if resource.scope == 'project_for_non_admin':
+            if context.is_admin:
+                return query
+            return query.filter(model.project_id == context.project_id)
+        if context.is_admin and context.all_tenants:
+            return query
+        if context.project_id:
+            owned = model.project_id == context.project_id
+        else:
+            owned = model.user_id == context.user_id
+        if resource.scope == 'template':
+            public = model.public == sa.true()
+            if not context.is_admin:
+                public = sa.and_(public, model.hidden == sa.false())
+            return query.filter(sa.or_(owned, public))
+        return query.filter(owned)
+
+    def _query(self, session, context, resource, criteria=()):
+        query = session.query(resource.model)
+        for clause in criteria:
+            query = query.filter(clause)
+        return self._scope(context, query, resource)
+
+    def _get_one(self, context, resource, criteria, ident, by_name=False):
+        with self._reader() as session:
+            rows = self._query(session, context, resource,
+                               criteria).limit(2).all()
+        if not rows:
+            raise resource.not_found(**{resource.not_found_arg: ident})
+        if len(rows) > 1 and by_name:
+            raise exception.NameNotUnique(resource=resource.label,
+                                          name=ident)
+        return rows[0]
+
+    def _get_by_id(self, context, resource, ident, criteria=()):
+        if not strutils.is_int_like(ident):
+            raise exception.InvalidIdentity(identity=ident)
+        return self._get_one(
+            context, resource,
+            (resource.model.id == int(ident),) + tuple(criteria), ident)
+
+    def _get_by_uuid(self, context, resource, uuid, criteria=()):
+        if not uuidutils.is_uuid_like(uuid):
+            raise exception.InvalidUUID(uuid=uuid)
+        return self._get_one(
+            context, resource,
+            (resource.model.uuid == uuid,) + tuple(criteria), uuid)
+
+    def _get_by_name(self, context, resource, name, criteria=()):
+        return self._get_one(
+            context, resource,
+            (resource.model.name == name,) + tuple(criteria), name,
+            by_name=True)
+
+    def _list(self, context, resource, filters=None, limit=None,
+              marker=None, sort_key=None, sort_dir=None, criteria=(),
+              marker_column='uuid'):
+        model = resource.model
+        sort_key = sort_key or 'id'
+        sort_dir = sort_dir or 'asc'
+        columns = model.__table__.columns
+        if sort_key not in columns:
+            raise exception.InvalidSortKey(
+                key=sort_key, valid=', '.join(sorted(columns.keys())))
+        if sort_dir not in SORT_DIRECTIONS:
+            raise exception.InvalidSortDirection(direction=sort_dir)
+        if limit is not None and int(limit) <= 0:
+            raise exception.InvalidLimit()
+        criteria = tuple(criteria) + tuple(_column_filters(model, filters))
+        with self._reader() as session:
+            query = self._query(session, context, resource, criteria)
+            if marker is not None:
+                marker_row = self._marker_row(query, model, marker,
+                                              marker_column)
+                query = query.filter(_after_marker(
+                    model, sort_key, sort_dir, marker_row))
+            query = query.order_by(*_sort_order(model, sort_key, sort_dir))
+            if limit is not None:
+                query = query.limit(int(limit))
+            return query.all()
+
+    @staticmethod
+    def _marker_row(query, model, marker, marker_column):
+        if marker_column == 'id':
+            if not strutils.is_int_like(marker):
+                raise exception.InvalidParameterValue(
+                    err="Marker %r is not an integer id." % (marker,))
+            clause = model.id == int(marker)
+        else:
+            if not uuidutils.is_uuid_like(marker):
+                raise exception.InvalidUUID(uuid=marker)
+            clause = model.uuid == marker
+        row = query.filter(clause).first()
+        if row is None:
+            raise exception.MarkerNotFound(marker=marker)
+        return row
+
+    def _create(self, resource, values):
+        values = dict(values)
+        if 'uuid' in resource.model.__table__.columns:
+            values.setdefault('uuid', uuidutils.generate_uuid())
+        ref = resource.model()
+        ref.update(values)
+        with self._writer() as writer_session:
+            try:
+                writer_session.add(ref)
+                writer_session.flush()
+            except db_exc.DBDuplicateEntry as error:
+                raise self._duplicate(resource, values, error)
+        return ref
+
+    @staticmethod
+    def _duplicate(resource, values, error):
+        if resource is NODEGROUP and 'name' in (error.columns or []):
+            return exception.NodeGroupAlreadyExists(
+                name=values.get('name'), cluster_id=values.get('cluster_id'))
+        if resource is QUOTA:
+            return exception.QuotaAlreadyExists(
+                project_id=values.get('project_id'),
+                resource=values.get('resource'))
+        if resource is MAGNUM_SERVICE:
+            return exception.MagnumServiceAlreadyExists(
+                id='%s/%s' % (values.get('host'), values.get('binary')))
+        return resource.already_exists(uuid=values.get('uuid'))
+
+    def _update(self, resource, ident, values, expected=None, criteria=()):
+        model = resource.model
+        values = dict(values)
+        values.pop('id', None)
+        if 'uuid' in values:
+            raise exception.InvalidParameterValue(
+                err="Cannot overwrite the UUID of an existing %s." %
+                resource.label)
+        where = (_ident_clause(model, ident),) + tuple(criteria)
+        guard = tuple(_column_filters(model, expected))
+        with self._writer() as session:
+            if values:
+                result = session.execute(
+                    sa.update(model).where(*where, *guard).values(**values)
+                    .execution_options(synchronize_session=False))
+                matched = result.rowcount
+            else:
+                matched = session.query(model.id).filter(
+                    *where, *guard).count()
+            ref = session.query(model).filter(*where).one_or_none()
+            if ref is None:
+                raise resource.not_found(**{resource.not_found_arg: ident})
+            if not matched:
+                raise exception.ConcurrentUpdate(
+                    resource=model.__tablename__, id=ident,
+                    expected=expected)
+            session.refresh(ref)
+        return ref
+
+    def _destroy(self, resource, ident, criteria=()):
+        model = resource.model
+        where = (_ident_clause(model, ident),) + tuple(criteria)
+        with self._writer() as session:
+            deleted = session.execute(
+                sa.delete(model).where(*where)
+                .execution_options(synchronize_session=False)).rowcount
+        if not deleted:
+            raise resource.not_found(**{resource.not_found_arg: ident})
+
+    # -- cluster templates ------------------------------------------------
+
+    def get_cluster_template_list(self, context, filters=None, limit=None,
+                                  marker=None, sort_key=None,
+                                  sort_dir=None):
+        return self._list(context, CLUSTER_TEMPLATE, filters, limit, marker,
+                          sort_key, sort_dir)
+
+    def create_cluster_template(self, values):
+        return self._create(CLUSTER_TEMPLATE, values)
+
+    def get_cluster_template_by_id(self, context, cluster_template_id):
+        return self._get_by_id(context, CLUSTER_TEMPLATE,
+                               cluster_template_id)
+
+    def get_cluster_template_by_uuid(self, context, cluster_template_uuid):
+        return self._get_by_uuid(context, CLUSTER_TEMPLATE,
+                                 cluster_template_uuid)
+
+    def get_cluster_template_by_name(self, context, cluster_template_name):
+        return self._get_by_name(context, CLUSTER_TEMPLATE,
+                                 cluster_template_name)
+
+    def _template_users(self, session, template):
+        return [name or uuid for uuid, name in session.query(
+            models.Cluster.uuid, models.Cluster.name).filter(
+                models.Cluster.cluster_template_id == template.uuid)]
+
+    def update_cluster_template(self, cluster_template_id, values,
+                                expected=None):
+        return self._update(CLUSTER_TEMPLATE, cluster_template_id, values,
+                            expected)
+
+    def destroy_cluster_template(self, cluster_template_id):
+        model = models.ClusterTemplate
+        with self._writer() as session:
+            # Lock the template row so a cluster created from it cannot
+            # slip in between the reference check and the delete.
+            template = session.query(model).filter(
+                _ident_clause(model, cluster_template_id)
+            ).with_for_update().one_or_none()
+            if template is None:
+                raise exception.ClusterTemplateNotFound(
+                    clustertemplate=cluster_template_id)
+            users = self._template_users(session, template)
+            if users:
+                raise exception.ClusterTemplateReferenced(
+                    clustertemplate=template.name or template.uuid,
+                    clusters=', '.join(sorted(users)))
+            session.delete(template)
+
+    # -- clusters -----------------------------------------------------------
+
+    def get_cluster_list(self, context, filters=None, limit=None,
+                         marker=None, sort_key=None, sort_dir=None):
+        return self._list(context, CLUSTER, filters, limit, marker,
+                          sort_key, sort_dir)
+
+    def create_cluster(self, values, nodegroups=()):
+        values = dict(values)
+        values.setdefault('uuid', uuidutils.generate_uuid())
+        with self._writer():
+            cluster = self._create(CLUSTER, values)
+            for nodegroup in nodegroups:
+                nodegroup = dict(nodegroup)
+                nodegroup.setdefault('cluster_id', cluster.uuid)
+                nodegroup.setdefault('project_id', cluster.project_id)
+                self._create(NODEGROUP, nodegroup)
+        return cluster
+
+    def get_cluster_by_id(self, context, cluster_id):
+        return self._get_by_id(context, CLUSTER, cluster_id)
+
+    def get_cluster_by_uuid(self, context, cluster_uuid):
+        return self._get_by_uuid(context, CLUSTER, cluster_uuid)
+
+    def get_cluster_by_name(self, context, cluster_name):
+        return self._get_by_name(context, CLUSTER, cluster_name)
+
+    def get_cluster_count_all(self, context, filters=None):
+        criteria = _column_filters(models.Cluster, filters)
+        with self._reader() as session:
+            return self._query(session, context, CLUSTER,
+                               criteria).count()
+
+    def get_cluster_stats(self, context, project_id=None):
+        cluster, nodegroup = models.Cluster, models.NodeGroup
+        clusters = sa.select(sa.func.count(cluster.id))
+        nodes = sa.select(sa.func.coalesce(sa.func.sum(nodegroup.node_count),
+                                           0)).join(
+            cluster, cluster.uuid == nodegroup.cluster_id)
+        if project_id is not None:
+            clusters = clusters.where(cluster.project_id == project_id)
+            nodes = nodes.where(cluster.project_id == project_id)
+        with self._reader() as session:
+            return (session.execute(clusters).scalar_one(),
+                    int(session.execute(nodes).scalar_one()))
+
+    def update_cluster(self, cluster_id, values, expected=None):
+        return self._update(CLUSTER, cluster_id, values, expected)
+
+    def destroy_cluster(self, cluster_id):
+        with self._writer() as session:
+            cluster = session.query(models.Cluster).filter(
+                _ident_clause(models.Cluster, cluster_id)).one_or_none()
+            if cluster is None:
+                raise exception.ClusterNotFound(cluster=cluster_id)
+            session.execute(sa.delete(models.NodeGroup).where(
+                models.NodeGroup.cluster_id == cluster.uuid))
+            session.delete(cluster)
+
+    # -- nodegroups ---------------------------------------------------------
+
+    def create_nodegroup(self, values):
+        return self._create(NODEGROUP, values)
+
+    def list_cluster_nodegroups(self, context, cluster_id, filters=None,
+                                limit=None, marker=None, sort_key=None,
+                                sort_dir=None):
+        in_cluster = models.NodeGroup.cluster_id == cluster_id
+        return self._list(context, NODEGROUP, filters, limit, marker,
+                          sort_key, sort_dir, criteria=(in_cluster,))
+
+    def get_nodegroup_by_id(self, context, cluster_id, nodegroup_id):
+        return self._get_by_id(
+            context, NODEGROUP, nodegroup_id,
+            (models.NodeGroup.cluster_id == cluster_id,))
+
+    def get_nodegroup_by_uuid(self, context, cluster_id, nodegroup_uuid):
+        return self._get_by_uuid(
+            context, NODEGROUP, nodegroup_uuid,
+            (models.NodeGroup.cluster_id == cluster_id,))
+
+    def get_nodegroup_by_name(self, context, cluster_id, nodegroup_name):
+        return self._get_by_name(
+            context, NODEGROUP, nodegroup_name,
+            (models.NodeGroup.cluster_id == cluster_id,))
+
+    def get_cluster_nodegroup_count(self, context, cluster_id):
+        with self._reader() as session:
+            return self._query(
+                session, context, NODEGROUP,
+                (models.NodeGroup.cluster_id == cluster_id,)).count()
+
+    def update_nodegroup(self, cluster_id, nodegroup_id, values,
+                         expected=None):
+        return self._update(NODEGROUP, nodegroup_id, values, expected,
+                            (models.NodeGroup.cluster_id == cluster_id,))
+
+    def destroy_nodegroup(self, cluster_id, nodegroup_id):
+        self._destroy(NODEGROUP, nodegroup_id,
+                      (models.NodeGroup.cluster_id == cluster_id,))
+
+    # -- x509 key pairs -----------------------------------------------------
+
+    def create_x509keypair(self, values):
+        return self._create(X509KEYPAIR, values)
+
+    def get_x509keypair_by_id(self, context, x509keypair_id):
+        return self._get_by_id(context, X509KEYPAIR, x509keypair_id)
+
+    def get_x509keypair_by_uuid(self, context, x509keypair_uuid):
+        return self._get_by_uuid(context, X509KEYPAIR, x509keypair_uuid)
+
+    def get_x509keypair_list(self, context, filters=None, limit=None,
+                             marker=None, sort_key=None, sort_dir=None):
+        return self._list(context, X509KEYPAIR, filters, limit, marker,
+                          sort_key, sort_dir)
+
+    def update_x509keypair(self, x509keypair_id, values, expected=None):
+        return self._update(X509KEYPAIR, x509keypair_id, values, expected)
+
+    def destroy_x509keypair(self, x509keypair_id):
+        self._destroy(X509KEYPAIR, x509keypair_id)
+
+    # -- magnum services ----------------------------------------------------
+
+    def create_magnum_service(self, values):
+        return self._create(MAGNUM_SERVICE, values)
+
+    def get_magnum_service_by_host_and_binary(self, host, binary):
+        model = models.MagnumService
+        with self._reader() as session:
+            return session.query(model).filter(
+                model.host == host, model.binary == binary).one_or_none()
+
+    def get_magnum_service_list(self, disabled=None, limit=None,
+                                marker=None, sort_key=None, sort_dir=None):
+        filters = {} if disabled is None else {'disabled': bool(disabled)}
+        return self._list(None, MAGNUM_SERVICE, filters, limit, marker,
+                          sort_key, sort_dir, marker_column='id')
+
+    def update_magnum_service(self, magnum_service_id, values,
+                              expected=None):
+        return self._update(MAGNUM_SERVICE, magnum_service_id, values,
+                            expected)
+
+    def destroy_magnum_service(self, magnum_service_id):
+        self._destroy(MAGNUM_SERVICE, magnum_service_id)
+
+    # -- quotas -------------------------------------------------------------
+
+    def create_quota(self, values):
+        return self._create(QUOTA, values)
+
+    def get_quota_list(self, context, filters=None, limit=None, marker=None,
+                       sort_key=None, sort_dir=None):
+        return self._list(context, QUOTA, filters, limit, marker, sort_key,
+                          sort_dir, marker_column='id')
+
+    def get_quota_by_id(self, context, quota_id):
+        return self._get_by_id(context, QUOTA, quota_id)
+
+    def get_quota_by_project_id_resource(self, project_id, resource):
+        model = models.Quota
+        with self._reader() as session:
+            quota = session.query(model).filter(
+                model.project_id == project_id,
+                model.resource == resource).one_or_none()
+        if quota is None:
+            raise exception.QuotaNotFound(
+                msg='project %s, resource %s' % (project_id, resource))
+        return quota
+
+    def quota_get_all_by_project_id(self, project_id):
+        with self._reader() as session:
+            return session.query(models.Quota).filter(
+                models.Quota.project_id == project_id).order_by(
+                    models.Quota.id).all()
+
+    def update_quota(self, project_id, values):
+        model = models.Quota
+        resource = values.get('resource')
+        values = {k: v for k, v in values.items()
+                  if k not in ('id', 'project_id', 'resource')}
+        with self._writer() as session:
+            criteria = (model.project_id == project_id,
+                        model.resource == resource)
+            if values:
+                session.execute(sa.update(model).where(*criteria)
+                                .values(**values)
+                                .execution_options(synchronize_session=False))
+            quota = session.query(model).filter(*criteria).one_or_none()
+            if quota is None:
+                raise exception.QuotaNotFound(
+                    msg='project %s, resource %s' % (project_id, resource))
+            session.refresh(quota)
+        return quota
+
+    def delete_quota(self, project_id, resource):
+        model = models.Quota
+        with self._writer() as session:
+            deleted = session.execute(sa.delete(model).where(
+                model.project_id == project_id,
+                model.resource == resource)).rowcount
+        if not deleted:
+            raise exception.QuotaNotFound(
+                msg='project %s, resource %s' % (project_id, resource))
+
+    # -- federations --------------------------------------------------------
+
+    def get_federation_list(self, context, filters=None, limit=None,
+                            marker=None, sort_key=None, sort_dir=None):
+        return self._list(context, FEDERATION, filters, limit, marker,
+                          sort_key, sort_dir)
+
+    def create_federation(self, values):
+        return self._create(FEDERATION, values)
+
+    def get_federation_by_id(self, context, federation_id):
+        return self._get_by_id(context, FEDERATION, federation_id)
+
+    def get_federation_by_uuid(self, context, federation_uuid):
+        return self._get_by_uuid(context, FEDERATION, federation_uuid)
+
+    def get_federation_by_name(self, context, federation_name):
+        return self._get_by_name(context, FEDERATION, federation_name)
+
+    def update_federation(self, federation_id, values, expected=None):
+        return self._update(FEDERATION, federation_id, values, expected)
+
+    def destroy_federation(self, federation_id):
+        self._destroy(FEDERATION, federation_id)

@@ -1,0 +1,93 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Schema migrations with alembic.
+
+Every function takes an optional database URL; without one it uses
+``[database] connection``.
+"""
+
+import os
+
+from alembic import command as alembic_command
+from alembic import config as alembic_config
+from alembic import migration as alembic_migration
+from alembic import script as alembic_script
+from oslo_db.sqlalchemy import engines
+
+from magnum import conf
+from magnum.db.sqlalchemy import api
+
+CONF = conf.CONF
+
+ALEMBIC_INI = os.path.join(os.path.dirname(__file__), 'alembic.ini')
+
+
+def _alembic_config():
+    return alembic_config.Config(ALEMBIC_INI)
+
+
+def _engine(url=None):
+    """A short-lived engine for ``url`` or ``[database] connection``."""
+    return engines.create_engine(
+        api.database_url(url or CONF.database.connection),
+        mysql_sql_mode='TRADITIONAL')
+
+
+def _run(command, url=None, *args, **kwargs):
+    config = _alembic_config()
+    engine = _engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes['connection'] = connection
+            return command(config, *args, **kwargs)
+    finally:
+        engine.dispose()
+
+
+def upgrade(version=None, url=None):
+    """Upgrade the schema to ``version`` (default: the newest)."""
+    _run(alembic_command.upgrade, url, version or 'head')
+
+
+def stamp(revision, url=None):
+    """Record ``revision`` as current without running any migration."""
+    _run(alembic_command.stamp, url, revision)
+
+
+def version(url=None):
+    """The revision the database is at, or None for an empty database."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            context = alembic_migration.MigrationContext.configure(connection)
+            return context.get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head():
+    """The newest revision among the migration scripts."""
+    return alembic_script.ScriptDirectory.from_config(
+        _alembic_config()).get_current_head()
+
+
+def revision(message=None, autogenerate=False, url=None):
+    """Write a new migration script.
+
+    With ``autogenerate`` alembic compares the models with a database at the
+    current head and fills in the difference; review what it writes.
+    """
+    if autogenerate:
+        return _run(alembic_command.revision, url, message=message,
+                    autogenerate=True)
+    return alembic_command.revision(_alembic_config(), message=message)

@@ -1,0 +1,226 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""SQLAlchemy models: the schema of contract section 5.
+
+The alembic migrations must produce exactly this schema; a test compares
+them on every backend, so a change here without a migration fails.
+"""
+
+from oslo_db.sqlalchemy import models
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from magnum.db.sqlalchemy import types
+
+# MySQL/MariaDB: InnoDB for transactions and row locks; utf8mb4 so that any
+# name a user can type is stored rather than refused with a server error.
+MYSQL_TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+def table_args(*constraints):
+    return constraints + (MYSQL_TABLE_ARGS,)
+
+
+class MagnumBase(models.TimestampMixin, models.ModelBase):
+    """Base of every table: integer id plus created_at/updated_at."""
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+
+    def as_dict(self):
+        return {c.name: self[c.name] for c in self.__table__.columns}
+
+
+Base = orm.declarative_base(cls=MagnumBase)
+
+
+def _string(length=255, **kwargs):
+    return sa.Column(sa.String(length), **kwargs)
+
+
+def _json_dict():
+    return sa.Column(types.JSONDict(), default=dict)
+
+
+def _json_list():
+    return sa.Column(types.JSONList(), default=list)
+
+
+class ClusterTemplate(Base):
+    __tablename__ = 'cluster_template'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_cluster_template0uuid'),
+        sa.Index('cluster_template_project_id_idx', 'project_id'),
+    )
+
+    uuid = _string(36)
+    project_id = _string()
+    user_id = _string()
+    name = _string()
+    image_id = _string()
+    flavor_id = _string()
+    master_flavor_id = _string()
+    keypair_id = _string()
+    external_network_id = _string()
+    fixed_network = _string()
+    fixed_subnet = _string()
+    network_driver = _string()
+    volume_driver = _string()
+    dns_nameserver = _string()
+    apiserver_port = sa.Column(sa.Integer)
+    docker_volume_size = sa.Column(sa.Integer)
+    docker_storage_driver = _string()
+    cluster_distro = _string()
+    coe = _string()
+    http_proxy = _string()
+    https_proxy = _string()
+    no_proxy = _string()
+    registry_enabled = sa.Column(sa.Boolean, default=False)
+    labels = _json_dict()
+    tls_disabled = sa.Column(sa.Boolean, default=False)
+    public = sa.Column(sa.Boolean, default=False)
+    server_type = _string()
+    insecure_registry = _string()
+    master_lb_enabled = sa.Column(sa.Boolean, default=False)
+    floating_ip_enabled = sa.Column(sa.Boolean, default=True)
+    hidden = sa.Column(sa.Boolean, default=False)
+    tags = _string()
+    driver = _string()
+
+
+class Cluster(Base):
+    __tablename__ = 'cluster'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_cluster0uuid'),
+        sa.Index('cluster_project_id_idx', 'project_id'),
+        sa.Index('cluster_cluster_template_id_idx', 'cluster_template_id'),
+        sa.Index('cluster_status_idx', 'status'),
+    )
+
+    uuid = _string(36)
+    name = _string()
+    project_id = _string()
+    user_id = _string()
+    cluster_template_id = _string()
+    keypair = _string()
+    docker_volume_size = sa.Column(sa.Integer)
+    labels = _json_dict()
+    master_flavor_id = _string()
+    flavor_id = _string()
+    stack_id = _string()
+    api_address = _string()
+    status = _string(20)
+    status_reason = sa.Column(sa.Text)
+    health_status = _string(20)
+    health_status_reason = _json_dict()
+    create_timeout = sa.Column(sa.Integer)
+    discovery_url = _string()
+    coe_version = _string()
+    container_version = _string()
+    ca_cert_ref = _string(512)
+    magnum_cert_ref = _string(512)
+    etcd_ca_cert_ref = _string(512)
+    front_proxy_ca_cert_ref = _string(512)
+    fixed_network = _string()
+    fixed_subnet = _string()
+    floating_ip_enabled = sa.Column(sa.Boolean, default=True)
+    master_lb_enabled = sa.Column(sa.Boolean, default=False)
+
+
+class NodeGroup(Base):
+    __tablename__ = 'nodegroup'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_nodegroup0uuid'),
+        sa.UniqueConstraint('cluster_id', 'name',
+                            name='uniq_nodegroup0cluster_id0name'),
+    )
+
+    uuid = _string(36, nullable=False)
+    name = _string(nullable=False)
+    cluster_id = _string(nullable=False)
+    project_id = _string(nullable=False)
+    docker_volume_size = sa.Column(sa.Integer)
+    labels = _json_dict()
+    flavor_id = _string()
+    image_id = _string()
+    node_addresses = _json_list()
+    node_count = sa.Column(sa.Integer)
+    role = _string()
+    max_node_count = sa.Column(sa.Integer)
+    min_node_count = sa.Column(sa.Integer)
+    is_default = sa.Column(sa.Boolean, default=False)
+    stack_id = _string()
+    status = _string(20)
+    status_reason = sa.Column(sa.Text)
+    version = _string(20)
+    node_labels = _json_dict()
+    node_taints = _json_list()
+
+
+class X509KeyPair(Base):
+    __tablename__ = 'x509keypair'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_x509keypair0uuid'),
+    )
+
+    uuid = _string(36)
+    certificate = sa.Column(sa.Text)
+    private_key = sa.Column(sa.Text)
+    private_key_passphrase = sa.Column(sa.Text)
+    intermediates = sa.Column(sa.Text)
+    project_id = _string()
+    user_id = _string()
+
+
+class MagnumService(Base):
+    __tablename__ = 'magnum_service'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_magnum_service0host0binary'),
+    )
+
+    host = _string()
+    binary = _string()
+    disabled = sa.Column(sa.Boolean, default=False)
+    disabled_reason = _string()
+    last_seen_up = sa.Column(sa.DateTime)
+    forced_down = sa.Column(sa.Boolean, default=False)
+    report_count = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class Quota(Base):
+    __tablename__ = 'quotas'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('project_id', 'resource',
+                            name='uniq_quotas0project_id0resource'),
+    )
+
+    project_id = _string()
+    resource = _string()
+    hard_limit = sa.Column(sa.Integer, nullable=False)
+
+
+class Federation(Base):
+    __tablename__ = 'federation'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_federation0uuid'),
+        sa.Index('federation_project_id_idx', 'project_id'),
+    )
+
+    uuid = _string(36)
+    project_id = _string()
+    name = _string()
+    hostcluster_id = _string()
+    member_ids = _json_list()
+    status = _string(20)
+    status_reason = sa.Column(sa.Text)
+    properties = _json_dict()

@@ -1,0 +1,62 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Fixtures shared by every test package.
+
+``db_backend`` names the database the DB-backed fixtures use: SQLite unless
+a package's conftest parametrizes it (the functional DB tests run the same
+tests on MariaDB and PostgreSQL).
+"""
+
+import pytest
+
+from magnum.db import api as db_api
+from magnum.db import migration
+from magnum.db.sqlalchemy import api as sqlalchemy_api
+from magnum.db.sqlalchemy import models
+from magnum.tests import db_backends
+
+
+@pytest.fixture(scope='session')
+def db_backend():
+    return 'sqlite'
+
+
+@pytest.fixture(scope='session')
+def migrated_db_url(db_backend, tmp_path_factory):
+    """A database of this run at the newest schema, made by migrations."""
+    tmp_dir = tmp_path_factory.mktemp('db')
+    with db_backends.provisioned_database(db_backend, tmp_dir) as url:
+        migration.upgrade(url=url)
+        yield url
+
+
+@pytest.fixture
+def dbapi(migrated_db_url):
+    """The database API on an empty schema, installed process-wide."""
+    connection = sqlalchemy_api.Connection(migrated_db_url)
+    previous = db_api.set_instance(connection)
+    try:
+        yield connection
+    finally:
+        db_api.set_instance(previous)
+        with connection.get_engine().begin() as conn:
+            for table in reversed(models.Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        connection.dispose()
+
+
+@pytest.fixture
+def empty_db_url(db_backend, tmp_path):
+    """A new database with no tables, dropped after the test."""
+    with db_backends.provisioned_database(db_backend, tmp_path) as url:
+        yield url

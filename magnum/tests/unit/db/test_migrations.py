@@ -1,0 +1,142 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Migrations: an empty database upgraded to head has exactly the models'
+schema, on every backend (see conftest), and magnum-db-manage drives them.
+"""
+
+import functools
+import os
+import subprocess
+import sys
+
+from oslo_db.sqlalchemy import engines
+from oslo_db.sqlalchemy import test_migrations
+import pytest
+import sqlalchemy as sa
+
+from magnum.db import migration
+from magnum.db.sqlalchemy import api as sqlalchemy_api
+from magnum.db.sqlalchemy import models
+
+
+class TestModelsMigrationsSync(test_migrations.ModelsMigrationsSync):
+    """oslo.db's comparison of the migrated schema with the models.
+
+    The mixin expects unittest's addCleanup and fail; a plain pytest class
+    provides them so the backend fixture can be parametrized.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _database(self, empty_db_url):
+        self.url = empty_db_url
+        self.engine = engines.create_engine(
+            sqlalchemy_api.database_url(empty_db_url))
+        self._cleanups = []
+        yield
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+        self.engine.dispose()
+
+    def addCleanup(self, function, *args, **kwargs):  # noqa: N802
+        self._cleanups.append(functools.partial(function, *args, **kwargs))
+
+    def fail(self, msg):
+        pytest.fail(msg, pytrace=False)
+
+    def get_engine(self):
+        return self.engine
+
+    def get_metadata(self):
+        return models.Base.metadata
+
+    def db_sync(self, engine):
+        migration.upgrade(url=self.url)
+
+    def include_object(self, object_, name, type_, reflected, compare_to):
+        # alembic's own bookkeeping table is not part of the models.
+        return not (type_ == 'table' and name == 'alembic_version')
+
+
+def _tables(url):
+    engine = engines.create_engine(sqlalchemy_api.database_url(url))
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_empty_database_to_head(empty_db_url):
+    assert migration.version(url=empty_db_url) is None
+    migration.upgrade(url=empty_db_url)
+    assert migration.version(url=empty_db_url) == migration.head()
+    assert _tables(empty_db_url) == set(models.Base.metadata.tables) | {
+        'alembic_version'}
+    # Upgrading a database already at head changes nothing.
+    migration.upgrade(url=empty_db_url)
+    assert migration.version(url=empty_db_url) == migration.head()
+
+
+def test_stamp_records_revision_without_migrating(empty_db_url):
+    migration.stamp(migration.head(), url=empty_db_url)
+    assert migration.version(url=empty_db_url) == migration.head()
+    assert _tables(empty_db_url) == {'alembic_version'}
+
+
+def test_mysql_tables_are_innodb_utf8mb4(empty_db_url):
+    if not empty_db_url.startswith('mysql'):
+        pytest.skip('table options exist only on MySQL/MariaDB')
+    migration.upgrade(url=empty_db_url)
+    engine = engines.create_engine(sqlalchemy_api.database_url(empty_db_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                'SELECT table_name, engine, table_collation FROM '
+                'information_schema.tables WHERE table_schema = DATABASE()'
+            )).all()
+    finally:
+        engine.dispose()
+    assert rows
+    for table, engine_name, collation in rows:
+        assert engine_name == 'InnoDB', table
+        assert collation.startswith('utf8mb4'), table
+
+
+def _db_manage(config_file, *args):
+    return subprocess.run(
+        [sys.executable, '-m', 'magnum.cmd.db_manage', '--config-file',
+         str(config_file), *args],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONWARNINGS='ignore'))
+
+
+def test_db_manage_cli_upgrade_and_version(empty_db_url, tmp_path):
+    config = tmp_path / 'magnum.conf'
+    config.write_text('[database]\nconnection = %s\n' % empty_db_url)
+    result = _db_manage(config, 'version')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('None')
+    result = _db_manage(config, 'upgrade')
+    assert result.returncode == 0, result.stderr
+    result = _db_manage(config, 'version')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == migration.head()
+
+
+def test_db_manage_cli_reports_unreachable_database(tmp_path):
+    config = tmp_path / 'magnum.conf'
+    config.write_text('[database]\nconnection = sqlite:///%s\n' %
+                      (tmp_path / 'missing-dir' / 'magnum.sqlite'))
+    result = _db_manage(config, 'upgrade')
+    assert result.returncode == 1
+    assert 'magnum-db-manage upgrade failed' in result.stderr
+    assert 'Traceback' not in result.stderr
