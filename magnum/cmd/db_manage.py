@@ -22,8 +22,8 @@ import sys
 
 from oslo_config import cfg
 
-from magnum.common import service
 from magnum import conf
+from magnum.common import service
 from magnum.db import migration
 
 CONF = conf.CONF

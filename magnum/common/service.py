@@ -16,8 +16,7 @@ import sys
 
 from oslo_log import log as logging
 
-from magnum import conf
-from magnum import version
+from magnum import conf, version
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ import os
 import subprocess
 import sys
 
-from oslo_db.sqlalchemy import engines
-from oslo_db.sqlalchemy import test_migrations
+from oslo_db.sqlalchemy import engines, test_migrations
 import pytest
 import sqlalchemy as sa
 
