@@ -17,13 +17,32 @@ a package's conftest parametrizes it (the functional DB tests run the same
 tests on MariaDB and PostgreSQL).
 """
 
+from oslo_config import fixture as config_fixture
 import pytest
 
+from magnum import conf
 from magnum.db import api as db_api
 from magnum.db import migration
 from magnum.db.sqlalchemy import api as sqlalchemy_api
 from magnum.db.sqlalchemy import models
 from magnum.tests import db_backends
+
+
+@pytest.fixture(autouse=True)
+def magnum_config(tmp_path):
+    """Magnum's options at their defaults, parsed from no file at all (so
+    nothing of this machine's /etc leaks in); ``magnum_config.config(...)``
+    overrides an option for one test."""
+    fixture = config_fixture.Config(conf.CONF)
+    fixture.setUp()
+    conf.set_defaults(conf.CONF)
+    conf.CONF([], project='magnum', default_config_files=[],
+              default_config_dirs=[])
+    fixture.config(group='oslo_policy',
+                   policy_file=str(tmp_path / 'no-policy.yaml'))
+    fixture.config(state_path=str(tmp_path))
+    yield fixture
+    fixture.cleanUp()
 
 
 @pytest.fixture(scope='session')

@@ -9,3 +9,39 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+
+"""Version 1 of the Magnum API."""
+
+import pecan
+
+from magnum.api.controllers import link
+
+# Collections listed in the v1 document, in the contract's order.
+COLLECTIONS = ('clustertemplates', 'clusters', 'quotas', 'certificates',
+               'mservices', 'stats', 'federations', 'credentials')
+
+DOCS_URL = 'http://docs.openstack.org/developer/magnum/dev/api-spec-v1.html'
+
+
+def v1_document(base):
+    document = {
+        'id': 'v1',
+        'media_types': [{
+            'base': 'application/json',
+            'type': 'application/vnd.openstack.magnum.v1+json'}],
+        'links': [link.make_link('self', base, '', bookmark=False),
+                  {'href': DOCS_URL, 'rel': 'describedby',
+                   'type': 'text/html'}],
+    }
+    for collection in COLLECTIONS:
+        document[collection] = link.self_and_bookmark(base, collection + '/')
+    document['nodegroups'] = link.self_and_bookmark(
+        base, 'clusters/{cluster_id}/nodegroups')
+    return document
+
+
+class Controller:
+
+    @pecan.expose('json')
+    def index(self):
+        return v1_document(link.base_url())

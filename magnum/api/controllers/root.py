@@ -1,0 +1,43 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""GET /: the list of API versions (public, never version-negotiated)."""
+
+import pecan
+
+from magnum.api.controllers import link
+from magnum.api.controllers import v1
+from magnum.api import versions
+
+
+def root_document(base):
+    return {
+        'name': 'OpenStack Magnum API',
+        'description': 'Magnum is an OpenStack service that creates and '
+                       'manages Kubernetes and Docker Swarm clusters.',
+        'versions': [{
+            'id': 'v1',
+            'status': 'CURRENT',
+            'min_version': versions.MIN_VERSION_STRING,
+            'max_version': versions.MAX_VERSION_STRING,
+            'links': [link.make_link('self', base, '', bookmark=False)],
+        }],
+    }
+
+
+class RootController:
+
+    v1 = v1.Controller()
+
+    @pecan.expose('json')
+    def index(self):
+        return root_document(link.base_url())

@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""magnum-api: serve the REST API with gunicorn, ``[api] workers``
+processes behind one listening socket."""
+
+import sys
+
+from gunicorn.app import base as gunicorn_base
+from oslo_log import log as logging
+
+from magnum.api import app
+from magnum.common import service
+from magnum import conf
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class APIServer(gunicorn_base.BaseApplication):
+    """gunicorn, configured from magnum.conf instead of its command line."""
+
+    def __init__(self, options):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Each worker builds its own application, so database and broker
+        # connections are never shared across forked processes.
+        return app.load_app()
+
+
+def server_options():
+    options = {
+        'bind': '%s:%d' % (CONF.api.host, CONF.api.port),
+        'workers': CONF.api.workers,
+        'worker_class': 'gthread',
+        'threads': 4,
+        'proc_name': 'magnum-api',
+        'accesslog': None,
+        'errorlog': '-',
+        'graceful_timeout': 10,
+        'timeout': 120,
+        # gunicorn's control socket (in $HOME) is not used by Magnum and
+        # would clash between several API servers of one user.
+        'control_socket_disable': True,
+    }
+    if CONF.api.enabled_ssl:
+        if not (CONF.api.ssl_cert_file and CONF.api.ssl_key_file):
+            raise RuntimeError('[api] enabled_ssl needs ssl_cert_file and '
+                               'ssl_key_file.')
+        options.update(certfile=CONF.api.ssl_cert_file,
+                       keyfile=CONF.api.ssl_key_file)
+    return options
+
+
+def main(argv=None):
+    service.prepare_service(sys.argv if argv is None else argv)
+    options = server_options()
+    LOG.info('Serving the Magnum API on %s with %d worker(s)',
+             options['bind'], options['workers'])
+    APIServer(options).run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

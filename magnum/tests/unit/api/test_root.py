@@ -1,0 +1,94 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The version documents of GET / and GET /v1 (contract 1.2, 1.3)."""
+
+import pytest
+import webtest
+
+from magnum.api import app
+
+
+@pytest.fixture(params=['pecan', 'paste'])
+def client(request):
+    wsgi_app = app.setup_app() if request.param == 'pecan' else \
+        app.load_app()
+    return webtest.TestApp(wsgi_app)
+
+
+def test_root_document(client):
+    response = client.get('/')
+    assert response.status_int == 200
+    assert response.content_type == 'application/json'
+    body = response.json
+    assert body['name'] == 'OpenStack Magnum API'
+    assert body['versions'] == [{
+        'id': 'v1', 'status': 'CURRENT', 'min_version': '1.1',
+        'max_version': '1.14',
+        'links': [{'href': 'http://localhost/v1/', 'rel': 'self'}]}]
+
+
+@pytest.mark.parametrize('path', ['/v1', '/v1/'])
+def test_v1_document(client, path):
+    body = client.get(path).json
+    assert body['id'] == 'v1'
+    assert body['media_types'] == [{
+        'base': 'application/json',
+        'type': 'application/vnd.openstack.magnum.v1+json'}]
+    assert body['links'][0] == {'href': 'http://localhost/v1/',
+                                'rel': 'self'}
+    assert body['links'][1]['rel'] == 'describedby'
+    for collection in ('clustertemplates', 'clusters', 'quotas',
+                       'certificates', 'mservices', 'stats', 'federations',
+                       'credentials'):
+        assert body[collection] == [
+            {'href': 'http://localhost/v1/%s/' % collection, 'rel': 'self'},
+            {'href': 'http://localhost/%s/' % collection,
+             'rel': 'bookmark'}]
+    assert body['nodegroups'] == [
+        {'href': 'http://localhost/v1/clusters/{cluster_id}/nodegroups',
+         'rel': 'self'},
+        {'href': 'http://localhost/clusters/{cluster_id}/nodegroups',
+         'rel': 'bookmark'}]
+
+
+def test_links_follow_the_application_url():
+    client = webtest.TestApp(app.setup_app())
+    body = client.get('/', extra_environ={
+        'SCRIPT_NAME': '/container-infra', 'HTTP_HOST': 'cloud:8080'}).json
+    assert body['versions'][0]['links'][0]['href'] == \
+        'http://cloud:8080/container-infra/v1/'
+
+
+def test_paste_pipeline_adds_request_id_and_honours_proxy_headers(
+        magnum_config):
+    magnum_config.config(group='oslo_middleware',
+                         enable_proxy_headers_parsing=True)
+    client = webtest.TestApp(app.load_app())
+    response = client.get('/v1', headers={
+        'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'api.example.com'})
+    assert response.headers['X-OpenStack-Request-Id'].startswith('req-')
+    assert response.json['links'][0]['href'] == \
+        'https://api.example.com/v1/'
+
+
+def test_cors_answers_preflight_for_configured_origin(magnum_config):
+    magnum_config.config(group='cors',
+                         allowed_origin=['https://dashboard.example.com'])
+    client = webtest.TestApp(app.load_app())
+    response = client.options('/v1', headers={
+        'Origin': 'https://dashboard.example.com',
+        'Access-Control-Request-Method': 'GET'})
+    assert response.headers['Access-Control-Allow-Origin'] == \
+        'https://dashboard.example.com'
+    response = client.get('/v1', headers={'Origin': 'https://evil.example'})
+    assert 'Access-Control-Allow-Origin' not in response.headers
