@@ -27,11 +27,11 @@ from wsgiref import simple_server
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from magnum import conf
 from magnum.api import app
 from magnum.common import rpc
 from magnum.common import service
 from magnum.conductor import service as conductor_service
-from magnum import conf
 from magnum.db import migration
 
 CONF = conf.CONF

@@ -18,9 +18,9 @@ import sys
 from gunicorn.app import base as gunicorn_base
 from oslo_log import log as logging
 
+from magnum import conf
 from magnum.api import app
 from magnum.common import service
-from magnum import conf
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ import sys
 from oslo_log import log as logging
 from oslo_service import service as os_service
 
+from magnum import conf
 from magnum.common import service
 from magnum.conductor import service as conductor_service
-from magnum import conf
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ import sys
 from oslo_config import cfg
 from stevedore import extension
 
-from magnum.common import service
 from magnum import conf
+from magnum.common import service
 
 CONF = conf.CONF
 

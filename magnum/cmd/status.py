@@ -21,10 +21,10 @@ from oslo_upgradecheck import common_checks
 from oslo_upgradecheck import upgradecheck
 from oslo_utils import timeutils
 
-from magnum.common import context as magnum_context
 from magnum import conf
-from magnum.db import migration
 from magnum import objects
+from magnum.common import context as magnum_context
+from magnum.db import migration
 
 CONF = conf.CONF
 

@@ -23,7 +23,8 @@ import logging
 from oslo_config import cfg
 from oslo_policy import policy
 
-from magnum.common import exception, policies
+from magnum.common import exception
+from magnum.common import policies
 
 LOG = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import threading
 
 import oslo_messaging as messaging
 
-from magnum.common import context as magnum_context
 from magnum import conf
+from magnum.common import context as magnum_context
 
 CONF = conf.CONF
 

@@ -16,7 +16,8 @@ import sys
 
 from oslo_log import log as logging
 
-from magnum import conf, version
+from magnum import conf
+from magnum import version
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 from oslo_service import service
 
-from magnum.common import context as magnum_context
-from magnum.common import rpc
-from magnum.conductor.handlers import conductor_listener
-from magnum.conductor import rpcapi
 from magnum import conf
 from magnum import objects
+from magnum.common import context as magnum_context
+from magnum.common import rpc
+from magnum.conductor import rpcapi
+from magnum.conductor.handlers import conductor_listener
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

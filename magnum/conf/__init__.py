@@ -20,34 +20,32 @@ to apply Magnum's defaults for the libraries it uses.
 
 from oslo_config import cfg
 
-from magnum.conf import (
-    api,
-    barbican_client,
-    certificates,
-    cinder,
-    cinder_client,
-    cluster,
-    cluster_template,
-    conductor,
-    database,
-    default,
-    docker,
-    docker_registry,
-    drivers,
-    glance_client,
-    heat_client,
-    keystone_auth,
-    keystone_authtoken,
-    kubernetes,
-    magnum_client,
-    neutron_client,
-    nova_client,
-    octavia_client,
-    paths,
-    quotas,
-    services,
-    x509,
-)
+from magnum.conf import api
+from magnum.conf import barbican_client
+from magnum.conf import certificates
+from magnum.conf import cinder
+from magnum.conf import cinder_client
+from magnum.conf import cluster
+from magnum.conf import cluster_template
+from magnum.conf import conductor
+from magnum.conf import database
+from magnum.conf import default
+from magnum.conf import docker
+from magnum.conf import docker_registry
+from magnum.conf import drivers
+from magnum.conf import glance_client
+from magnum.conf import heat_client
+from magnum.conf import keystone_auth
+from magnum.conf import keystone_authtoken
+from magnum.conf import kubernetes
+from magnum.conf import magnum_client
+from magnum.conf import neutron_client
+from magnum.conf import nova_client
+from magnum.conf import octavia_client
+from magnum.conf import paths
+from magnum.conf import quotas
+from magnum.conf import services
+from magnum.conf import x509
 
 CONF = cfg.CONF
 

@@ -14,9 +14,9 @@
 
 import pecan
 
+from magnum.api import versions
 from magnum.api.controllers import link
 from magnum.api.controllers import v1
-from magnum.api import versions
 
 
 def root_document(base):

@@ -19,18 +19,16 @@ file and the running enforcer both read the rules from here.
 
 import itertools
 
-from magnum.common.policies import (
-    base,
-    certificate,
-    cluster,
-    cluster_template,
-    credential,
-    federation,
-    magnum_service,
-    nodegroup,
-    quota,
-    stats,
-)
+from magnum.common.policies import base
+from magnum.common.policies import certificate
+from magnum.common.policies import cluster
+from magnum.common.policies import cluster_template
+from magnum.common.policies import credential
+from magnum.common.policies import federation
+from magnum.common.policies import magnum_service
+from magnum.common.policies import nodegroup
+from magnum.common.policies import quota
+from magnum.common.policies import stats
 
 
 def list_rules():

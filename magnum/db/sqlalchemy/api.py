@@ -18,7 +18,8 @@ import threading
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
-from oslo_utils import strutils, uuidutils
+from oslo_utils import strutils
+from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
 

@@ -19,7 +19,9 @@ from oslo_policy import opts as policy_opts
 from oslo_policy import policy as oslo_policy
 import pytest
 
-from magnum.common import context, exception, policy
+from magnum.common import context
+from magnum.common import exception
+from magnum.common import policy
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'

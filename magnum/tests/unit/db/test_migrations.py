@@ -19,7 +19,8 @@ import os
 import subprocess
 import sys
 
-from oslo_db.sqlalchemy import engines, test_migrations
+from oslo_db.sqlalchemy import engines
+from oslo_db.sqlalchemy import test_migrations
 import pytest
 import sqlalchemy as sa
 
