@@ -92,25 +92,6 @@ def test_stamp_records_revision_without_migrating(empty_db_url):
     assert _tables(empty_db_url) == {'alembic_version'}
 
 
-def test_mysql_tables_are_innodb_utf8mb4(empty_db_url):
-    if not empty_db_url.startswith('mysql'):
-        pytest.skip('table options exist only on MySQL/MariaDB')
-    migration.upgrade(url=empty_db_url)
-    engine = engines.create_engine(sqlalchemy_api.database_url(empty_db_url))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                'SELECT table_name, engine, table_collation FROM '
-                'information_schema.tables WHERE table_schema = DATABASE()'
-            )).all()
-    finally:
-        engine.dispose()
-    assert rows
-    for table, engine_name, collation in rows:
-        assert engine_name == 'InnoDB', table
-        assert collation.startswith('utf8mb4'), table
-
-
 def _db_manage(config_file, *args):
     return subprocess.run(
         [sys.executable, '-m', 'magnum.cmd.db_manage', '--config-file',

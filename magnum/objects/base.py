@@ -1,0 +1,173 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""Base classes of Magnum's versioned objects.
+
+A versioned object is the unit that travels between magnum-api and
+magnum-conductor: its fields are typed, its version says what a receiver
+must understand, and its changes since the last load are tracked, so that
+``save()`` writes only what the caller changed.
+
+Persistent objects read and write rows through ``magnum.db.api``; the helpers
+here turn rows into objects once for every class.
+"""
+
+import datetime
+
+from oslo_utils import strutils
+from oslo_utils import uuidutils
+from oslo_utils import versionutils
+from oslo_versionedobjects import base as ovo_base
+from oslo_versionedobjects import fields
+
+from magnum.common import exception
+
+remotable = ovo_base.remotable
+
+
+class MagnumObjectRegistry(ovo_base.VersionedObjectRegistry):
+    """Registry of Magnum's objects.
+
+    Registering a class also publishes it as ``magnum.objects.<Name>``, the
+    newest version winning, so callers never import object modules.
+    """
+
+    def registration_hook(self, cls, index):
+        from magnum import objects
+
+        name = cls.obj_name()
+        current = getattr(objects, name, None)
+        if current is None or (
+                versionutils.convert_version_to_tuple(cls.VERSION) >=
+                versionutils.convert_version_to_tuple(current.VERSION)):
+            setattr(objects, name, cls)
+
+
+class MagnumObject(ovo_base.VersionedObject,
+                   ovo_base.VersionedObjectDictCompat):
+    """Base class of every Magnum object.
+
+    Dict-style access (``obj['name']``, ``obj.get('name')``) works for code
+    that treats objects like rows.
+    """
+
+    OBJ_SERIAL_NAMESPACE = 'magnum_object'
+    OBJ_PROJECT_NAMESPACE = 'magnum'
+
+    def as_dict(self):
+        """The fields that are set, as a plain dict."""
+        return {name: getattr(self, name) for name in self.fields
+                if self.obj_attr_is_set(name)}
+
+
+class MagnumPersistentObject:
+    """Mixin of objects stored as rows: the columns every table has."""
+
+    fields = {
+        'id': fields.IntegerField(),
+        'created_at': fields.DateTimeField(nullable=True),
+        'updated_at': fields.DateTimeField(nullable=True),
+    }
+
+    @staticmethod
+    def _from_db_object(context, obj, row):
+        """Fill ``obj`` from ``row`` (a DB model or a mapping) and return it.
+
+        Every field is taken from the row; the object then has no pending
+        changes and is bound to ``context``.
+        """
+        obj._context = context
+        for name in obj.fields:
+            obj[name] = row[name]
+        obj.obj_reset_changes()
+        return obj
+
+    @classmethod
+    def _from_db_object_list(cls, context, rows):
+        return [cls._from_db_object(context, cls(), row) for row in rows]
+
+    def _changes_for_db(self):
+        """The changed fields, as values the database API takes.
+
+        Date-times become naive UTC, which is how DATETIME columns hold
+        them on every backend.
+        """
+        return {name: _db_value(value)
+                for name, value in self.obj_get_changes().items()}
+
+    def _insert(self, create, **kwargs):
+        """Insert the object with ``create(values, **kwargs)``.
+
+        Unset fields that have a default get it first; the object then
+        holds the stored row (id, uuid, timestamps).
+        """
+        self.obj_set_defaults()
+        row = create(self._changes_for_db(), **kwargs)
+        self._from_db_object(self._context, self, row)
+
+    def _save_changes(self, update, *ident, expected=None):
+        """Write the changed fields with ``update(*ident, values, expected)``.
+
+        ``expected`` ({field: value or [values]}) makes the write conditional
+        on the stored row (compare-and-set): a row that moved on raises
+        ConcurrentUpdate. Without changes or ``expected`` nothing is written.
+        """
+        updates = self._changes_for_db()
+        if not updates and expected is None:
+            return
+        row = update(*ident, updates, expected=db_values(expected))
+        self._from_db_object(self._context, self, row)
+
+    def _refresh_from(self, current):
+        """Take the fields of ``current``, a fresh copy of this object.
+
+        Unsaved changes are dropped.
+        """
+        for name in self.fields:
+            if current.obj_attr_is_set(name):
+                self[name] = current[name]
+        self.obj_reset_changes()
+
+
+def _db_value(value):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def db_values(values):
+    """``values`` with date-times as naive UTC (see _changes_for_db)."""
+    if values is None:
+        return None
+    return {name: _db_value(value) for name, value in values.items()}
+
+
+def get_by_ident(ident, by_id, by_uuid, by_name=None):
+    """Dispatch a lookup the way path identifiers are resolved.
+
+    An integer-like ``ident`` is an id, a UUID-like one a uuid, anything
+    else a name (or an InvalidIdentity where there are no names).
+    """
+    if strutils.is_int_like(ident):
+        return by_id(int(ident))
+    if uuidutils.is_uuid_like(ident):
+        return by_uuid(ident)
+    if by_name is None:
+        raise exception.InvalidIdentity(identity=ident)
+    return by_name(ident)
+
+
+class MagnumObjectSerializer(ovo_base.VersionedObjectSerializer):
+    """Turns Magnum objects into RPC primitives and back."""
+
+    OBJ_BASE_CLASS = MagnumObject

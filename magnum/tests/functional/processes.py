@@ -1,0 +1,105 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Real Magnum processes for functional tests."""
+
+import configparser
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from magnum.tests import db_backends
+
+
+def write_config(path, sections):
+    """Write {section: {option: value}} as an ini file and return path."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for section, options in sections.items():
+        parser[section] = {k: str(v) for k, v in options.items()}
+    with open(path, 'w') as handle:
+        parser.write(handle)
+    return str(path)
+
+
+class ServiceProcess:
+    """A console script of ours, started with a config file, logging to a
+    file that a failing test shows."""
+
+    def __init__(self, module, config_file, log_path):
+        self.module = module
+        self.config_file = config_file
+        self.log_path = str(log_path)
+        self.process = None
+
+    def start(self):
+        self._log = open(self.log_path, 'ab')
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', self.module, '--config-file',
+             self.config_file],
+            stdout=self._log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONWARNINGS='ignore'),
+            start_new_session=True)
+        return self
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signal the process group; return the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+        return self.process.returncode
+
+    def log(self):
+        with open(self.log_path, errors='replace') as handle:
+            return handle.read()
+
+
+def wait_for(predicate, timeout, interval=0.2, message='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail('Timed out after %ss waiting for %s' % (timeout,
+                                                                message))
+        time.sleep(interval)
+
+
+RABBIT_URL = os.environ.get('MAGNUM_TEST_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+def require_rabbitmq():
+    import socket
+    try:
+        with socket.create_connection(('127.0.0.1', 5672), timeout=3):
+            pass
+    except OSError as error:
+        message = 'RabbitMQ at 127.0.0.1:5672 is not reachable: %s' % error
+        if db_backends.in_ci():
+            pytest.fail(message + ' (CI=true)', pytrace=False)
+        pytest.skip(message)
+    return RABBIT_URL
