@@ -42,13 +42,15 @@ ensure_venv() {
         return 0
     fi
     log "installing Magnum and its dependencies into $MAGNUM_VENV"
-    "$MAGNUM_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    local pip_log="$MAGNUM_VENV/pip.log"
     local reqs=(-r "$MAGNUM_ROOT/requirements.txt")
     for extra in "$@"; do reqs+=(-r "$extra"); done
-    "$MAGNUM_VENV/bin/python" -m pip install -q -c "$MAGNUM_ROOT/upper-constraints.txt" \
-        "${reqs[@]}" 2>&1 | grep -v '^WARNING: Location' || true
-    "$MAGNUM_VENV/bin/python" -m pip install -q --no-deps -e "$MAGNUM_ROOT" 2>&1 \
-        | grep -v '^WARNING: Location' || true
+    {
+        "$MAGNUM_VENV/bin/python" -m pip install --upgrade pip &&
+        "$MAGNUM_VENV/bin/python" -m pip install -c "$MAGNUM_ROOT/upper-constraints.txt" \
+            "${reqs[@]}" &&
+        "$MAGNUM_VENV/bin/python" -m pip install --no-deps -e "$MAGNUM_ROOT"
+    } >"$pip_log" 2>&1 || { tail -30 "$pip_log"; die "pip failed; see $pip_log"; }
     "$MAGNUM_VENV/bin/python" -c 'import magnum.db.api' || die "Magnum did not install"
     echo "$wanted" > "$stamp"
 }

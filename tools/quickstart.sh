@@ -63,7 +63,12 @@ else
     nohup "$MAGNUM_VENV/bin/magnum-all-in-one" --config-file "$CONF" \
         >"$STATE/console.log" 2>&1 &
     echo $! > "$PIDFILE"
-    if ! wait_port 127.0.0.1 "$PORT" 60; then
+    for _ in $(seq 1 120); do
+        port_open 127.0.0.1 "$PORT" && break
+        running || break
+        sleep 0.5
+    done
+    if ! port_open 127.0.0.1 "$PORT"; then
         tail -20 "$STATE/console.log" "$STATE/magnum.log" 2>/dev/null || true
         die "magnum-all-in-one did not start; see $STATE/magnum.log"
     fi

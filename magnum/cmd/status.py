@@ -57,6 +57,10 @@ class Checks(upgradecheck.UpgradeCommands):
 
     def _check_conductors(self):
         try:
+            if migration.version() is None:
+                return upgradecheck.Result(
+                    upgradecheck.Code.WARNING,
+                    'No conductor can report before the schema exists.')
             services = objects.MagnumService.list(
                 magnum_context.get_admin_context())
         except Exception as error:

@@ -25,6 +25,16 @@ _TRANSPORT = None
 _LOCK = threading.Lock()
 
 
+def register_opts(conf):
+    """Register oslo.messaging's [DEFAULT] options (transport_url,
+    control_exchange, ...) so they can be read before any transport exists.
+    """
+    from oslo_messaging import opts as messaging_opts
+    for group, options in messaging_opts.list_opts():
+        if group in (None, 'DEFAULT'):
+            conf.register_opts(options)
+
+
 class RequestContextSerializer(messaging.Serializer):
     """Carries the request context and versioned objects across RPC."""
 

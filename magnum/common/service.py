@@ -18,6 +18,7 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum import version
+from magnum.common import rpc
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def parse_args(argv, default_config_files=None):
     """Parse the command line and config files into ``CONF``."""
     conf.set_defaults(CONF)
     logging.register_options(CONF)
+    rpc.register_opts(CONF)
     CONF(argv[1:], project='magnum', version=version.version_string(),
          default_config_files=default_config_files)
 
