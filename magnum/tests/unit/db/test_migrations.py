@@ -16,6 +16,7 @@ schema, on every backend (see conftest), and magnum-db-manage drives them.
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 
@@ -121,3 +122,27 @@ def test_db_manage_cli_reports_unreachable_database(tmp_path):
     assert result.returncode == 1
     assert 'magnum-db-manage upgrade failed' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_revision_autogenerate_finds_nothing_at_head(empty_db_url, tmp_path,
+                                                     monkeypatch):
+    # Work on a copy of the migration scripts so the tree stays clean.
+    from magnum.db.sqlalchemy import migration as sa_migration
+    source = os.path.dirname(sa_migration.ALEMBIC_INI)
+    shutil.copy(sa_migration.ALEMBIC_INI, tmp_path / 'alembic.ini')
+    shutil.copytree(os.path.join(source, 'alembic'), tmp_path / 'alembic',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    monkeypatch.setattr(sa_migration, 'ALEMBIC_INI',
+                        str(tmp_path / 'alembic.ini'))
+    migration.upgrade(url=empty_db_url)
+    previous_head = migration.head()
+    migration.revision(message='nothing to do', autogenerate=True,
+                       url=empty_db_url)
+    written = [name for name in os.listdir(tmp_path / 'alembic' / 'versions')
+               if name.endswith('_nothing_to_do.py')]
+    assert len(written) == 1
+    script = (tmp_path / 'alembic' / 'versions' / written[0]).read_text()
+    assert "down_revision = '%s'" % previous_head in script
+    assert migration.head() != previous_head
+    body = script.split('def upgrade():', 1)[1]
+    assert 'op.' not in body
