@@ -19,6 +19,8 @@ from paste import deploy
 import pecan
 
 from magnum import conf
+from magnum.api import hooks
+from magnum.api.middleware import parsable_error
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -27,26 +29,48 @@ PECAN_CONFIG = {
     'app': {
         'root': 'magnum.api.controllers.root.RootController',
         'modules': ['magnum.api'],
-        'debug': False,
     },
 }
 
 
 def setup_app(config=None):
-    """The bare pecan application (no middleware)."""
+    """The pecan application with its hooks and the error middleware, but
+    without the paste pipeline's middleware (auth, CORS, ...)."""
     config = config or PECAN_CONFIG
     app_conf = dict(config['app'])
-    return pecan.make_app(
+    app_hooks = [hooks.ContextHook(), hooks.RPCHook(),
+                 hooks.MicroversionHook(), hooks.NoExceptionTracebackHook()]
+    app = pecan.make_app(
         app_conf.pop('root'),
-        logging=getattr(config, 'logging', {}),
+        hooks=app_hooks,
         force_canonical=False,
         guess_content_type_from_ext=False,
+        wrap_app=parsable_error.ParsableErrorMiddleware,
+        debug=False,
         **app_conf)
+    return app
 
 
 def app_factory(global_config, **local_conf):
     """Paste factory for the pecan application."""
     return setup_app()
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """Paste composite: the pipeline named by ``[DEFAULT] auth_strategy``."""
+    strategy = CONF.auth_strategy
+    if strategy not in local_conf:
+        raise RuntimeError('api-paste.ini has no pipeline for auth_strategy '
+                           '%s' % strategy)
+    if strategy == 'noauth':
+        LOG.warning('auth_strategy = noauth: the API does not authenticate '
+                    'and gives every request an admin context. Use it only '
+                    'for the local quickstart and tests.')
+    names = local_conf[strategy].split()
+    app = loader.get_app(names[-1])
+    for name in reversed(names[:-1]):
+        app = loader.get_filter(name)(app)
+    return app
 
 
 def paste_config_path():

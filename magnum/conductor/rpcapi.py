@@ -10,19 +10,22 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Client side of the conductor's RPC API.
+"""Client side of the conductor's RPC API (contract 2.12).
 
 The version is in the target; bump the minor version for every method or
 argument added, and note it here:
 
-    1.0 - ping_conductor
+    1.0 - ping_conductor, cluster_create/update/delete/resize/upgrade,
+          nodegroup_create/update/delete, sign_certificate,
+          get_ca_certificate, rotate_ca_certificate, credential_rotate,
+          federation_create/update/delete
 """
 
 import oslo_messaging as messaging
 
-from magnum import conf
 from magnum.common import exception
 from magnum.common import rpc
+from magnum import conf
 
 CONF = conf.CONF
 
@@ -30,12 +33,18 @@ RPC_API_VERSION = '1.0'
 
 
 class ConductorAPI:
-    """Calls and casts from the API (or a conductor) to any conductor."""
+    """Calls and casts from the API (or a conductor) to any conductor.
+
+    Casts return at once; the conductor reports through the object's
+    status. Calls wait at most ``[conductor] rpc_call_timeout`` seconds and
+    raise ConductorUnavailable (503) when no conductor answers.
+    """
 
     def __init__(self, topic=None, timeout=None):
-        target = messaging.Target(topic=topic or CONF.conductor.topic,
-                                  version=RPC_API_VERSION)
+        self._topic = topic or CONF.conductor.topic
         self._timeout = timeout or CONF.conductor.rpc_call_timeout
+        target = messaging.Target(topic=self._topic,
+                                  version=RPC_API_VERSION)
         self._client = rpc.get_client(target, version_cap=RPC_API_VERSION,
                                       timeout=self._timeout)
 
@@ -44,7 +53,90 @@ class ConductorAPI:
             return self._client.prepare().call(context, method, **kwargs)
         except messaging.MessagingTimeout:
             raise exception.ConductorUnavailable(timeout=self._timeout)
+        except messaging.MessageDeliveryFailure as error:
+            raise exception.ServiceUnavailable(service='message broker',
+                                               reason=error)
+
+    def _cast(self, context, method, **kwargs):
+        try:
+            self._client.prepare().cast(context, method, **kwargs)
+        except (messaging.MessageDeliveryFailure,
+                messaging.MessagingTimeout) as error:
+            raise exception.ServiceUnavailable(service='message broker',
+                                               reason=error)
 
     def ping_conductor(self, context):
         """True once any conductor answered; 503 when none did in time."""
         return self._call(context, 'ping_conductor')
+
+    # -- clusters -----------------------------------------------------------
+
+    def cluster_create(self, context, cluster, create_timeout):
+        self._cast(context, 'cluster_create', cluster=cluster,
+                   create_timeout=create_timeout)
+
+    def cluster_update(self, context, cluster, node_count=None,
+                       health_status=None, health_status_reason=None,
+                       rollback=False):
+        self._cast(context, 'cluster_update', cluster=cluster,
+                   node_count=node_count, health_status=health_status,
+                   health_status_reason=health_status_reason,
+                   rollback=rollback)
+
+    def cluster_delete(self, context, uuid):
+        self._cast(context, 'cluster_delete', uuid=uuid)
+
+    def cluster_resize(self, context, cluster, node_count, nodes_to_remove,
+                       nodegroup):
+        self._cast(context, 'cluster_resize', cluster=cluster,
+                   node_count=node_count, nodes_to_remove=nodes_to_remove,
+                   nodegroup=nodegroup)
+
+    def cluster_upgrade(self, context, cluster, cluster_template,
+                        max_batch_size, nodegroup):
+        return self._call(context, 'cluster_upgrade', cluster=cluster,
+                          cluster_template=cluster_template,
+                          max_batch_size=max_batch_size, nodegroup=nodegroup)
+
+    # -- nodegroups ---------------------------------------------------------
+
+    def nodegroup_create(self, context, cluster, nodegroup):
+        self._cast(context, 'nodegroup_create', cluster=cluster,
+                   nodegroup=nodegroup)
+
+    def nodegroup_update(self, context, cluster, nodegroup):
+        self._cast(context, 'nodegroup_update', cluster=cluster,
+                   nodegroup=nodegroup)
+
+    def nodegroup_delete(self, context, cluster, nodegroup):
+        self._cast(context, 'nodegroup_delete', cluster=cluster,
+                   nodegroup=nodegroup)
+
+    # -- certificates and credentials ---------------------------------------
+
+    def sign_certificate(self, context, cluster, certificate):
+        return self._call(context, 'sign_certificate', cluster=cluster,
+                          certificate=certificate)
+
+    def get_ca_certificate(self, context, cluster, ca_cert_type=None):
+        return self._call(context, 'get_ca_certificate', cluster=cluster,
+                          ca_cert_type=ca_cert_type)
+
+    def rotate_ca_certificate(self, context, cluster):
+        return self._call(context, 'rotate_ca_certificate', cluster=cluster)
+
+    def credential_rotate(self, context, cluster):
+        return self._call(context, 'credential_rotate', cluster=cluster)
+
+    # -- federations --------------------------------------------------------
+
+    def federation_create(self, context, federation, create_timeout):
+        self._cast(context, 'federation_create', federation=federation,
+                   create_timeout=create_timeout)
+
+    def federation_update(self, context, federation, rollback=False):
+        self._cast(context, 'federation_update', federation=federation,
+                   rollback=rollback)
+
+    def federation_delete(self, context, uuid):
+        self._cast(context, 'federation_delete', uuid=uuid)

@@ -59,6 +59,12 @@ legacy_opts = [
 def register_opts(conf):
     conf.register_group(keystone_authtoken_group)
     conf.register_opts(legacy_opts, group=keystone_authtoken_group)
+    # keystonemiddleware's own options, registered up front so that Magnum
+    # can read them (www_authenticate_uri) before the middleware loads.
+    # They are listed in the sample under keystonemiddleware's namespace.
+    from keystonemiddleware import auth_token
+    for group, options in auth_token.list_opts():
+        conf.register_opts(options, group=group)
 
 
 def list_opts():

@@ -13,8 +13,9 @@
 """GET /: the list of API versions (public, never version-negotiated)."""
 
 import pecan
+from pecan import rest
 
-from magnum.api import versions
+from magnum.api import microversion
 from magnum.api.controllers import link
 from magnum.api.controllers import v1
 
@@ -27,17 +28,24 @@ def root_document(base):
         'versions': [{
             'id': 'v1',
             'status': 'CURRENT',
-            'min_version': versions.MIN_VERSION_STRING,
-            'max_version': versions.MAX_VERSION_STRING,
+            'min_version': microversion.MIN_VERSION_STRING,
+            'max_version': microversion.MAX_VERSION_STRING,
             'links': [link.make_link('self', base, '', bookmark=False)],
         }],
     }
 
 
-class RootController:
+class RootController(rest.RestController):
 
     v1 = v1.Controller()
 
     @pecan.expose('json')
-    def index(self):
+    def get(self):
         return root_document(link.base_url())
+
+    @pecan.expose()
+    def _route(self, args, request=None):
+        # Bookmark links leave out /v1; serve them as the v1 paths.
+        if args and args[0] and args[0] != 'v1':
+            args = ['v1'] + list(args)
+        return super()._route(args, request)

@@ -10,9 +10,10 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Version 1 of the Magnum API."""
+"""Version 1 of the Magnum API: the v1 document and the resources."""
 
 import pecan
+from pecan import rest
 
 from magnum.api.controllers import link
 
@@ -40,8 +41,19 @@ def v1_document(base):
     return document
 
 
-class Controller:
+class Controller(rest.RestController):
+    """/v1; each resource module adds its controller in RESOURCES."""
 
     @pecan.expose('json')
-    def index(self):
+    def get(self):
         return v1_document(link.base_url())
+
+
+def _attach_resources():
+    """Mount every resource controller listed in resources.RESOURCES."""
+    from magnum.api.controllers.v1 import resources
+    for name, controller in resources.controllers().items():
+        setattr(Controller, name, controller)
+
+
+_attach_resources()

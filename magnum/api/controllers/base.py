@@ -1,0 +1,49 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Base of the API representations."""
+
+import datetime
+
+from wsme import types as wtypes
+
+
+def utc(value):
+    """Timestamps leave the API as ISO 8601 with an offset (+00:00)."""
+    if value is None or value is wtypes.Unset:
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+class APIBase(wtypes.Base):
+
+    created_at = wtypes.wsattr(datetime.datetime, readonly=True)
+    """The time in UTC at which the object is created"""
+
+    updated_at = wtypes.wsattr(datetime.datetime, readonly=True)
+    """The time in UTC at which the object is updated"""
+
+    def as_dict(self):
+        """The attributes that are set, as a dict."""
+        return {key: getattr(self, key) for key in self.fields
+                if getattr(self, key) is not wtypes.Unset}
+
+    def unset_fields_except(self, keep):
+        for key in self.fields:
+            if key not in keep:
+                setattr(self, key, wtypes.Unset)
+
+    def set_timestamps(self, obj):
+        self.created_at = utc(obj.created_at)
+        self.updated_at = utc(obj.updated_at)

@@ -1,0 +1,117 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Every error the v1 application returns, in the OpenStack error format
+(contract 3.1):
+
+    {"errors": [{"request_id", "code", "status", "title", "detail",
+                 "links"}]}
+"""
+
+import json
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+TRACEBACK_MARKER = 'Traceback (most recent call last):'
+INTERNAL_ERROR_DETAIL = ('The server could not complete the request because '
+                         'of an internal error. The request ID in the '
+                         'X-OpenStack-Request-Id header finds it in the '
+                         'magnum-api log.')
+
+
+def error_element(status, body):
+    """One element of ``errors`` from whatever body an error came with."""
+    title = detail = ''
+    code = ''
+    if isinstance(body, dict):
+        if 'title' in body and ('description' in body or 'detail' in body):
+            title = body['title']
+            detail = body.get('description', body.get('detail')) or ''
+        elif body.get('faultstring'):
+            detail = body['faultstring']
+            title = detail.split('.', 1)[0]
+            code = (body.get('faultcode') or '').lower()
+        elif isinstance(body.get('error'), dict):  # webob/keystone style
+            title = body['error'].get('title', '')
+            detail = body['error'].get('message', '')
+    if not code:
+        code = 'client' if status < 500 else 'server'
+    if status == 500:
+        # Unexpected errors are logged with their details; the caller gets
+        # no internals (SQL, file paths) in the response.
+        title, detail = 'Internal Server Error', INTERNAL_ERROR_DETAIL
+    return {'request_id': '', 'code': code, 'status': status,
+            'title': title or _default_title(status),
+            'detail': detail or title or _default_title(status),
+            'links': []}
+
+
+def _default_title(status):
+    import webob.exc
+    cls = webob.exc.status_map.get(status)
+    return cls.title if cls is not None else 'Error'
+
+
+def reformat(status, body_bytes):
+    try:
+        body = json.loads(body_bytes) if body_bytes else {}
+    except ValueError:
+        text = body_bytes.decode('utf-8', 'replace').strip()
+        body = {'title': _default_title(status), 'description': text}
+    if isinstance(body, dict) and isinstance(body.get('errors'), list) and \
+            body['errors'] and 'min_version' in body['errors'][0]:
+        return body
+    return {'errors': [error_element(status, body)]}
+
+
+class ParsableErrorMiddleware:
+    """Rewrites error bodies of the wrapped application."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        state = {}
+
+        def replacement_start_response(status, headers, exc_info=None):
+            try:
+                status_code = int(status.split(' ')[0])
+            except (ValueError, TypeError):
+                raise Exception('ErrorDocumentMiddleware received an '
+                                'invalid status %s' % status)
+            state['status_code'] = status_code
+            if status_code >= 400:
+                state['status'] = status
+                state['headers'] = [
+                    (h, v) for (h, v) in headers
+                    if h.lower() not in ('content-type', 'content-length')]
+                state['exc_info'] = exc_info
+                return lambda data: None  # body comes from the iterable
+            return start_response(status, headers, exc_info)
+
+        app_iter = self.app(environ, replacement_start_response)
+        if state.get('status_code', 200) < 400:
+            return app_iter
+        try:
+            body_bytes = b''.join(app_iter)
+        finally:
+            if hasattr(app_iter, 'close'):
+                app_iter.close()
+        body = json.dumps(reformat(state['status_code'],
+                                   body_bytes)).encode('utf-8')
+        headers = state['headers'] + [
+            ('Content-Type', 'application/json'),
+            ('Content-Length', str(len(body)))]
+        start_response(state['status'], headers, state['exc_info'])
+        return [body]
