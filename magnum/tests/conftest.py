@@ -45,6 +45,20 @@ def magnum_config(tmp_path):
     fixture.cleanUp()
 
 
+@pytest.fixture
+def fake_drivers():
+    """The installed drivers are the unit tests' fake ones."""
+    from magnum.drivers.common import driver
+    from magnum.tests import fake_driver
+    fake_driver.FakeDriver.calls = []
+    registry = driver.DriverRegistry({
+        'fake': fake_driver.FakeDriver,
+        'other_fake': fake_driver.OtherFakeDriver})
+    previous = driver.set_registry(registry)
+    yield registry
+    driver.set_registry(previous)
+
+
 @pytest.fixture(scope='session')
 def db_backend():
     return 'sqlite'

@@ -124,7 +124,7 @@ def rpc():
 
 
 @pytest.fixture
-def api(dbapi, rpc, monkeypatch):
+def api(dbapi, rpc, fake_drivers, monkeypatch):
     monkeypatch.setattr(hooks.RPCHook, 'before', lambda self, state: setattr(
         state.request, 'rpcapi', rpc))
     return APIClient(webtest.TestApp(app.setup_app()))

@@ -1,0 +1,239 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The cluster driver interface and how drivers are found.
+
+A driver is a class registered in the entry-point group ``magnum.drivers``
+(name = driver name). The cluster template names its driver explicitly
+(``driver``) or by what the driver ``provides``: a list of
+``{"server_type", "os", "coe"}``. Adding a driver means adding a folder
+under ``magnum/drivers`` and an entry point; nothing else changes.
+
+Operations a driver does not implement fail with ``NotSupported`` and a
+reason naming the driver, rather than every driver stubbing them.
+"""
+
+import abc
+import threading
+
+from oslo_log import log as logging
+from stevedore import extension
+
+from magnum import conf
+from magnum.common import exception
+from magnum.i18n import _
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = 'magnum.drivers'
+
+
+class Driver(abc.ABC):
+    """Base class of cluster drivers.
+
+    Long operations start the work and return; the conductor's status
+    sync calls ``update_cluster_status`` until the cluster reaches a
+    terminal status.
+    """
+
+    #: Beta drivers are chosen by (server_type, os, coe) only when listed
+    #: in [drivers] enabled_beta_drivers.
+    beta = False
+
+    #: The entry-point name; set by the loader.
+    name = None
+
+    @property
+    @abc.abstractmethod
+    def provides(self):
+        """[{'server_type': ..., 'os': ..., 'coe': ...}, ...]"""
+
+    def _not_supported(self, operation):
+        raise exception.NotSupported(
+            operation=_('%(operation)s by the %(driver)s driver') % {
+                'operation': operation, 'driver': self.name or
+                type(self).__name__})
+
+    # -- validation the API asks for (read-only, quick) -------------------
+
+    def validate_cluster_template(self, context, template):
+        """Check a template's values (dict) before it is stored; may fill
+        in values it derives (e.g. cluster_distro). Raises a 4xx error."""
+
+    def validate_cluster(self, context, cluster, template):
+        """Check a cluster (dict of values after defaults) before it is
+        stored. Raises a 4xx error."""
+
+    def validate_master_size(self, master_count):
+        if master_count < 1 or master_count % 2 == 0:
+            raise exception.MasterNGSizeInvalid(requested_size=master_count)
+
+    def validate_master_resize(self, node_count):
+        raise exception.MasterNGResizeNotSupported()
+
+    # -- cluster lifecycle ------------------------------------------------
+
+    @abc.abstractmethod
+    def create_cluster(self, context, cluster, cluster_create_timeout):
+        """Start building ``cluster``."""
+
+    @abc.abstractmethod
+    def delete_cluster(self, context, cluster):
+        """Start removing everything ``cluster`` has; what is already
+        gone is not an error."""
+
+    def update_cluster(self, context, cluster, scale_manager=None,
+                       rollback=False):
+        self._not_supported(_('Cluster update'))
+
+    def resize_cluster(self, context, cluster, resize_manager, node_count,
+                       nodes_to_remove, nodegroup=None):
+        self._not_supported(_('Cluster resize'))
+
+    def upgrade_cluster(self, context, cluster, cluster_template,
+                        max_batch_size, nodegroup, scale_manager=None,
+                        rollback=False):
+        self._not_supported(_('Cluster upgrade'))
+
+    def create_nodegroup(self, context, cluster, nodegroup):
+        self._not_supported(_('Nodegroup creation'))
+
+    def update_nodegroup(self, context, cluster, nodegroup):
+        self._not_supported(_('Nodegroup update'))
+
+    def delete_nodegroup(self, context, cluster, nodegroup):
+        self._not_supported(_('Nodegroup deletion'))
+
+    def rotate_ca_certificate(self, context, cluster):
+        self._not_supported(_('CA certificate rotation'))
+
+    def rotate_credential(self, context, cluster):
+        self._not_supported(_('Credential rotation'))
+
+    def create_federation(self, context, federation):
+        self._not_supported(_('Federation creation'))
+
+    def update_federation(self, context, federation):
+        self._not_supported(_('Federation update'))
+
+    def delete_federation(self, context, federation):
+        self._not_supported(_('Federation deletion'))
+
+    # -- observation ------------------------------------------------------
+
+    def update_cluster_status(self, context, cluster):
+        """Observe the cluster and record its status (periodic sync)."""
+
+    def get_monitor(self, context, cluster):
+        """A health monitor for the cluster, or None."""
+        return None
+
+
+class DriverRegistry:
+    """The installed drivers, loaded once per process."""
+
+    def __init__(self, extensions=None):
+        self._lock = threading.Lock()
+        self._drivers = extensions
+
+    def _load(self):
+        with self._lock:
+            if self._drivers is None:
+                disabled = set(CONF.drivers.disabled_drivers)
+                manager = extension.ExtensionManager(
+                    NAMESPACE, invoke_on_load=False,
+                    on_load_failure_callback=self._load_failed)
+                self._drivers = {
+                    ext.name: ext.plugin for ext in manager.extensions
+                    if ext.name not in disabled}
+        return self._drivers
+
+    @staticmethod
+    def _load_failed(manager, entry_point, error):
+        LOG.error('Cannot load cluster driver %s (%s): %s',
+                  entry_point.name, entry_point.value, error)
+
+    def names(self):
+        return sorted(self._load())
+
+    def describe(self):
+        """'name (server_type/os/coe, ...)' for each driver, for errors."""
+        described = []
+        for name, cls in sorted(self._load().items()):
+            provides = ', '.join('%(server_type)s/%(os)s/%(coe)s' % p
+                                 for p in _provides(cls))
+            described.append('%s (%s)' % (name, provides or '-'))
+        return '; '.join(described) or _('none')
+
+    def get(self, name):
+        drivers = self._load()
+        if name not in drivers:
+            raise exception.ClusterDriverNotSupported(
+                driver_name=name, available=self.describe())
+        return _instantiate(name, drivers[name])
+
+    def find(self, server_type, os, coe):
+        """The driver providing (server_type, os, coe)."""
+        enabled_beta = set(CONF.drivers.enabled_beta_drivers)
+        for name, cls in sorted(self._load().items()):
+            if cls.beta and name not in enabled_beta:
+                continue
+            for provided in _provides(cls):
+                if (provided.get('server_type'), provided.get('os'),
+                        provided.get('coe')) == (server_type, os, coe):
+                    return _instantiate(name, cls)
+        raise exception.ClusterTypeNotSupported(
+            server_type=server_type, os=os, coe=coe,
+            available=self.describe())
+
+    def resolve(self, driver_name=None, server_type=None, os=None,
+                coe=None):
+        """An explicit driver name wins; else the configured default;
+        else what provides the (server_type, os, coe) tuple."""
+        if driver_name:
+            return self.get(driver_name)
+        if CONF.drivers.default_driver:
+            return self.get(CONF.drivers.default_driver)
+        return self.find(server_type, os, coe)
+
+    def for_template(self, template):
+        return self.resolve(template.driver, template.server_type,
+                            template.cluster_distro, template.coe)
+
+
+def _provides(cls):
+    try:
+        return list(cls().provides)
+    except Exception:  # a broken driver must not break the others
+        LOG.exception('Cluster driver %s cannot say what it provides', cls)
+        return []
+
+
+def _instantiate(name, cls):
+    driver = cls()
+    driver.name = name
+    return driver
+
+
+_REGISTRY = DriverRegistry()
+
+
+def registry():
+    return _REGISTRY
+
+
+def set_registry(new_registry):
+    """Use another registry (tests)."""
+    global _REGISTRY
+    previous, _REGISTRY = _REGISTRY, new_registry
+    return previous
