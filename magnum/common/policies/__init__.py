@@ -25,6 +25,7 @@ from magnum.common.policies import cluster
 from magnum.common.policies import cluster_template
 from magnum.common.policies import credential
 from magnum.common.policies import federation
+from magnum.common.policies import legacy
 from magnum.common.policies import magnum_service
 from magnum.common.policies import nodegroup
 from magnum.common.policies import quota
@@ -39,6 +40,7 @@ def list_rules():
         cluster_template.list_rules(),
         credential.list_rules(),
         federation.list_rules(),
+        legacy.list_rules(),
         magnum_service.list_rules(),
         nodegroup.list_rules(),
         quota.list_rules(),

@@ -196,6 +196,24 @@ class DriverRegistry:
             server_type=server_type, os=os, coe=coe,
             available=self.describe())
 
+    def candidates(self, server_type, coe, os=None):
+        """Drivers providing (server_type, *, coe), or exactly ``os`` when
+        given; the API picks among them once it knows the image's OS."""
+        enabled_beta = set(CONF.drivers.enabled_beta_drivers)
+        found = []
+        for name, cls in sorted(self._load().items()):
+            if cls.beta and name not in enabled_beta:
+                continue
+            if any(p.get('server_type') == server_type and
+                   p.get('coe') == coe and os in (None, p.get('os'))
+                   for p in _provides(cls)):
+                found.append(_instantiate(name, cls))
+        return found
+
+    def provides(self, driver, server_type, os, coe):
+        return any((p.get('server_type'), p.get('os'), p.get('coe')) ==
+                   (server_type, os, coe) for p in driver.provides)
+
     def resolve(self, driver_name=None, server_type=None, os=None,
                 coe=None):
         """An explicit driver name wins; else the configured default;

@@ -24,6 +24,7 @@ from oslo_utils import strutils
 from oslo_utils import uuidutils
 import wsme
 from wsme import types as wtypes
+from wsme.rest import json as wsme_json
 
 from magnum.common import exception
 from magnum.i18n import _
@@ -134,6 +135,17 @@ class LabelsType(wtypes.UserType):
         return LabelsType.validate(value)
 
 
+@wsme_json.fromjson.when_type(wtypes.BaseMeta)
+def _object_fromjson(datatype, value):
+    """A body or attribute typed as an object must be a JSON object: WSME
+    itself calls ``value.keys()`` and fails with a 500 on a list, string or
+    number. A ValueError here becomes WSME's 400 InvalidInput."""
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(_('expected a JSON object, not %s') %
+                         type(value).__name__)
+    return wsme_json.fromjson.default(datatype, value)
+
+
 uuid = UuidType()
 name = NameType()
 boolean = BooleanType()
@@ -183,6 +195,9 @@ class JsonPatchType(wtypes.Base):
     Resources subclass it to name their internal (never patchable) and
     non-removable attributes, and the attributes whose values are
     structured (a dict or list, possibly sent as a Python literal string).
+
+    Class constants start with ``_``: WSME takes every other public class
+    attribute for an attribute of the type (a dict fails to register).
     """
 
     path = wtypes.wsattr(wtypes.StringType(pattern=r'^(/[\w-]+)+$'),
@@ -191,11 +206,11 @@ class JsonPatchType(wtypes.Base):
                        mandatory=True)
     value = wtypes.wsattr(jsontype, default=wtypes.Unset)
 
-    COMMON_INTERNAL = ('/created_at', '/id', '/links', '/updated_at',
-                       '/uuid', '/project_id', '/user_id')
-    STRUCTURED = {'/labels': dict, '/health_status_reason': dict,
-                  '/node_labels': dict, '/node_taints': list,
-                  '/properties': dict, '/member_ids': list}
+    _COMMON_INTERNAL = ('/created_at', '/id', '/links', '/updated_at',
+                        '/uuid', '/project_id', '/user_id')
+    _STRUCTURED = {'/labels': dict, '/health_status_reason': dict,
+                   '/node_labels': dict, '/node_taints': list,
+                   '/properties': dict, '/member_ids': list}
 
     @staticmethod
     def internal_attrs():
@@ -205,10 +220,22 @@ class JsonPatchType(wtypes.Base):
     def non_removable_attrs():
         return []
 
+    def as_dict(self):
+        operation = {'op': self.op, 'path': self.path}
+        if self.value is not wtypes.Unset:
+            operation['value'] = self.value
+        return operation
+
+    @classmethod
+    def operations(cls, patch):
+        """Check every operation of ``patch``; their dicts, in order."""
+        return [cls.validate(operation).as_dict() for operation in patch]
+
     @classmethod
     def validate(cls, patch):
         top = '/' + patch.path.lstrip('/').split('/', 1)[0]
-        if patch.path in cls.COMMON_INTERNAL or top in cls.COMMON_INTERNAL \
+        internal = cls._COMMON_INTERNAL
+        if patch.path in internal or top in internal \
                 or top in cls.internal_attrs():
             raise wsme.exc.ClientSideError(
                 _("'%s' is an internal attribute and can not be updated") %
@@ -223,8 +250,8 @@ class JsonPatchType(wtypes.Base):
                     _("'add' and 'replace' operations need a value"))
             value = patch.value
             nested = patch.path != top
-            if top in cls.STRUCTURED and not nested:
-                patch.value = literal(value, cls.STRUCTURED[top], patch.path)
+            if top in cls._STRUCTURED and not nested:
+                patch.value = literal(value, cls._STRUCTURED[top], patch.path)
             elif isinstance(value, (dict, list, float)):
                 raise wsme.exc.ClientSideError(
                     _('The value of %s must be a string or an integer') %

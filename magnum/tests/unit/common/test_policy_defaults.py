@@ -123,6 +123,23 @@ RESOURCE_RULES = {
     'quota:get_all': ('context_is_admin', ADMIN_ONLY),
     'quota:update': ('context_is_admin', ADMIN_ONLY),
     'stats:get_all': ('admin_or_project_reader', PROJECT),
+    # Historical names kept alive (contract 2.13), same defaults as today's
+    # clusters and cluster templates.
+    'baymodel:create': (
+        'admin_or_project_member_deny_cluster_user', PROJECT),
+    'baymodel:delete': ('admin_or_project_member', PROJECT),
+    'baymodel:detail': ('admin_or_project_reader_deny_cluster_user', PROJECT),
+    'baymodel:get': ('admin_or_project_reader_deny_cluster_user', PROJECT),
+    'baymodel:get_all': (
+        'admin_or_project_reader_deny_cluster_user', PROJECT),
+    'baymodel:update': ('admin_or_project_member', PROJECT),
+    'baymodel:publish': ('context_is_admin', ADMIN_ONLY),
+    'bay:create': ('admin_or_project_member_deny_cluster_user', PROJECT),
+    'bay:delete': ('admin_or_project_member_deny_cluster_user', PROJECT),
+    'bay:detail': ('admin_or_project_reader_deny_cluster_user', PROJECT),
+    'bay:get': ('admin_or_project_reader_deny_cluster_user', PROJECT),
+    'bay:get_all': ('admin_or_project_reader_deny_cluster_user', PROJECT),
+    'bay:update': ('admin_or_project_member_deny_cluster_user', PROJECT),
 }
 
 
