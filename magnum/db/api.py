@@ -103,12 +103,19 @@ class Connection(abc.ABC):
         pass
 
     @abc.abstractmethod
-    def create_cluster(self, values, nodegroups=()):
+    def create_cluster(self, values, nodegroups=(), max_clusters=None):
         """Insert a cluster and its nodegroups in one transaction.
 
         ``nodegroups`` is a sequence of value dicts; their ``cluster_id``
         and ``project_id`` default to the cluster's, so a reader never sees
         a cluster without its default nodegroups.
+
+        With ``max_clusters`` the project's cluster quota is enforced in
+        the same transaction: the limit is the hard_limit of the project's
+        ``Cluster`` quota row, else ``max_clusters``; a create that would
+        exceed it raises ResourceLimitExceeded (403). Concurrent creates of
+        one project serialize, so N of them against a limit of Q leave
+        exactly min(N, Q) clusters. ``None`` enforces no quota.
         """
 
     @abc.abstractmethod

@@ -35,9 +35,10 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
     Version history:
 
     * 1.0: initial version
+    * 1.1: create() takes max_clusters (the quota enforced atomically)
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     fields = {
         'uuid': fields.UUIDField(nullable=True),
@@ -196,12 +197,17 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
             context, filters=filters)
 
     @base.remotable
-    def create(self, nodegroups=()):
+    def create(self, nodegroups=(), max_clusters=None):
         """Insert the cluster and ``nodegroups`` in one transaction.
 
         ``nodegroups`` are NodeGroup objects or value dicts; their
         cluster_id and project_id default to the cluster's. NodeGroup
         objects given are filled from their stored rows.
+
+        ``max_clusters`` enforces the project's cluster quota atomically
+        with the insert: the project's ``Cluster`` quota row, else this
+        limit (ResourceLimitExceeded, 403, when the cluster would exceed
+        it); ``None`` enforces none.
         """
         ng_values = []
         for group in nodegroups:
@@ -214,7 +220,7 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
             ng_values.append(values)
         self._forget_related()
         self._insert(db_api.get_instance().create_cluster,
-                     nodegroups=ng_values)
+                     nodegroups=ng_values, max_clusters=max_clusters)
         if ng_values:
             stored = {group.uuid: group for group in self.nodegroups}
             for group, values in zip(nodegroups, ng_values):

@@ -13,7 +13,9 @@
 """SQLAlchemy implementation of the database API (magnum.db.api)."""
 
 import dataclasses
+import random
 import threading
+import time
 
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
@@ -95,6 +97,21 @@ FEDERATION = _Resource(
     'federation', exception.FederationAlreadyExists, 'owner')
 
 SORT_DIRECTIONS = ('asc', 'desc')
+
+# The quota resource create_cluster enforces, and how often one create
+# retries after losing a race for the project's quota lock (a deadlock
+# victim on MariaDB, "database is locked" on SQLite).
+QUOTA_CLUSTER_RESOURCE = 'Cluster'
+QUOTA_LOCK_ATTEMPTS = 50
+
+_random = random.SystemRandom()
+
+
+class _QuotaLockLost(Exception):
+    """The quota row appeared while a create was taking its lock."""
+
+    def __str__(self):
+        return 'the quota row was created concurrently'
 
 
 def _ident_clause(model, ident):
@@ -424,16 +441,99 @@ class Connection(api.Connection):
         return self._list(context, CLUSTER, filters, limit, marker,
                           sort_key, sort_dir)
 
-    def create_cluster(self, values, nodegroups=()):
+    def create_cluster(self, values, nodegroups=(), max_clusters=None):
         values = dict(values)
         values.setdefault('uuid', uuidutils.generate_uuid())
-        with self._writer():
-            cluster = self._create(CLUSTER, values)
-            for nodegroup in nodegroups:
-                nodegroup = dict(nodegroup)
-                nodegroup.setdefault('cluster_id', cluster.uuid)
-                nodegroup.setdefault('project_id', cluster.project_id)
-                self._create(NODEGROUP, nodegroup)
+        if max_clusters is None:
+            with self._writer():
+                return self._insert_cluster(values, nodegroups)
+        attempt = 1
+        while True:
+            try:
+                return self._create_cluster_within_quota(
+                    values, nodegroups, max_clusters)
+            except db_exc.DBError as error:
+                # Lost a race for the project's lock: a deadlock victim on
+                # MariaDB, "database is locked" on SQLite (which does not
+                # wait when waiting could deadlock). The other create has
+                # finished or rolled back, so counting again is sound.
+                lost = isinstance(error, db_exc.DBDeadlock) or \
+                    'database is locked' in str(error)
+                if not lost or attempt >= QUOTA_LOCK_ATTEMPTS:
+                    raise
+                reason = error
+            except _QuotaLockLost as error:
+                if attempt >= QUOTA_LOCK_ATTEMPTS:
+                    raise
+                reason = error
+            LOG.debug('Cluster create of project %s lost the race for the '
+                      'quota lock (attempt %d): %s',
+                      values.get('project_id'), attempt, reason)
+            time.sleep(_random.uniform(0.005, 0.01 * min(attempt, 10)))
+            attempt += 1
+
+    def _insert_cluster(self, values, nodegroups):
+        cluster = self._create(CLUSTER, values)
+        for nodegroup in nodegroups:
+            nodegroup = dict(nodegroup)
+            nodegroup.setdefault('cluster_id', cluster.uuid)
+            nodegroup.setdefault('project_id', cluster.project_id)
+            self._create(NODEGROUP, nodegroup)
+        return cluster
+
+    def _create_cluster_within_quota(self, values, nodegroups,
+                                     max_clusters):
+        """One attempt: lock the project's Cluster quota, count, insert.
+
+        Every create that enforces the quota first takes the lock, so
+        creates of one project serialize and N concurrent creates against
+        a limit of Q leave exactly min(N, Q) clusters.
+
+        The lock is the project's row in ``quotas``. The first statement
+        writes it (a no-op UPDATE): a row lock on MariaDB and PostgreSQL,
+        the database's write lock on SQLite (which ignores FOR UPDATE).
+        When the project has no quota row, a placeholder row is inserted
+        and deleted again before commit: the unique key (project_id,
+        resource) makes a second transaction's insert wait for the first
+        to end, and nobody ever sees the placeholder. Reads before the
+        count are locking reads, so that MariaDB's repeatable-read
+        snapshot is taken only once the lock is held.
+        """
+        project_id = values.get('project_id')
+        quota = models.Quota
+        mine = (quota.project_id == project_id,
+                quota.resource == QUOTA_CLUSTER_RESOURCE)
+        with self._writer() as session:
+            session.execute(
+                sa.update(quota).where(*mine)
+                .values(hard_limit=quota.hard_limit)
+                .execution_options(synchronize_session=False))
+            limit = session.execute(
+                sa.select(quota.hard_limit).where(*mine)
+                .with_for_update()).scalar_one_or_none()
+            placeholder = None
+            if limit is None:
+                limit = max_clusters
+                placeholder = quota(project_id=project_id,
+                                    resource=QUOTA_CLUSTER_RESOURCE,
+                                    hard_limit=max_clusters)
+                session.add(placeholder)
+                try:
+                    session.flush()
+                except db_exc.DBDuplicateEntry:
+                    # A quota row was committed since the SELECT.
+                    raise _QuotaLockLost()
+            count = session.execute(
+                sa.select(sa.func.count(models.Cluster.id)).where(
+                    models.Cluster.project_id == project_id)).scalar_one()
+            if count + 1 > limit:
+                raise exception.ResourceLimitExceeded(
+                    msg='project %s may have at most %d clusters and has '
+                        '%d' % (project_id, limit, count))
+            cluster = self._insert_cluster(values, nodegroups)
+            if placeholder is not None:
+                session.delete(placeholder)
+                session.flush()
         return cluster
 
     def get_cluster_by_id(self, context, cluster_id):

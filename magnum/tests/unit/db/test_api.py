@@ -307,6 +307,164 @@ class TestClusters:
         assert dbapi.get_cluster_stats(ctx, 'empty') == (0, 0)
 
 
+# -- the cluster quota, enforced atomically by create_cluster ----------------
+
+def _create_in(dbapi, project_id=utils.PROJECT_ID, max_clusters=None,
+               **kw):
+    return dbapi.create_cluster(
+        utils.get_test_cluster(project_id=project_id, **kw),
+        nodegroups=utils.default_nodegroups(), max_clusters=max_clusters)
+
+
+def _clusters_of(dbapi, project_id):
+    with dbapi.get_engine().connect() as conn:
+        return conn.execute(sa.text(
+            'SELECT count(*) FROM cluster WHERE project_id = :p'),
+            {'p': project_id}).scalar_one()
+
+
+def _quota_rows(dbapi):
+    with dbapi.get_engine().connect() as conn:
+        return sorted(tuple(row) for row in conn.execute(sa.text(
+            'SELECT project_id, resource, hard_limit FROM quotas')))
+
+
+def _race(dbapi, count, project_of, max_clusters):
+    """``count`` creates at once; returns the outcome of each."""
+    barrier = threading.Barrier(count)
+    outcomes = []
+    lock = threading.Lock()
+
+    def create(n):
+        barrier.wait()
+        try:
+            cluster = _create_in(dbapi, project_of(n), max_clusters,
+                                 name='racer%d' % n)
+            outcome = ('created', cluster.uuid)
+        except exception.ResourceLimitExceeded:
+            outcome = ('over quota', n)
+        except Exception as error:  # reported by the assertions
+            outcome = ('error', repr(error))
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=create, args=(n,))
+               for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+class TestClusterQuota:
+
+    def test_default_limit_applies_without_quota_row(self, dbapi, ctx):
+        first = _create_in(dbapi, max_clusters=2)
+        _create_in(dbapi, max_clusters=2)
+        values = utils.get_test_cluster()
+        with pytest.raises(exception.ResourceLimitExceeded) as err:
+            dbapi.create_cluster(values, utils.default_nodegroups(),
+                                 max_clusters=2)
+        assert err.value.code == 403
+        assert utils.PROJECT_ID in str(err.value)
+        assert '2' in str(err.value)
+        # Nothing of the refused create was written.
+        with pytest.raises(exception.ClusterNotFound):
+            dbapi.get_cluster_by_uuid(ctx, values['uuid'])
+        assert dbapi.get_cluster_nodegroup_count(ctx, values['uuid']) == 0
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == 2
+        assert dbapi.get_cluster_nodegroup_count(ctx, first.uuid) == 2
+
+    def test_no_quota_row_is_left_behind(self, dbapi):
+        _create_in(dbapi, max_clusters=1)
+        with pytest.raises(exception.ResourceLimitExceeded):
+            _create_in(dbapi, max_clusters=1)
+        assert _quota_rows(dbapi) == []
+        # So an admin can still create the project's quota afterwards.
+        utils.create_test_quota(dbapi, hard_limit=2)
+        _create_in(dbapi, max_clusters=1)
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == 2
+
+    @pytest.mark.parametrize('hard_limit,default,allowed', [
+        (1, 5, 1), (3, 1, 3), (0, 10, 0)])
+    def test_quota_row_wins_over_default(self, dbapi, hard_limit, default,
+                                         allowed):
+        utils.create_test_quota(dbapi, hard_limit=hard_limit)
+        for _ in range(allowed):
+            _create_in(dbapi, max_clusters=default)
+        with pytest.raises(exception.ResourceLimitExceeded):
+            _create_in(dbapi, max_clusters=default)
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == allowed
+        assert _quota_rows(dbapi) == [(utils.PROJECT_ID, 'Cluster',
+                                       hard_limit)]
+
+    def test_quota_of_another_resource_or_project_is_ignored(self, dbapi):
+        utils.create_test_quota(dbapi, project_id='other', hard_limit=0)
+        _create_in(dbapi, max_clusters=1)
+        with pytest.raises(exception.ResourceLimitExceeded):
+            _create_in(dbapi, max_clusters=1)
+
+    def test_clusters_of_other_projects_do_not_count(self, dbapi):
+        for _ in range(3):
+            _create_in(dbapi, project_id='other')
+        _create_in(dbapi, max_clusters=1)
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == 1
+
+    def test_without_limit_nothing_is_enforced(self, dbapi):
+        utils.create_test_quota(dbapi, hard_limit=0)
+        _create_in(dbapi)
+        _create_in(dbapi, max_clusters=None)
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == 2
+
+    def test_failed_insert_within_quota_rolls_back_everything(self, dbapi,
+                                                               ctx):
+        values = utils.get_test_cluster()
+        groups = utils.default_nodegroups()
+        groups[1]['name'] = groups[0]['name']
+        with pytest.raises(exception.NodeGroupAlreadyExists):
+            dbapi.create_cluster(values, nodegroups=groups, max_clusters=5)
+        with pytest.raises(exception.ClusterNotFound):
+            dbapi.get_cluster_by_uuid(ctx, values['uuid'])
+        assert _quota_rows(dbapi) == []
+        cluster = _create_in(dbapi, max_clusters=1)
+        assert dbapi.get_cluster_nodegroup_count(ctx, cluster.uuid) == 2
+
+    def test_duplicate_uuid_within_quota_is_conflict(self, dbapi):
+        cluster = _create_in(dbapi, max_clusters=5)
+        with pytest.raises(exception.ClusterAlreadyExists):
+            _create_in(dbapi, max_clusters=5, uuid=cluster.uuid)
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == 1
+
+    @pytest.mark.parametrize('quota_row', [False, True],
+                             ids=['default-limit', 'quota-row'])
+    def test_concurrent_creates_leave_exactly_the_quota(self, dbapi,
+                                                        quota_row):
+        limit, racers = 3, 8
+        if quota_row:
+            utils.create_test_quota(dbapi, hard_limit=limit)
+        outcomes = _race(dbapi, racers, lambda n: utils.PROJECT_ID,
+                         max_clusters=limit if not quota_row else 100)
+        kinds = [kind for kind, _ in outcomes]
+        assert kinds.count('error') == 0, outcomes
+        assert kinds.count('created') == limit, outcomes
+        assert kinds.count('over quota') == racers - limit, outcomes
+        assert _clusters_of(dbapi, utils.PROJECT_ID) == limit
+        expected_rows = [(utils.PROJECT_ID, 'Cluster', limit)] \
+            if quota_row else []
+        assert _quota_rows(dbapi) == expected_rows
+
+    def test_concurrent_creates_of_other_projects_all_succeed(self, dbapi):
+        outcomes = _race(dbapi, 6, lambda n: 'project-%d' % (n % 3),
+                         max_clusters=2)
+        assert sorted(kind for kind, _ in outcomes) == ['created'] * 6, \
+            outcomes
+        for n in range(3):
+            assert _clusters_of(dbapi, 'project-%d' % n) == 2
+        assert _quota_rows(dbapi) == []
+
+
 # -- cluster templates --------------------------------------------------------
 
 class TestClusterTemplates:

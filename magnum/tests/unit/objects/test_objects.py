@@ -34,7 +34,7 @@ from magnum.tests.unit.db import utils
 # put the new fingerprint here.
 object_data = {
     'Certificate': '1.0-8a72a5ba9de4581f705f24a11ecee127',
-    'Cluster': '1.0-74d8b3c51e0bb8e45f680ca7c4cfcfa8',
+    'Cluster': '1.1-3a40dc159b1c5a6295db082a75cdc0fe',
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
     'MagnumService': '1.0-b05ad29fef92f44466e7fa6d756ac437',
@@ -253,7 +253,7 @@ def test_serializer_round_trip_keeps_fields_and_binds_context():
     serializer = base.MagnumObjectSerializer()
     primitive = serializer.serialize_entity(ctx, cluster)
     assert primitive['magnum_object.name'] == 'Cluster'
-    assert primitive['magnum_object.version'] == '1.0'
+    assert primitive['magnum_object.version'] == objects.Cluster.VERSION
     receiver_ctx = magnum_context.RequestContext.from_dict(ctx.to_dict())
     copy = serializer.deserialize_entity(receiver_ctx, primitive)
     assert isinstance(copy, objects.Cluster)
