@@ -49,6 +49,20 @@ class Controller(rest.RestController):
         return v1_document(link.base_url())
 
 
+class OpenAPIController(rest.RestController):
+    """GET /v1/openapi.json: the OpenAPI 3.1 document of this API."""
+
+    _document = None
+
+    @pecan.expose('json')
+    def get(self):
+        from magnum.api import openapi
+        if OpenAPIController._document is None:
+            OpenAPIController._document = openapi.document()
+        return dict(OpenAPIController._document,
+                    servers=[{'url': link.base_url()}])
+
+
 def _attach_resources():
     """Mount every resource controller listed in resources.RESOURCES."""
     from magnum.api.controllers.v1 import resources
@@ -57,3 +71,4 @@ def _attach_resources():
 
 
 _attach_resources()
+pecan.route(Controller, 'openapi.json', OpenAPIController())

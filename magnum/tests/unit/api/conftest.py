@@ -19,6 +19,7 @@ import webtest
 
 from magnum.api import app
 from magnum.api import hooks
+from magnum.tests import openapi_validator
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'
@@ -87,7 +88,7 @@ class APIClient:
         return result
 
     def request(self, method, path, body=None, as_='member', version=None,
-                headers=None, status=None, **kwargs):
+                headers=None, status=None, validate=True, **kwargs):
         headers = self._headers(as_, version, headers)
         if not path.startswith('/v1') and path != '/':
             path = '/v1' + path
@@ -98,6 +99,8 @@ class APIClient:
                 path, body, headers=headers, **kwargs)
         else:
             response = call(path, headers=headers, **kwargs)
+        if validate:
+            openapi_validator.validate_response(method, path, response)
         if status is not None:
             assert response.status_int == status, (
                 '%s %s: expected %s, got %s: %s' % (
