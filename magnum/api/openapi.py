@@ -24,8 +24,8 @@ import inspect
 from pecan import rest
 from wsme import types as wtypes
 
-from magnum.api.controllers.v1 import types as api_types
 from magnum.api import microversion
+from magnum.api.controllers.v1 import types as api_types
 
 ERROR_SCHEMA = {
     'type': 'object',
