@@ -14,6 +14,7 @@
 (contract 1.4-1.7)."""
 
 import functools
+import inspect
 import re
 
 from magnum.common import exception
@@ -183,8 +184,9 @@ def at_least(minimum, method=None):
                 raise MethodNotAvailable(version=str(version), method=name,
                                          needed=minimum)
             return function(*args, **kwargs)
-        # WSME reads the arguments of the innermost function.
+        # WSME and pecan read the arguments of the innermost function.
         wrapper._wsme_original_func = getattr(
             function, '_wsme_original_func', function)
+        wrapper.__signature__ = inspect.signature(function)
         return wrapper
     return decorate

@@ -27,7 +27,6 @@ LOG = logging.getLogger(__name__)
 def parse_args(argv, default_config_files=None):
     """Parse the command line and config files into ``CONF``."""
     conf.set_defaults(CONF)
-    logging.register_options(CONF)
     rpc.register_opts(CONF)
     CONF(argv[1:], project='magnum', version=version.version_string(),
          default_config_files=default_config_files)

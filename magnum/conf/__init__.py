@@ -86,6 +86,10 @@ def register_opts(conf):
     """Register every Magnum option group on ``conf``."""
     for module in MODULES:
         module.register_opts(conf)
+    # oslo.log's options (debug, log_file, ...) are read by Magnum's own
+    # code too; they are listed in the sample under oslo.log's namespace.
+    from oslo_log import log
+    log.register_options(conf)
 
 
 def set_defaults(conf=CONF):

@@ -18,6 +18,7 @@
 """
 
 import json
+import re
 
 from oslo_log import log as logging
 
@@ -40,7 +41,8 @@ def error_element(status, body):
             detail = body.get('description', body.get('detail')) or ''
         elif body.get('faultstring'):
             detail = body['faultstring']
-            title = detail.split('.', 1)[0]
+            # The first sentence; "Version 1.11 was..." is not one.
+            title = re.split(r'\.(?:\s|$)', detail, maxsplit=1)[0]
             code = (body.get('faultcode') or '').lower()
         elif isinstance(body.get('error'), dict):  # webob/keystone style
             title = body['error'].get('title', '')
