@@ -34,6 +34,12 @@ class APIBase(wtypes.Base):
     updated_at = wtypes.wsattr(datetime.datetime, readonly=True)
     """The time in UTC at which the object is updated"""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The attributes as_dict() and unset_fields_except() look at;
+        # representations of objects narrow it to the object's fields.
+        self.fields = [a.key for a in wtypes.list_attributes(type(self))]
+
     def as_dict(self):
         """The attributes that are set, as a dict."""
         return {key: getattr(self, key) for key in self.fields
