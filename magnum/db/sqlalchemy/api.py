@@ -497,16 +497,20 @@ class Connection(api.Connection):
         resource) makes a second transaction's insert wait for the first
         to end, and nobody ever sees the placeholder. Reads before the
         count are locking reads, so that MariaDB's repeatable-read
-        snapshot is taken only once the lock is held.
+        snapshot is taken only once the lock is held. (Clusters without a
+        project, which only a domain-scoped admin could make, serialize
+        only on SQLite: NULL never collides in a unique key.)
         """
         project_id = values.get('project_id')
         quota = models.Quota
         mine = (quota.project_id == project_id,
                 quota.resource == QUOTA_CLUSTER_RESOURCE)
         with self._writer() as session:
+            # Setting updated_at to itself keeps the quota's timestamp.
             session.execute(
                 sa.update(quota).where(*mine)
-                .values(hard_limit=quota.hard_limit)
+                .values(hard_limit=quota.hard_limit,
+                        updated_at=quota.updated_at)
                 .execution_options(synchronize_session=False))
             limit = session.execute(
                 sa.select(quota.hard_limit).where(*mine)

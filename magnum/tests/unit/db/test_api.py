@@ -323,10 +323,10 @@ def _clusters_of(dbapi, project_id):
             {'p': project_id}).scalar_one()
 
 
-def _quota_rows(dbapi):
+def _quota_rows(dbapi, columns='project_id, resource, hard_limit'):
     with dbapi.get_engine().connect() as conn:
         return sorted(tuple(row) for row in conn.execute(sa.text(
-            'SELECT project_id, resource, hard_limit FROM quotas')))
+            'SELECT %s FROM quotas' % columns)))
 
 
 def _race(dbapi, count, project_of, max_clusters):
@@ -399,6 +399,8 @@ class TestClusterQuota:
         assert _clusters_of(dbapi, utils.PROJECT_ID) == allowed
         assert _quota_rows(dbapi) == [(utils.PROJECT_ID, 'Cluster',
                                        hard_limit)]
+        # Taking the lock leaves the quota as it was.
+        assert _quota_rows(dbapi, 'updated_at') == [(None,)]
 
     def test_quota_of_another_resource_or_project_is_ignored(self, dbapi):
         utils.create_test_quota(dbapi, project_id='other', hard_limit=0)
