@@ -44,6 +44,7 @@ HISTORY = {
     (1, 12): 'Credential rotation.',
     (1, 13): 'cluster_id replaces stack_id in cluster responses.',
     (1, 14): 'Nodegroup node_labels and node_taints.',
+    (1, 15): 'conditions on clusters and nodegroups (full views).',
 }
 
 MIN_VERSION = min(HISTORY)

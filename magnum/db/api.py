@@ -296,3 +296,28 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def destroy_federation(self, federation_id):
         pass
+
+    # -- cluster locks ----------------------------------------------------
+
+    @abc.abstractmethod
+    def acquire_cluster_lock(self, cluster_uuid, holder, operation,
+                             timeout):
+        """Take the cluster's lock for ``timeout`` seconds.
+
+        Returns (acquired, previous): when not acquired, ``previous`` is
+        the live lock ({holder, operation, expires_at}); when acquired
+        over an expired lock of another holder, it is that expired lock
+        (its operation was cut short), else None.
+        """
+
+    @abc.abstractmethod
+    def renew_cluster_lock(self, cluster_uuid, holder, timeout):
+        """Extend a lock ``holder`` still holds; False if it lost it."""
+
+    @abc.abstractmethod
+    def release_cluster_lock(self, cluster_uuid, holder):
+        """Drop the lock if ``holder`` holds it; True if it did."""
+
+    @abc.abstractmethod
+    def get_cluster_lock(self, cluster_uuid):
+        """The lock row of the cluster, or None."""

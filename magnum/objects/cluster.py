@@ -12,6 +12,7 @@
 
 
 from oslo_utils import uuidutils
+from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
 from magnum.common import context as magnum_context
@@ -36,9 +37,10 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
 
     * 1.0: initial version
     * 1.1: create() takes max_clusters (the quota enforced atomically)
+    * 1.2: conditions
     """
 
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     fields = {
         'uuid': fields.UUIDField(nullable=True),
@@ -69,7 +71,14 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
         'fixed_subnet': fields.StringField(nullable=True),
         'floating_ip_enabled': fields.BooleanField(default=True),
         'master_lb_enabled': fields.BooleanField(default=False),
+        'conditions': fields.ListOfDictOfNullableStringsField(
+            nullable=True),
     }
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 2):
+            primitive.pop('conditions', None)
 
     def __init__(self, context=None, **kwargs):
         super().__init__(context=context, **kwargs)

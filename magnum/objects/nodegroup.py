@@ -11,6 +11,7 @@
 # under the License.
 
 
+from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
 from magnum.db import api as db_api
@@ -30,9 +31,10 @@ class NodeGroup(base.MagnumPersistentObject, base.MagnumObject):
     Version history:
 
     * 1.0: initial version
+    * 1.1: conditions
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     fields = {
         'uuid': fields.UUIDField(),
@@ -56,7 +58,14 @@ class NodeGroup(base.MagnumPersistentObject, base.MagnumObject):
         'node_labels': fields.DictOfStringsField(nullable=True),
         'node_taints': fields.ListOfDictOfNullableStringsField(
             nullable=True),
+        'conditions': fields.ListOfDictOfNullableStringsField(
+            nullable=True),
     }
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 1):
+            primitive.pop('conditions', None)
 
     @property
     def is_master(self):

@@ -13,6 +13,7 @@
 """SQLAlchemy implementation of the database API (magnum.db.api)."""
 
 import dataclasses
+import datetime
 import random
 import threading
 import time
@@ -21,6 +22,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 from oslo_utils import strutils
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
@@ -753,3 +755,73 @@ class Connection(api.Connection):
 
     def destroy_federation(self, federation_id):
         self._destroy(FEDERATION, federation_id)
+
+    # -- cluster locks ------------------------------------------------------
+
+    @staticmethod
+    def _lock_dict(row):
+        return {'holder': row.holder, 'operation': row.operation,
+                'expires_at': row.expires_at}
+
+    def acquire_cluster_lock(self, cluster_uuid, holder, operation,
+                             timeout):
+        model = models.ClusterLock
+        now = timeutils.utcnow()
+        expires = now + datetime.timedelta(seconds=timeout)
+        try:
+            with self._writer() as session:
+                session.add(model(cluster_uuid=cluster_uuid, holder=holder,
+                                  operation=operation, expires_at=expires))
+                session.flush()
+            return True, None
+        except db_exc.DBDuplicateEntry:
+            pass
+        with self._writer() as session:
+            current = session.query(model).filter(
+                model.cluster_uuid == cluster_uuid).one_or_none()
+            if current is None:
+                # Released in between: try once more from the start.
+                return self.acquire_cluster_lock(cluster_uuid, holder,
+                                                 operation, timeout)
+            previous = self._lock_dict(current)
+            if current.holder != holder and current.expires_at > now:
+                return False, previous
+            # Expired (or our own): take it over, but only if it is still
+            # the row we looked at, so two takers cannot both win.
+            taken = session.execute(
+                sa.update(model).where(
+                    model.cluster_uuid == cluster_uuid,
+                    model.holder == current.holder,
+                    model.expires_at == current.expires_at).values(
+                        holder=holder, operation=operation,
+                        expires_at=expires)
+                .execution_options(synchronize_session=False)).rowcount
+        if not taken:
+            return False, previous
+        if previous['holder'] == holder:
+            return True, None
+        return True, previous
+
+    def renew_cluster_lock(self, cluster_uuid, holder, timeout):
+        model = models.ClusterLock
+        expires = timeutils.utcnow() + datetime.timedelta(seconds=timeout)
+        with self._writer() as session:
+            return bool(session.execute(
+                sa.update(model).where(model.cluster_uuid == cluster_uuid,
+                                       model.holder == holder)
+                .values(expires_at=expires)
+                .execution_options(synchronize_session=False)).rowcount)
+
+    def release_cluster_lock(self, cluster_uuid, holder):
+        model = models.ClusterLock
+        with self._writer() as session:
+            return bool(session.execute(
+                sa.delete(model).where(model.cluster_uuid == cluster_uuid,
+                                       model.holder == holder)
+                .execution_options(synchronize_session=False)).rowcount)
+
+    def get_cluster_lock(self, cluster_uuid):
+        model = models.ClusterLock
+        with self._reader() as session:
+            return session.query(model).filter(
+                model.cluster_uuid == cluster_uuid).one_or_none()

@@ -134,6 +134,8 @@ class Cluster(Base):
     fixed_subnet = _string()
     floating_ip_enabled = sa.Column(sa.Boolean, default=True)
     master_lb_enabled = sa.Column(sa.Boolean, default=False)
+    # [{type, status, reason, message, last_transition_time}], API >= 1.15
+    conditions = _json_list()
 
 
 class NodeGroup(Base):
@@ -164,6 +166,7 @@ class NodeGroup(Base):
     version = _string(20)
     node_labels = _json_dict()
     node_taints = _json_list()
+    conditions = _json_list()
 
 
 class X509KeyPair(Base):
@@ -224,3 +227,22 @@ class Federation(Base):
     status = _string(20)
     status_reason = sa.Column(sa.Text)
     properties = _json_dict()
+
+
+class ClusterLock(Base):
+    """Which conductor runs an operation on a cluster, until when.
+
+    One row per locked cluster; an expired row is free to take, so a
+    conductor that dies holding a lock blocks nobody for longer than the
+    lock's timeout.
+    """
+    __tablename__ = 'cluster_lock'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('cluster_uuid',
+                            name='uniq_cluster_lock0cluster_uuid'),
+    )
+
+    cluster_uuid = _string(36, nullable=False)
+    holder = _string(nullable=False)
+    operation = _string(64, nullable=False)
+    expires_at = sa.Column(sa.DateTime, nullable=False)

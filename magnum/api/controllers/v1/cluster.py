@@ -122,6 +122,9 @@ class Cluster(base.APIBase):
     """From microversion 1.13: the same value as stack_id was."""
     faults = wtypes.DictType(wtypes.text, types.jsontype)
     """GET one of a failed cluster: nodegroup name -> why it failed."""
+    conditions = wtypes.ArrayType(STRING_DICT)
+    """From microversion 1.15, full views: type, status, reason, message
+    and last_transition_time of what is true about the cluster now."""
     links = wtypes.ArrayType(STRING_DICT)
 
     # Stored fields shown as they are.
@@ -166,6 +169,8 @@ class Cluster(base.APIBase):
             item.unset_fields_except(SUMMARY_FIELDS)
             return item
         item.set_timestamps(cluster)
+        if microversion.requested() >= (1, 15):
+            item.conditions = cluster.conditions or []
         (item.labels_overridden, item.labels_added,
          item.labels_skipped) = cluster_actions.labels_diff(
              cluster.labels, _template_labels(cluster))

@@ -110,6 +110,9 @@ class NodeGroup(base.APIBase):
     node_taints = wtypes.ArrayType(TAINT)
     # Request-only; shown as false like upstream (contract Q13).
     merge_labels = wtypes.wsattr(bool, default=False)
+    conditions = wtypes.ArrayType(STRING_DICT)
+    """From microversion 1.15, full view: what is true about the
+    nodegroup now."""
     links = wtypes.ArrayType(STRING_DICT)
 
     _FIELDS = ('id', 'uuid', 'name', 'cluster_id', 'project_id',
@@ -131,6 +134,8 @@ class NodeGroup(base.APIBase):
             item.unset_fields_except(SUMMARY_FIELDS)
             return item
         item.set_timestamps(nodegroup)
+        if microversion.requested() >= (1, 15):
+            item.conditions = nodegroup.conditions or []
         (item.labels_overridden, item.labels_added,
          item.labels_skipped) = actions.labels_diff(nodegroup.labels,
                                                     cluster.labels)

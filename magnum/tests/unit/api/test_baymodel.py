@@ -15,8 +15,8 @@
 
 import pytest
 
-from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.api.conftest import PROJECT_B
+from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.db import utils as db_utils
 
 BAYMODEL = {'coe': 'kubernetes', 'image_id': 'fedora-coreos',

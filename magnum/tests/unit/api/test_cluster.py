@@ -1010,3 +1010,54 @@ class TestDelete:
         policy_file({'cluster:delete': '!'})
         api.delete('/clusters/%s' % cluster.uuid, as_='member',
                    version=LATEST, status=403)
+
+
+class TestConditions:
+    """Conditions appear from microversion 1.15, in full views only."""
+
+    CONDITION = {'type': 'NodesReady', 'status': 'False',
+                 'reason': 'NodeNotReady', 'message': 'node-1 is down',
+                 'last_transition_time': '2026-11-21T12:00:00+00:00'}
+
+    @pytest.fixture
+    def with_conditions(self, cluster):
+        stored_cluster = stored(cluster.uuid)
+        stored_cluster.conditions = [self.CONDITION]
+        stored_cluster.save()
+        for group in stored_cluster.nodegroups:
+            group.conditions = [dict(self.CONDITION, message=group.name)]
+            group.save()
+        return stored_cluster
+
+    def test_shown_from_1_15(self, api, with_conditions):
+        uuid = with_conditions.uuid
+        body = api.get('/clusters/%s' % uuid, version='1.15',
+                       status=200).json
+        assert body['conditions'] == [self.CONDITION]
+        detail = api.get('/clusters/detail', version='1.15',
+                         status=200).json['clusters'][0]
+        assert detail['conditions'] == [self.CONDITION]
+        group = api.get('/clusters/%s/nodegroups/default-worker' % uuid,
+                        version='1.15', status=200).json
+        assert group['conditions'][0]['message'] == 'default-worker'
+
+    @pytest.mark.parametrize('version', ['1.1', '1.13', '1.14'])
+    def test_old_clients_see_the_1_14_shape(self, api, with_conditions,
+                                            version):
+        uuid = with_conditions.uuid
+        assert 'conditions' not in api.get(
+            '/clusters/%s' % uuid, version=version, status=200).json
+        if version >= '1.9' and version != '1.1':
+            assert 'conditions' not in api.get(
+                '/clusters/%s/nodegroups/default-worker' % uuid,
+                version=version, status=200).json
+
+    def test_not_in_summaries(self, api, with_conditions):
+        item = api.get('/clusters', version='1.15',
+                       status=200).json['clusters'][0]
+        assert 'conditions' not in item
+
+    def test_conditions_are_read_only(self, api, with_conditions):
+        api.patch('/clusters/%s' % with_conditions.uuid, [
+            {'op': 'replace', 'path': '/conditions', 'value': '[]'}],
+            version='1.15', status=400)

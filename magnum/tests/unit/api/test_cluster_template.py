@@ -18,9 +18,9 @@ import pytest
 
 from magnum import objects
 from magnum.common import context as magnum_context
-from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.api.conftest import PROJECT_A
 from magnum.tests.unit.api.conftest import PROJECT_B
+from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.db import utils as db_utils
 
 K8S = {'coe': 'kubernetes', 'image_id': 'fedora-coreos',

@@ -12,6 +12,7 @@
 
 """Behaviour of the database API, on every backend (see conftest)."""
 
+import datetime
 import threading
 
 from oslo_utils import uuidutils
@@ -716,3 +717,69 @@ class TestFederations:
         dbapi.destroy_federation(federation.id)
         with pytest.raises(exception.FederationNotFound):
             dbapi.get_federation_by_id(ctx, federation.id)
+
+
+class TestClusterLocks:
+
+    def test_one_holder_at_a_time(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        assert dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60) == (
+            True, None)
+        acquired, current = dbapi.acquire_cluster_lock(uuid, 'c2', 'sync',
+                                                        60)
+        assert not acquired
+        assert (current['holder'], current['operation']) == ('c1', 'create')
+        assert not dbapi.release_cluster_lock(uuid, 'c2')
+        assert dbapi.release_cluster_lock(uuid, 'c1')
+        assert dbapi.get_cluster_lock(uuid) is None
+        assert dbapi.acquire_cluster_lock(uuid, 'c2', 'sync', 60)[0]
+
+    def test_expired_lock_is_taken_over_and_reported(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'dead', 'create', 60)
+        with dbapi.get_engine().begin() as conn:
+            conn.execute(sa.text(
+                'UPDATE cluster_lock SET expires_at = :t WHERE '
+                'cluster_uuid = :u').bindparams(
+                    sa.bindparam('t', type_=sa.DateTime)),
+                {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
+        acquired, previous = dbapi.acquire_cluster_lock(uuid, 'alive',
+                                                        'sync', 60)
+        assert acquired
+        assert (previous['holder'], previous['operation']) == ('dead',
+                                                              'create')
+        assert dbapi.get_cluster_lock(uuid).holder == 'alive'
+
+    def test_renew_only_by_the_holder(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 5)
+        before = dbapi.get_cluster_lock(uuid).expires_at
+        assert dbapi.renew_cluster_lock(uuid, 'c1', 600)
+        assert dbapi.get_cluster_lock(uuid).expires_at > before
+        assert not dbapi.renew_cluster_lock(uuid, 'c2', 600)
+        assert not dbapi.renew_cluster_lock(uuidutils.generate_uuid(), 'c1',
+                                            600)
+
+    def test_reacquiring_own_lock_is_not_an_interruption(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60)
+        assert dbapi.acquire_cluster_lock(uuid, 'c1', 'sync', 60) == (
+            True, None)
+
+    def test_racing_takers_get_it_once(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        barrier = threading.Barrier(6)
+        results = []
+
+        def take(n):
+            barrier.wait()
+            results.append(dbapi.acquire_cluster_lock(
+                uuid, 'conductor-%d' % n, 'sync', 60)[0])
+
+        threads = [threading.Thread(target=take, args=(n,))
+                   for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results.count(True) == 1

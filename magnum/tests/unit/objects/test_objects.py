@@ -34,11 +34,11 @@ from magnum.tests.unit.db import utils
 # put the new fingerprint here.
 object_data = {
     'Certificate': '1.0-8a72a5ba9de4581f705f24a11ecee127',
-    'Cluster': '1.1-3a40dc159b1c5a6295db082a75cdc0fe',
+    'Cluster': '1.2-120e33b1164e35bd9a79463a74bda9f8',
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
     'MagnumService': '1.0-b05ad29fef92f44466e7fa6d756ac437',
-    'NodeGroup': '1.0-53d46f464ecbad2f0ec3a89ab5623d4a',
+    'NodeGroup': '1.1-dba121960b3a4e5ae2ce36fd43408aa2',
     'Quota': '1.0-66b06d64f2a775c94d37637272256e19',
     'Stats': '1.0-df3be0eb6a336326e7e8deb97784365f',
     'X509KeyPair': '1.0-690f4c766b97e555513237fd91d509c0',
