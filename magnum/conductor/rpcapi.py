@@ -23,9 +23,9 @@ argument added, and note it here:
 
 import oslo_messaging as messaging
 
+from magnum import conf
 from magnum.common import exception
 from magnum.common import rpc
-from magnum import conf
 
 CONF = conf.CONF
 

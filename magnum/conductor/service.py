@@ -23,8 +23,13 @@ from magnum import conf
 from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import rpc
+from magnum.conductor import reconcile
 from magnum.conductor import rpcapi
+from magnum.conductor.handlers import cluster_conductor
 from magnum.conductor.handlers import conductor_listener
+from magnum.conductor.handlers import credential_conductor
+from magnum.conductor.handlers import federation_conductor
+from magnum.conductor.handlers import nodegroup_conductor
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -38,8 +43,17 @@ def host_name():
     return CONF.host or socket.gethostname()
 
 
-def endpoints():
-    return [conductor_listener.ConductorEndpoint()]
+def endpoints(host):
+    """Every RPC endpoint of the conductor (contract 2.12)."""
+    from magnum.conductor.handlers import ca_conductor
+    return [
+        conductor_listener.ConductorEndpoint(),
+        cluster_conductor.ClusterHandler(host),
+        nodegroup_conductor.NodeGroupHandler(host),
+        ca_conductor.CertificateHandler(host),
+        credential_conductor.CredentialHandler(host),
+        federation_conductor.FederationHandler(host),
+    ]
 
 
 class Heartbeat:
@@ -92,18 +106,22 @@ class ConductorService(service.Service):
         self.topic = topic or CONF.conductor.topic
         self.rpc_server = None
         self.heartbeat = Heartbeat(self.host)
+        self.periodic = reconcile.PeriodicRunner(self.host)
 
     def start(self):
         super().start()
         target = messaging.Target(topic=self.topic, server=self.host,
                                   version=rpcapi.RPC_API_VERSION)
-        self.rpc_server = rpc.get_server(target, endpoints())
+        self.rpc_server = rpc.get_server(target, endpoints(self.host))
         self.rpc_server.start()
         self.heartbeat.start()
+        if CONF.periodic_enable:
+            self.periodic.start()
         LOG.info('magnum-conductor on %s serving topic %s', self.host,
                  self.topic)
 
     def stop(self, graceful=True):
+        self.periodic.stop()
         self.heartbeat.stop()
         if self.rpc_server is not None:
             self.rpc_server.stop()

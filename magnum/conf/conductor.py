@@ -54,6 +54,27 @@ conductor_opts = [
             'it to fail faster when no conductor runs.'
         ),
     ),
+    cfg.IntOpt(
+        'sync_interval',
+        default=10,
+        min=1,
+        help=(
+            'Seconds between two passes of the status sync over the '
+            'clusters with an operation in progress. Lower means less '
+            'status lag and more calls to the drivers\' back ends.'
+        ),
+    ),
+    cfg.IntOpt(
+        'lock_timeout',
+        default=60,
+        min=5,
+        help=(
+            'Seconds a cluster lock lasts unless its conductor renews it. '
+            'A conductor renews its locks every third of this while it '
+            'works; when it dies, its clusters are free again after at '
+            'most this long and another conductor repairs them.'
+        ),
+    ),
 ]
 
 

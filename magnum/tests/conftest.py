@@ -51,6 +51,10 @@ def fake_drivers():
     from magnum.drivers.common import driver
     from magnum.tests import fake_driver
     fake_driver.FakeDriver.calls = []
+    fake_driver.FakeDriver.errors = {}
+    fake_driver.FakeDriver.observed = {}
+    fake_driver.FakeDriver.resumable = False
+    fake_driver.FakeDriver.health = {}
     registry = driver.DriverRegistry({
         'fake': fake_driver.FakeDriver,
         'other_fake': fake_driver.OtherFakeDriver})

@@ -129,7 +129,16 @@ class Driver(abc.ABC):
     def delete_federation(self, context, federation):
         self._not_supported(_('Federation deletion'))
 
-    # -- observation ------------------------------------------------------
+    # -- observation and repair -------------------------------------------
+
+    def resume_operation(self, context, cluster, operation):
+        """The conductor running ``operation`` on the cluster died midway.
+
+        Return True when the work goes on (it runs outside the conductor,
+        or the driver picked it up again) and the status sync should keep
+        observing; False to have the operation recorded as failed.
+        """
+        return False
 
     def update_cluster_status(self, context, cluster):
         """Observe the cluster and record its status (periodic sync)."""

@@ -1,0 +1,305 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The conductor's periodic work: a reconcile loop over the clusters it
+owns.
+
+Status sync (every ``[conductor] sync_interval``): for each owned cluster
+with an operation in progress, observe it through its driver, repair an
+operation whose conductor died, enforce ``create_timeout``, record
+terminal statuses (with notifications) and forget deleted clusters.
+
+Health (every ``[kubernetes] health_polling_interval``): ask each owned
+cluster's monitor and record ``health_status`` with a reason that names
+what is unhealthy; an unreachable cluster is UNKNOWN, never silently old.
+"""
+
+import datetime
+import os
+import tempfile
+import threading
+
+import fasteners
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from magnum import conf
+from magnum import objects
+from magnum.common import context as magnum_context
+from magnum.common import exception
+from magnum.common import notifications
+from magnum.conductor import hash_ring
+from magnum.conductor import locks
+from magnum.conductor.handlers import cluster_conductor
+from magnum.drivers.common import driver as driver_base
+from magnum.i18n import _
+from magnum.objects import fields
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+STATUS = fields.ClusterStatus
+BINARY = 'magnum-conductor'
+
+FAILED_STATUS = {
+    STATUS.CREATE_IN_PROGRESS: STATUS.CREATE_FAILED,
+    STATUS.UPDATE_IN_PROGRESS: STATUS.UPDATE_FAILED,
+    STATUS.DELETE_IN_PROGRESS: STATUS.DELETE_FAILED,
+    STATUS.ROLLBACK_IN_PROGRESS: STATUS.ROLLBACK_FAILED,
+}
+NOTIFY_ACTION = {'CREATE': 'create', 'UPDATE': 'update', 'DELETE': 'delete',
+                 'ROLLBACK': 'update'}
+
+# Health is checked for clusters that exist and are not being deleted.
+HEALTH_STATUSES = (
+    STATUS.CREATE_COMPLETE, STATUS.UPDATE_COMPLETE,
+    STATUS.UPDATE_IN_PROGRESS, STATUS.UPDATE_FAILED,
+    STATUS.RESUME_COMPLETE, STATUS.RESTORE_COMPLETE,
+    STATUS.ROLLBACK_COMPLETE, STATUS.SNAPSHOT_COMPLETE,
+    STATUS.CHECK_COMPLETE, STATUS.ADOPT_COMPLETE)
+
+
+def service_is_up(service, now=None):
+    if service.forced_down:
+        return False
+    last = service.last_seen_up or service.updated_at or service.created_at
+    if last is None:
+        return False
+    now = now or timeutils.utcnow()
+    last = last.replace(tzinfo=None)
+    return abs((now - last).total_seconds()) <= CONF.service_down_time
+
+
+def live_conductors(context):
+    return sorted(s.host for s in objects.MagnumService.list(context)
+                  if s.binary == BINARY and not s.disabled and
+                  service_is_up(s))
+
+
+class Reconciler:
+    """The periodic work of one conductor (``host``)."""
+
+    def __init__(self, host):
+        self.host = host
+        self.ring = hash_ring.HashRing([host])
+
+    def refresh_ring(self, context):
+        # This conductor is alive even before its first heartbeat lands.
+        ring = hash_ring.HashRing(set(live_conductors(context)) |
+                                  {self.host})
+        if ring != self.ring:
+            LOG.info('Conductors sharing the clusters: %s',
+                     ', '.join(sorted(ring.hosts)))
+        self.ring = ring
+        return ring
+
+    def owns(self, cluster):
+        return self.ring.owner(cluster.uuid) == self.host
+
+    # -- status sync --------------------------------------------------------
+
+    def sync_once(self):
+        """One pass over the owned clusters in progress; returns how many
+        clusters were looked at."""
+        context = magnum_context.get_admin_context()
+        self.refresh_ring(context)
+        clusters = objects.Cluster.list(
+            context, filters={'status': list(FAILED_STATUS)})
+        synced = 0
+        for cluster in clusters:
+            if not self.owns(cluster):
+                continue
+            synced += 1
+            try:
+                self.sync_cluster(context, cluster)
+            except Exception:
+                LOG.exception('Status sync of cluster %s failed',
+                              cluster.uuid)
+        return synced
+
+    def sync_cluster(self, context, cluster):
+        try:
+            lock = locks.ClusterLock(cluster.uuid, self.host, 'sync')
+            lock.acquire()
+        except locks.ClusterBusy:
+            return  # its operation is running; look again next period
+        try:
+            self._sync_locked(context, cluster.uuid, lock.interrupted)
+        finally:
+            lock.release()
+
+    def _sync_locked(self, context, uuid, interrupted):
+        try:
+            cluster = objects.Cluster.get_by_uuid(context, uuid)
+        except exception.ClusterNotFound:
+            return
+        before = cluster.status
+        if before not in FAILED_STATUS:
+            return
+        try:
+            driver = driver_base.registry().for_template(
+                cluster.cluster_template)
+        except exception.MagnumException as error:
+            if before == STATUS.DELETE_IN_PROGRESS:
+                cluster_conductor.remove_cluster(context, cluster)
+                return
+            self._fail(context, cluster, _('Cannot observe the cluster: '
+                                           'no driver (%s)') % error)
+            return
+        if interrupted and interrupted.get('operation') != 'sync':
+            if not driver.resume_operation(context, cluster,
+                                           interrupted['operation']):
+                self._fail(context, cluster, _(
+                    '%(operation)s was interrupted: conductor %(holder)s '
+                    'stopped while running it. Retry the operation.') % {
+                        'operation': interrupted['operation'].capitalize(),
+                        'holder': interrupted['holder']})
+                return
+        driver.update_cluster_status(context, cluster)
+        cluster = objects.Cluster.get_by_uuid(context, uuid)
+        if cluster.status == STATUS.CREATE_IN_PROGRESS and \
+                self._timed_out(cluster):
+            self._fail(context, cluster, _(
+                'Cluster creation did not finish within %(minutes)d '
+                'minutes (create_timeout). Last progress: %(last)s') % {
+                    'minutes': cluster.create_timeout,
+                    'last': cluster.status_reason or _('none reported')})
+            return
+        if cluster.status == STATUS.DELETE_COMPLETE:
+            cluster_conductor.remove_cluster(context, cluster)
+            return
+        if cluster.status != before:
+            self._notify_terminal(context, cluster)
+
+    @staticmethod
+    def _timed_out(cluster):
+        if not cluster.create_timeout or cluster.created_at is None:
+            return False
+        deadline = cluster.created_at.replace(tzinfo=None) + \
+            datetime.timedelta(minutes=cluster.create_timeout)
+        return timeutils.utcnow() > deadline
+
+    def _fail(self, context, cluster, reason):
+        cluster.status = FAILED_STATUS.get(cluster.status, cluster.status)
+        cluster.status_reason = reason
+        cluster.save()
+        LOG.warning('Cluster %s: %s', cluster.uuid, reason)
+        self._notify_terminal(context, cluster)
+
+    @staticmethod
+    def _notify_terminal(context, cluster):
+        action, _sep, outcome = cluster.status.partition('_')
+        phase = {'COMPLETE': 'end', 'FAILED': 'error'}.get(outcome)
+        if phase and action in NOTIFY_ACTION:
+            notifications.notify_cluster(context, cluster,
+                                         NOTIFY_ACTION[action], phase,
+                                         cluster.status_reason)
+
+    # -- health -------------------------------------------------------------
+
+    def health_once(self):
+        context = magnum_context.get_admin_context()
+        self.refresh_ring(context)
+        clusters = objects.Cluster.list(
+            context, filters={'status': list(HEALTH_STATUSES)})
+        checked = 0
+        for cluster in clusters:
+            if not self.owns(cluster):
+                continue
+            checked += 1
+            try:
+                self.check_health(context, cluster)
+            except Exception:
+                LOG.exception('Health check of cluster %s failed',
+                              cluster.uuid)
+        return checked
+
+    def check_health(self, context, cluster):
+        driver = driver_base.registry().for_template(cluster.cluster_template)
+        monitor = driver.get_monitor(context, cluster)
+        if monitor is None:
+            return
+        try:
+            status, reason = monitor.poll_health_status()
+        except Exception as error:
+            status = fields.ClusterHealthStatus.UNKNOWN
+            reason = {'api': _('The cluster could not be reached: %s') %
+                      error}
+        if (cluster.health_status, cluster.health_status_reason) != (
+                status, reason):
+            cluster.health_status = status
+            cluster.health_status_reason = reason
+            cluster.save()
+
+
+class PeriodicRunner:
+    """Runs the reconciler in one process per host: the worker holding a
+    file lock does the periodic work, and another takes over when it
+    dies (the lock goes with the process)."""
+
+    def __init__(self, host, reconciler=None):
+        self.host = host
+        self.reconciler = reconciler or Reconciler(host)
+        self._stop = threading.Event()
+        self._threads = []
+        path = os.path.join(tempfile.gettempdir(),
+                            'magnum-conductor-%s-%s.lock' % (
+                                host, CONF.conductor.topic))
+        self._process_lock = fasteners.InterProcessLock(path)
+
+    def start(self):
+        thread = threading.Thread(target=self._run, daemon=True,
+                                  name='magnum-periodic')
+        thread.start()
+        self._threads.append(thread)
+
+    def _run(self):
+        while not self._stop.is_set():
+            if self._process_lock.acquire(blocking=False):
+                break
+            self._stop.wait(CONF.conductor.sync_interval)
+        else:
+            return
+        LOG.info('Periodic work of conductor %s runs in process %d',
+                 self.host, os.getpid())
+        next_sync = next_health = 0.0
+        clock = timeutils.StopWatch().start()
+        while not self._stop.is_set():
+            now = clock.elapsed()
+            if now >= next_sync:
+                self._guarded(self.reconciler.sync_once)
+                next_sync = clock.elapsed() + CONF.conductor.sync_interval
+            interval = CONF.kubernetes.health_polling_interval
+            if interval > 0 and now >= next_health:
+                self._guarded(self.reconciler.health_once)
+                next_health = clock.elapsed() + interval
+            self._stop.wait(max(0.1, min(next_sync, next_health if
+                                         interval > 0 else next_sync)
+                                - clock.elapsed()))
+
+    @staticmethod
+    def _guarded(task):
+        try:
+            task()
+        except Exception:
+            LOG.exception('Periodic task %s failed', task.__name__)
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        try:
+            self._process_lock.release()
+        except Exception:
+            pass
+
+

@@ -1,0 +1,200 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The conductor's cluster operations (handlers/cluster_conductor.py)."""
+
+import pytest
+
+from magnum import objects
+from magnum.common import exception
+from magnum.conductor.handlers import cluster_conductor
+from magnum.db import api as db_api
+from magnum.tests import fake_driver
+from magnum.tests.unit.conductor.conftest import make_cluster
+from magnum.tests.unit.conductor.conftest import reload
+
+Driver = fake_driver.FakeDriver
+
+
+@pytest.fixture
+def handler(dbapi, fake_drivers, notifier, monkeypatch):
+    # Certificates are tested on their own; here they are not the point.
+    monkeypatch.setattr(cluster_conductor.ClusterHandler,
+                        'create_certificates',
+                        lambda self, context, cluster: None)
+    return cluster_conductor.ClusterHandler('conductor-1')
+
+
+class TestCreate:
+
+    def test_starts_the_driver_and_records_its_handle(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template)
+        handler.cluster_create(context, cluster, 60)
+        assert ('create_cluster', cluster.uuid) in Driver.calls
+        stored = reload(cluster)
+        assert stored.status == 'CREATE_IN_PROGRESS'
+        assert stored.stack_id == 'fake-stack-%s' % cluster.uuid
+        assert {g.stack_id for g in stored.nodegroups} == {stored.stack_id}
+        assert notifier.events() == ['magnum.cluster.create.start']
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+
+    def test_driver_failure_names_the_step_and_the_error(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template)
+        Driver.errors['create_cluster'] = RuntimeError('quota of cores hit')
+        with pytest.raises(RuntimeError):
+            handler.cluster_create(context, cluster, 60)
+        stored = reload(cluster)
+        assert stored.status == 'CREATE_FAILED'
+        assert stored.status_reason == (
+            'Create failed while asking the fake driver to create the '
+            'cluster: quota of cores hit')
+        assert notifier.events() == ['magnum.cluster.create.start',
+                                     'magnum.cluster.create.error']
+        level, _, payload = notifier.sent[-1]
+        assert level == 'ERROR'
+        assert payload['cluster_uuid'] == cluster.uuid
+        assert payload['node_count'] == 2 and payload['master_count'] == 1
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+
+    def test_no_driver_for_the_template(self, handler, dbapi, context):
+        template = objects.ClusterTemplate.get_by_uuid(
+            context, dbapi.create_cluster_template(
+                {'project_id': 'fake_project', 'coe': 'kubernetes',
+                 'server_type': 'bm', 'cluster_distro': 'plan9',
+                 'image_id': 'x'}).uuid)
+        cluster = make_cluster(dbapi, template)
+        with pytest.raises(exception.ClusterTypeNotSupported):
+            handler.cluster_create(context, cluster, 60)
+        stored = reload(cluster)
+        assert stored.status == 'CREATE_FAILED'
+        assert 'while choosing the driver' in stored.status_reason
+        assert 'plan9' in stored.status_reason
+
+    def test_busy_cluster_fails_with_who_holds_it(self, handler, dbapi,
+                                                  template, context):
+        cluster = make_cluster(dbapi, template)
+        db_api.get_instance().acquire_cluster_lock(cluster.uuid, 'other',
+                                                   'delete', 60)
+        with pytest.raises(Exception):
+            handler.cluster_create(context, cluster, 60)
+        stored = reload(cluster)
+        assert stored.status == 'CREATE_FAILED'
+        assert 'busy with delete by conductor other' in stored.status_reason
+
+    def test_repeated_create_is_ignored(self, handler, dbapi, template,
+                                        context):
+        cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE')
+        handler.cluster_create(context, cluster, 60)
+        assert Driver.calls == []
+        assert reload(cluster).status == 'CREATE_COMPLETE'
+
+
+class TestUpdateAndResize:
+
+    def test_update_applies_node_count_to_the_default_workers(
+            self, handler, dbapi, template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        handler.cluster_update(context, cluster, node_count=5)
+        assert ('update_cluster', cluster.uuid, False) in Driver.calls
+        assert reload(cluster).default_ng_worker.node_count == 5
+
+    def test_failed_update_restores_the_node_count(self, handler, dbapi,
+                                                   template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        Driver.errors['update_cluster'] = RuntimeError('no capacity')
+        with pytest.raises(RuntimeError):
+            handler.cluster_update(context, cluster, node_count=9)
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_FAILED'
+        assert 'no capacity' in stored.status_reason
+        assert stored.default_ng_worker.node_count == 2
+
+    def test_resize_passes_nodes_to_remove(self, handler, dbapi, template,
+                                           context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        worker = cluster.default_ng_worker
+        handler.cluster_resize(context, cluster, 1, ['node-7'], worker)
+        assert ('resize_cluster', cluster.uuid, 1, ['node-7'],
+                'default-worker') in Driver.calls
+        group = reload(cluster).default_ng_worker
+        assert (group.node_count, group.status) == (1, 'UPDATE_IN_PROGRESS')
+
+    def test_failed_resize_marks_cluster_and_nodegroup(self, handler, dbapi,
+                                                       template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        Driver.errors['resize_cluster'] = RuntimeError('engine gone')
+        with pytest.raises(RuntimeError):
+            handler.cluster_resize(context, cluster, 4, [],
+                                   cluster.default_ng_worker)
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_FAILED'
+        assert 'engine gone' in stored.status_reason
+        group = stored.default_ng_worker
+        assert (group.node_count, group.status) == (2, 'UPDATE_FAILED')
+
+    def test_upgrade_not_supported_changes_nothing(self, handler, dbapi,
+                                                   template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        Driver.errors['upgrade_cluster'] = exception.NotSupported(
+            operation='Upgrade')
+        with pytest.raises(exception.NotSupported):
+            handler.cluster_upgrade(context, cluster, template, 1,
+                                    cluster.default_ng_worker)
+        assert reload(cluster).status == 'UPDATE_IN_PROGRESS'
+
+    def test_upgrade(self, handler, dbapi, template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        handler.cluster_upgrade(context, cluster, template, 2,
+                                cluster.default_ng_worker)
+        assert ('upgrade_cluster', cluster.uuid, template.uuid, 2,
+                'default-worker') in Driver.calls
+        assert reload(cluster).default_ng_worker.status == \
+            'UPDATE_IN_PROGRESS'
+
+
+class TestDelete:
+
+    def test_asks_the_driver(self, handler, dbapi, template, context,
+                             notifier):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        handler.cluster_delete(context, cluster.uuid)
+        assert ('delete_cluster', cluster.uuid) in Driver.calls
+        assert reload(cluster).status == 'DELETE_IN_PROGRESS'
+        assert notifier.events() == ['magnum.cluster.delete.start']
+
+    def test_cluster_without_a_template_is_simply_removed(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        dbapi.update_cluster(cluster.uuid, {
+            'cluster_template_id': '00000000-0000-0000-0000-000000000000'})
+        handler.cluster_delete(context, cluster.uuid)
+        with pytest.raises(exception.ClusterNotFound):
+            reload(cluster)
+        assert 'magnum.cluster.delete.end' in notifier.events()
+
+    def test_failed_delete_can_be_retried(self, handler, dbapi, template,
+                                          context):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        Driver.errors['delete_cluster'] = RuntimeError('network busy')
+        with pytest.raises(RuntimeError):
+            handler.cluster_delete(context, cluster.uuid)
+        assert reload(cluster).status == 'DELETE_FAILED'
+        del Driver.errors['delete_cluster']
+        dbapi.update_cluster(cluster.uuid, {'status': 'DELETE_IN_PROGRESS'})
+        handler.cluster_delete(context, cluster.uuid)
+        assert Driver.calls.count(('delete_cluster', cluster.uuid)) == 2
+
+    def test_already_gone(self, handler, context):
+        handler.cluster_delete(context, '00000000-0000-0000-0000-00000000000'
+                                        '1')
