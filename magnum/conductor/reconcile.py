@@ -37,6 +37,7 @@ from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
+from magnum.conductor import conditions
 from magnum.conductor import hash_ring
 from magnum.conductor import locks
 from magnum.conductor.handlers import cluster_conductor
@@ -224,6 +225,7 @@ class Reconciler:
         return checked
 
     def check_health(self, context, cluster):
+        self.check_certificates(context, cluster)
         driver = driver_base.registry().for_template(cluster.cluster_template)
         monitor = driver.get_monitor(context, cluster)
         if monitor is None:
@@ -238,6 +240,18 @@ class Reconciler:
                 status, reason):
             cluster.health_status = status
             cluster.health_status_reason = reason
+            cluster.save()
+
+
+    @staticmethod
+    def check_certificates(context, cluster):
+        """CertificatesValid: False with the date when the cluster's
+        certificates expire soon or have expired."""
+        from magnum.conductor import certificates
+        status, reason, message = certificates.certificate_status(
+            context, cluster)
+        if conditions.set_condition(cluster, conditions.CERTIFICATES_VALID,
+                                    status, reason, message):
             cluster.save()
 
 

@@ -38,6 +38,7 @@ from magnum.conf import heat_client
 from magnum.conf import keystone_auth
 from magnum.conf import keystone_authtoken
 from magnum.conf import kubernetes
+from magnum.conf import local_driver
 from magnum.conf import magnum_client
 from magnum.conf import neutron_client
 from magnum.conf import nova_client
@@ -79,6 +80,7 @@ MODULES = (
     octavia_client,
     docker,
     docker_registry,
+    local_driver,
 )
 
 

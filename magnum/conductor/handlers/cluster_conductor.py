@@ -150,7 +150,13 @@ class ClusterHandler(OperationRunner):
                     nodegroup.save()
 
     def create_certificates(self, context, cluster):
-        """Hook for the cluster PKI (the certificates module plugs in)."""
+        """The cluster's CAs and Magnum's client certificate, saved at once
+        so that a failure later still finds (and deletes) them."""
+        from magnum.conductor import certificates
+        if cluster.ca_cert_ref and cluster.magnum_cert_ref:
+            return  # a resumed create keeps what it made
+        certificates.generate_certificates_to_cluster(context, cluster)
+        cluster.save()
 
     # -- update, resize, upgrade --------------------------------------------
 

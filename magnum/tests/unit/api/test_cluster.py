@@ -28,6 +28,10 @@ from magnum.tests.unit.api.conftest import PROJECT_B
 from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.db import utils as db_utils
 
+# A UUID no row has; fixed so that test ids are the same in every run
+# (pytest-xdist workers must collect identical tests).
+FIXED_MISSING_UUID = '0f0f0f0f-0000-4000-8000-00000000dead'
+
 LATEST = '1.14'
 TEMPLATE_LABELS = {'key1': 'val1', 'key2': 'val2'}
 
@@ -701,7 +705,7 @@ class TestGet:
         ('limit=0', 400), ('limit=-1', 400), ('limit=abc', 400),
         ('marker=not-a-uuid', 400), ('sort_key=nonsense', 400),
         ('sort_dir=up', 400), ('unknown=1', 400),
-        ('marker=%s' % uuidutils.generate_uuid(), 404)])
+        ('marker=%s' % FIXED_MISSING_UUID, 404)])
     def test_bad_paging_arguments(self, api, cluster, query, status):
         api.get('/clusters?%s' % query, version=LATEST, status=status)
         api.get('/clusters/detail?%s' % query, version=LATEST,

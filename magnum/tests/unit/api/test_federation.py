@@ -29,6 +29,10 @@ from magnum.tests.unit.api.conftest import PROJECT_B
 from magnum.tests.unit.api.conftest import error_of
 from magnum.tests.unit.db import utils as db_utils
 
+# A UUID no row has; fixed so that test ids are the same in every run
+# (pytest-xdist workers must collect identical tests).
+FIXED_MISSING_UUID = '0f0f0f0f-0000-4000-8000-00000000dead'
+
 ZONE = {'dns-zone': 'example.com.'}
 SUMMARY = {'uuid', 'name', 'hostcluster_id', 'member_ids', 'status',
            'properties', 'links'}
@@ -464,7 +468,7 @@ class TestList:
     @pytest.mark.parametrize('query,status', [
         ('limit=0', 400), ('limit=-3', 400), ('limit=two', 400),
         ('marker=not-a-uuid', 400),
-        ('marker=%s' % uuidutils.generate_uuid(), 404),
+        ('marker=%s' % FIXED_MISSING_UUID, 404),
         ('sort_key=colour', 400), ('sort_dir=sideways', 400),
         ('all_tenants=1', 400)])
     def test_bad_query_parameters(self, api, dbapi, clusters, path, query,

@@ -15,6 +15,7 @@
 import pytest
 
 from magnum import objects
+from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor.handlers import cluster_conductor
 from magnum.db import api as db_api
@@ -198,3 +199,31 @@ class TestDelete:
     def test_already_gone(self, handler, context):
         handler.cluster_delete(context, '00000000-0000-0000-0000-00000000000'
                                         '1')
+
+
+def test_create_makes_the_cluster_certificates(dbapi, fake_drivers, notifier,
+                                               template, context):
+    from magnum.conductor import certificates
+    handler = cluster_conductor.ClusterHandler('conductor-1')
+    cluster = make_cluster(dbapi, template)
+    handler.cluster_create(context, cluster, 60)
+    stored = reload(cluster)
+    assert stored.ca_cert_ref and stored.magnum_cert_ref
+    assert stored.etcd_ca_cert_ref and stored.front_proxy_ca_cert_ref
+    assert '-----BEGIN CERTIFICATE-----' in certificates.get_ca_certificate(
+        context, stored)
+    # Deleting the cluster deletes every one of them (decision Q11).
+    cluster_conductor.remove_cluster(context, stored)
+    assert dbapi.get_x509keypair_list(
+        magnum_context.get_admin_context()) == []
+
+
+def test_certificates_made_before_a_driver_failure_are_kept_for_delete(
+        dbapi, fake_drivers, notifier, template, context):
+    handler = cluster_conductor.ClusterHandler('conductor-1')
+    cluster = make_cluster(dbapi, template)
+    Driver.errors['create_cluster'] = RuntimeError('no engine')
+    with pytest.raises(RuntimeError):
+        handler.cluster_create(context, cluster, 60)
+    stored = reload(cluster)
+    assert stored.status == 'CREATE_FAILED' and stored.ca_cert_ref

@@ -187,6 +187,25 @@ class TestHealth:
         assert stored.health_status == 'UNKNOWN'
         assert 'connection refused' in stored.health_status_reason['api']
 
+    def test_certificates_condition(self, reconciler, dbapi, template,
+                                    context):
+        from magnum.conductor import certificates
+        from magnum.conductor import conditions
+        cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE')
+        reconciler.health_once()
+        condition = conditions.get(reload(cluster),
+                                   conditions.CERTIFICATES_VALID)
+        assert (condition['status'], condition['reason']) == (
+            'Unknown', 'CertificatesNotGenerated')
+        stored = reload(cluster)
+        certificates.generate_certificates_to_cluster(context, stored)
+        stored.save()
+        reconciler.health_once()
+        condition = conditions.get(reload(cluster),
+                                   conditions.CERTIFICATES_VALID)
+        assert condition['status'] == 'True'
+        assert condition['last_transition_time']
+
     def test_clusters_being_created_are_not_checked(self, reconciler, dbapi,
                                                     template):
         cluster = make_cluster(dbapi, template)

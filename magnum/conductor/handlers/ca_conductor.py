@@ -1,0 +1,155 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Certificates of a cluster: the conductor side of the RPC calls of
+/v1/certificates (contract 2.6, 7).
+
+All three are synchronous calls; their errors reach the API with their
+own status (400 for a CSR Magnum does not sign, for instance).
+"""
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from magnum import objects
+from magnum.common import context as magnum_context
+from magnum.common import exception
+from magnum.common import notifications
+from magnum.conductor import certificates
+from magnum.conductor import locks
+from magnum.drivers.common import driver as driver_base
+from magnum.i18n import _
+from magnum.objects import fields
+
+LOG = logging.getLogger(__name__)
+
+STATUS = fields.ClusterStatus
+
+ROTATE_OPERATION = 'rotate_ca'
+
+
+def _current(cluster):
+    """The cluster as stored now (the caller's copy may be stale)."""
+    return objects.Cluster.get_by_uuid(magnum_context.get_admin_context(),
+                                       cluster.uuid)
+
+
+def _field(obj, name):
+    return getattr(obj, name) if obj.obj_attr_is_set(name) else None
+
+
+def _check_rotatable(cluster):
+    if cluster.cluster_template.tls_disabled:
+        raise exception.NotSupported(
+            _('Rotating the CA certificate of cluster %s is not supported '
+              'on a non-TLS cluster.') % cluster.uuid)
+    if cluster.status not in STATUS.STATUS_STABLE:
+        raise exception.NotSupported(
+            _('Rotating the CA certificate of cluster %(uuid)s is not '
+              'supported while its status is %(status)s.') % {
+                  'uuid': cluster.uuid, 'status': cluster.status})
+
+
+class CertificateHandler:
+    """sign_certificate, get_ca_certificate, rotate_ca_certificate."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, host):
+        self.host = host
+
+    def sign_certificate(self, context, cluster, certificate):
+        """Sign ``certificate.csr`` with the CA ``certificate.ca_cert_type``
+        selects; ``certificate`` with ``pem`` set."""
+        current = _current(cluster)
+        certificate.pem = certificates.sign_certificate(
+            context, current, _field(certificate, 'csr'),
+            _field(certificate, 'ca_cert_type'))
+        return certificate
+
+    def get_ca_certificate(self, context, cluster, ca_cert_type=None):
+        """The CA certificate ``ca_cert_type`` selects, as a Certificate."""
+        current = _current(cluster)
+        answer = objects.Certificate.from_object_cluster(current)
+        answer.pem = certificates.get_ca_certificate(context, current,
+                                                     ca_cert_type)
+        answer.ca_cert_type = ca_cert_type
+        return answer
+
+    def rotate_ca_certificate(self, context, cluster):
+        """Replace the cluster's CAs and Magnum's client certificate.
+
+        New certificates are made, handed to the driver, and stored only
+        once the driver took them (decision Q10). The cluster is
+        UPDATE_IN_PROGRESS meanwhile; when a step fails it becomes
+        UPDATE_FAILED with a reason naming the step, and the error is
+        raised to the caller.
+        """
+        current = _current(cluster)
+        _check_rotatable(current)
+        try:
+            lock = locks.ClusterLock(current.uuid, self.host,
+                                     ROTATE_OPERATION).acquire()
+        except locks.ClusterBusy as busy:
+            LOG.info('Cluster %s: not rotating its CA, %s', current.uuid,
+                     busy)
+            raise exception.OperationInProgress(
+                cluster_name=current.name or current.uuid) from None
+        try:
+            self._rotate(context, current)
+        finally:
+            lock.release()
+
+    def _rotate(self, context, cluster):
+        cluster = _current(cluster)  # what changed before the lock
+        _check_rotatable(cluster)
+        step = _('marking the cluster as being updated')
+        try:
+            cluster.status = STATUS.UPDATE_IN_PROGRESS
+            cluster.status_reason = None
+            cluster.save()
+            notifications.notify_cluster(context, cluster, 'update',
+                                         'start')
+            step = _('choosing the driver')
+            driver = driver_base.registry().for_template(
+                cluster.cluster_template)
+            step = _('generating the new certificates')
+            new_set = certificates.prepare_ca_rotation(context, cluster)
+            step = _('asking the %s driver to rotate the CA certificate') % (
+                driver.name,)
+            with certificates.pending_rotation(cluster, new_set):
+                driver.rotate_ca_certificate(context, cluster)
+            step = _('storing the new certificates')
+            certificates.commit_ca_rotation(context, cluster, new_set)
+        except Exception as error:
+            LOG.exception('Cluster %s: CA rotation failed while %s',
+                          cluster.uuid, step)
+            try:
+                self._fail(context, cluster, step, error)
+            except Exception:
+                LOG.exception('Cluster %s: could not record the failed CA '
+                              'rotation', cluster.uuid)
+            raise
+
+    @staticmethod
+    def _fail(context, cluster, step, error):
+        reason = _('CA rotation failed while %(step)s: %(error)s') % {
+            'step': step, 'error': str(error) or type(error).__name__}
+        try:
+            stored = _current(cluster)
+        except exception.ClusterNotFound:
+            return
+        stored.status = STATUS.UPDATE_FAILED
+        stored.status_reason = reason
+        stored.save()
+        notifications.notify_cluster(context, stored, 'update', 'error',
+                                     reason)

@@ -1,0 +1,249 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The conductor's certificate endpoint (handlers/ca_conductor.py): the
+RPC calls behind /v1/certificates, with the real cluster lock."""
+
+import base64
+
+import pytest
+
+from magnum import objects
+from magnum.common import exception
+from magnum.conductor import certificates
+from magnum.conductor.handlers import ca_conductor
+from magnum.tests import fake_driver
+from magnum.tests.unit.common import test_x509
+from magnum.tests.unit.common.test_x509 import assert_verifies
+from magnum.tests.unit.common.test_x509 import magnumclient_csr
+from magnum.tests.unit.conductor.conftest import make_cluster
+from magnum.tests.unit.conductor.conftest import reload
+from magnum.tests.unit.db import utils as db_utils
+
+openssl = test_x509.openssl
+
+HOST = 'conductor-1'
+REF_FIELDS = certificates.REF_FIELDS
+
+
+@pytest.fixture(autouse=True)
+def pki_config(magnum_config):
+    magnum_config.config(group='certificates',
+                         encryption_key=base64.b64encode(b'c' * 32).decode())
+    magnum_config.config(group='x509', key_type='ecdsa')
+
+
+@pytest.fixture
+def handler(dbapi, fake_drivers, notifier):
+    return ca_conductor.CertificateHandler(HOST)
+
+
+@pytest.fixture
+def cluster(dbapi, template):
+    cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE',
+                           name='k8s')
+    certificates.generate_certificates_to_cluster(None, cluster)
+    cluster.save()
+    return cluster
+
+
+def refs(cluster):
+    return {field: getattr(cluster, field) for field in REF_FIELDS}
+
+
+def rows(dbapi):
+    return {row.uuid for row in dbapi.get_x509keypair_list(None)}
+
+
+def ca_pem(cluster, ca_cert_type=None):
+    return certificates.get_ca_certificate(None, cluster, ca_cert_type)
+
+
+class TestSign:
+
+    def test_signs_with_the_chosen_ca(self, handler, cluster, context,
+                                      openssl):
+        request = objects.Certificate(context=context,
+                                      cluster_uuid=cluster.uuid,
+                                      csr=magnumclient_csr(),
+                                      ca_cert_type='etcd')
+        answer = handler.sign_certificate(context, cluster, request)
+        assert answer.cluster_uuid == cluster.uuid
+        assert answer.pem.startswith('-----BEGIN CERTIFICATE-----')
+        assert_verifies(openssl.verify(ca_pem(cluster, 'etcd'), answer.pem))
+
+    def test_main_ca_when_no_type_is_given(self, handler, cluster, context,
+                                           openssl):
+        request = objects.Certificate(cluster_uuid=cluster.uuid,
+                                      csr=magnumclient_csr())
+        answer = handler.sign_certificate(context, cluster, request)
+        assert_verifies(openssl.verify(ca_pem(cluster), answer.pem,
+                                       '-purpose', 'sslclient'))
+
+    def test_the_stored_cluster_counts_not_the_callers_copy(
+            self, handler, cluster, context, openssl):
+        stale = objects.Cluster(uuid=cluster.uuid)
+        request = objects.Certificate(csr=magnumclient_csr())
+        answer = handler.sign_certificate(context, stale, request)
+        assert_verifies(openssl.verify(ca_pem(cluster), answer.pem))
+
+    def test_refused_csr_is_a_400(self, handler, cluster, context):
+        request = objects.Certificate(
+            csr='-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n'
+                '-----END CERTIFICATE REQUEST-----')
+        with pytest.raises(exception.InvalidCsr) as error:
+            handler.sign_certificate(context, cluster, request)
+        assert error.value.code == 400
+
+
+class TestGetCA:
+
+    @pytest.mark.parametrize('ca_cert_type', [None, 'etcd', 'front-proxy'])
+    def test_answers_a_certificate(self, handler, cluster, context,
+                                   ca_cert_type):
+        answer = handler.get_ca_certificate(context, cluster, ca_cert_type)
+        assert isinstance(answer, objects.Certificate)
+        assert answer.cluster_uuid == cluster.uuid
+        assert answer.project_id == cluster.project_id
+        assert answer.ca_cert_type == ca_cert_type
+        assert answer.pem == ca_pem(cluster, ca_cert_type)
+        assert 'PRIVATE KEY' not in answer.pem
+
+    def test_cluster_without_certificates(self, handler, dbapi, template,
+                                          context):
+        cluster = make_cluster(dbapi, template)
+        with pytest.raises(certificates.CertificateNotAvailable):
+            handler.get_ca_certificate(context, cluster)
+
+    def test_deleted_cluster(self, handler, dbapi, cluster, context):
+        dbapi.destroy_cluster(cluster.uuid)
+        with pytest.raises(exception.ClusterNotFound):
+            handler.get_ca_certificate(context, cluster)
+
+
+class TestRotate:
+
+    def test_new_certificates_reach_the_driver_then_are_kept(
+            self, handler, dbapi, cluster, context, notifier, monkeypatch,
+            openssl):
+        old = refs(cluster)
+        old_ca = ca_pem(cluster)
+        seen = {}
+
+        def rotate(driver, ctx, target):
+            new_set = certificates.get_pending_rotation(target)
+            seen['new_set'] = new_set
+            seen['stored_ca'] = ca_pem(target)
+            seen['status'] = reload(target).status
+            seen['lock'] = dbapi.get_cluster_lock(target.uuid)
+
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            rotate, raising=False)
+        handler.rotate_ca_certificate(context, cluster)
+
+        new_set = seen['new_set']
+        assert new_set is not None
+        assert seen['stored_ca'] == old_ca  # not replaced before the driver
+        assert seen['status'] == 'UPDATE_IN_PROGRESS'
+        assert seen['lock'].holder == HOST
+        assert seen['lock'].operation == 'rotate_ca'
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_IN_PROGRESS'
+        assert set(refs(stored).values()).isdisjoint(old.values())
+        assert rows(dbapi) == set(refs(stored).values())
+        assert ca_pem(stored) == new_set.ca.certificate
+        assert ca_pem(stored, 'etcd') == new_set.etcd_ca.certificate
+        magnum_pem, _ = certificates.get_cluster_magnum_cert(None, stored)
+        assert_verifies(openssl.verify(new_set.ca.certificate, magnum_pem))
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+        assert certificates.get_pending_rotation(cluster) is None
+        assert notifier.events() == ['magnum.cluster.update.start']
+
+    def test_driver_refusal_fails_the_update_and_keeps_the_old(
+            self, handler, dbapi, cluster, context, notifier):
+        # The fake driver has no CA rotation: the base class refuses.
+        old = refs(cluster)
+        with pytest.raises(exception.NotSupported) as error:
+            handler.rotate_ca_certificate(context, cluster)
+        assert error.value.code == 400
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_FAILED'
+        assert stored.status_reason.startswith(
+            'CA rotation failed while asking the fake driver to rotate the '
+            'CA certificate: CA certificate rotation by the fake driver')
+        assert refs(stored) == old
+        assert rows(dbapi) == set(old.values())  # nothing new persisted
+        assert notifier.events() == ['magnum.cluster.update.start',
+                                     'magnum.cluster.update.error']
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+
+    def test_driver_error_is_raised_as_it_is(self, handler, dbapi, cluster,
+                                             context, monkeypatch):
+        def rotate(driver, ctx, target):
+            raise exception.AuthorizationFailure(client='kubernetes',
+                                                 message='token expired')
+
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            rotate, raising=False)
+        with pytest.raises(exception.AuthorizationFailure):
+            handler.rotate_ca_certificate(context, cluster)
+        assert reload(cluster).status == 'UPDATE_FAILED'
+        assert 'token expired' in reload(cluster).status_reason
+
+    def test_storage_failure_names_the_step(self, handler, dbapi, cluster,
+                                            context, monkeypatch):
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            lambda driver, ctx, target: None, raising=False)
+
+        def commit(ctx, target, new_set):
+            raise RuntimeError('database went away')
+
+        monkeypatch.setattr(certificates, 'commit_ca_rotation', commit)
+        with pytest.raises(RuntimeError):
+            handler.rotate_ca_certificate(context, cluster)
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_FAILED'
+        assert stored.status_reason == (
+            'CA rotation failed while storing the new certificates: '
+            'database went away')
+
+    @pytest.mark.parametrize('status', ['CREATE_IN_PROGRESS',
+                                        'UPDATE_FAILED', 'DELETE_FAILED'])
+    def test_only_a_stable_cluster(self, handler, dbapi, template, context,
+                                   status):
+        cluster = make_cluster(dbapi, template, status=status)
+        with pytest.raises(exception.NotSupported) as error:
+            handler.rotate_ca_certificate(context, cluster)
+        assert status in str(error.value)
+        assert reload(cluster).status == status
+        assert fake_driver.FakeDriver.calls == []
+
+    def test_not_on_a_non_tls_cluster(self, handler, dbapi, context):
+        template = objects.ClusterTemplate.get_by_uuid(
+            context, db_utils.create_test_cluster_template(
+                dbapi, coe='kubernetes', server_type='vm',
+                cluster_distro='fedora-coreos', tls_disabled=True).uuid)
+        cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE')
+        with pytest.raises(exception.NotSupported) as error:
+            handler.rotate_ca_certificate(context, cluster)
+        assert 'non-TLS' in str(error.value)
+
+    def test_busy_cluster(self, handler, dbapi, cluster, context):
+        old = refs(cluster)
+        dbapi.acquire_cluster_lock(cluster.uuid, 'conductor-2', 'update', 60)
+        with pytest.raises(exception.OperationInProgress) as error:
+            handler.rotate_ca_certificate(context, cluster)
+        assert error.value.code == 400
+        stored = reload(cluster)
+        assert stored.status == 'CREATE_COMPLETE'
+        assert refs(stored) == old
+        assert dbapi.get_cluster_lock(cluster.uuid).holder == 'conductor-2'
