@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Magnum on this machine in one command: makes the virtualenv, writes a
-# configuration (SQLite, in-process messaging, no authentication), starts
-# magnum-all-in-one (API and conductor in one process) and shows that both
-# answer.
+# Magnum on this machine in one command, building a real cluster:
+#  - makes the virtualenv (Magnum and the openstack CLI with its coe plugin),
+#  - starts a private Docker engine and builds the swarm node image (from
+#    Debian packages; no registry), reusing both when present,
+#  - runs magnum-all-in-one (API and conductor in one process; SQLite,
+#    in-process messaging, no authentication),
+#  - creates a cluster template and a 1-manager 2-worker swarm-mode cluster
+#    with the local Docker driver, waits for CREATE_COMPLETE, fetches its
+#    credentials with `openstack coe cluster config` and runs `docker node ls`.
 #
 #   tools/quickstart.sh          start (again) and show the state
-#   tools/quickstart.sh --down   stop it and remove what it made
+#   tools/quickstart.sh --down   delete the cluster, stop everything the
+#                                quickstart started and remove its files
 #
 # Settings: MAGNUM_QUICKSTART_PORT (default 9511).
 set -euo pipefail
@@ -16,15 +22,38 @@ PORT=${MAGNUM_QUICKSTART_PORT:-9511}
 PIDFILE="$STATE/magnum-all-in-one.pid"
 CONF="$STATE/magnum.conf"
 URL="http://127.0.0.1:$PORT"
+IMAGE=${MAGNUM_NODE_IMAGE:-magnum/swarm-node:bookworm-1}
+export MAGNUM_DOCKER_STATE=${MAGNUM_DOCKER_STATE:-/var/tmp/magnum-docker}
+CLUSTER=quickstart
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+coe() {
+    OS_AUTH_TYPE=none OS_ENDPOINT="$URL" PYTHONWARNINGS=ignore \
+        "$MAGNUM_VENV/bin/openstack" coe "$@"
+}
+
+cluster_field() {  # cluster_field NAME FIELD: one field of a cluster, or ""
+    coe cluster show "$1" -f value -c "$2" 2>/dev/null || true
+}
+
 down() {
     if running; then
+        if [ -n "$(cluster_field "$CLUSTER" uuid)" ]; then
+            log "deleting cluster $CLUSTER"
+            coe cluster delete "$CLUSTER" >/dev/null || true
+            for _ in $(seq 1 120); do
+                [ -z "$(cluster_field "$CLUSTER" uuid)" ] && break
+                sleep 1
+            done
+        fi
         log "stopping magnum-all-in-one (pid $(cat "$PIDFILE"))"
         kill "$(cat "$PIDFILE")"
         for _ in $(seq 1 40); do running || break; sleep 0.25; done
         running && kill -9 "$(cat "$PIDFILE")" || true
+    fi
+    if [ -f "$STATE/started-docker-engine" ]; then
+        "$MAGNUM_ROOT/tools/docker-engine.sh" stop || true
     fi
     rm -rf "$STATE"
     log "removed $STATE"
@@ -32,8 +61,21 @@ down() {
 
 if [ "${1:-}" = "--down" ]; then down; exit 0; fi
 
-ensure_venv
+cat > "$MAGNUM_ROOT/.quickstart-requirements.txt" <<REQ
+python-magnumclient
+python-openstackclient
+REQ
+ensure_venv "$MAGNUM_ROOT/.quickstart-requirements.txt"
+rm -f "$MAGNUM_ROOT/.quickstart-requirements.txt"
 mkdir -p "$STATE"
+
+if ! "$MAGNUM_ROOT/tools/docker-engine.sh" status >/dev/null 2>&1; then
+    touch "$STATE/started-docker-engine"
+fi
+"$MAGNUM_ROOT/tools/docker-engine.sh" start >/dev/null
+eval "$("$MAGNUM_ROOT/tools/docker-engine.sh" env)"
+"$MAGNUM_ROOT/tools/build-node-image.sh" --tag "${IMAGE##*:}" >/dev/null
+
 if [ ! -f "$CONF" ]; then
     cat > "$CONF" <<CONFEOF
 [DEFAULT]
@@ -47,8 +89,14 @@ report_interval = 5
 host = 127.0.0.1
 port = $PORT
 
+[conductor]
+sync_interval = 3
+
 [database]
 connection = sqlite:///$STATE/magnum.sqlite
+
+[local_driver]
+docker_host = $DOCKER_HOST
 
 [oslo_policy]
 policy_file = $STATE/policy.yaml
@@ -74,35 +122,60 @@ else
     fi
 fi
 
-log "the API answers:"
-"$MAGNUM_VENV/bin/python" - "$URL" <<'PYEOF'
-import json, sys, urllib.request
-url = sys.argv[1]
-root = json.load(urllib.request.urlopen(url + '/'))
-v1 = json.load(urllib.request.urlopen(url + '/v1'))
-version = root['versions'][0]
-print('  GET /    -> %s, API %s (microversions %s to %s)' % (
-    root['name'], version['id'], version['min_version'],
-    version['max_version']))
-print('  GET /v1  -> collections: %s' % ', '.join(
-    sorted(k for k in v1 if k not in ('id', 'links', 'media_types'))))
-PYEOF
+if [ -z "$(coe cluster template show "$CLUSTER" -f value -c uuid 2>/dev/null || true)" ]; then
+    log "creating cluster template $CLUSTER (swarm-mode on local containers)"
+    coe cluster template create "$CLUSTER" --coe swarm-mode \
+        --server-type container --image "$IMAGE" \
+        --external-network host --flavor m1.small --master-flavor m1.small \
+        >/dev/null
+fi
 
-log "waiting for the conductor to report itself up"
-for _ in $(seq 1 30); do
-    if "$MAGNUM_VENV/bin/magnum-status" --config-file "$CONF" upgrade check \
-            >"$STATE/status.txt" 2>&1; then
-        break
+if [ -z "$(cluster_field "$CLUSTER" uuid)" ]; then
+    log "creating cluster $CLUSTER: 1 manager, 2 workers"
+    coe cluster create "$CLUSTER" --cluster-template "$CLUSTER" \
+        --master-count 1 --node-count 2 >/dev/null
+fi
+
+last=""
+for _ in $(seq 1 600); do
+    status=$(cluster_field "$CLUSTER" status)
+    reason=$(cluster_field "$CLUSTER" status_reason)
+    if [ "$status $reason" != "$last" ]; then
+        log "cluster $CLUSTER: $status${reason:+ ($reason)}"
+        last="$status $reason"
     fi
-    sleep 1
+    case "$status" in
+        CREATE_COMPLETE|UPDATE_COMPLETE) break ;;
+        *FAILED) die "cluster $CLUSTER failed: $reason (log: $STATE/magnum.log)" ;;
+    esac
+    sleep 2
 done
-sed 's/^/  /' "$STATE/status.txt"
-grep -q 'magnum-conductor is up' "$STATE/status.txt" || die "the conductor did not report; see $STATE/magnum.log"
+[ "$(cluster_field "$CLUSTER" status)" = CREATE_COMPLETE ] || \
+    [ "$(cluster_field "$CLUSTER" status)" = UPDATE_COMPLETE ] || \
+    die "cluster $CLUSTER did not finish; see $STATE/magnum.log"
+
+CERTS="$STATE/cluster-$CLUSTER"
+mkdir -p "$CERTS"
+log "fetching credentials: openstack coe cluster config $CLUSTER --dir $CERTS"
+exports=$(cd "$CERTS" && coe cluster config "$CLUSTER" --dir "$CERTS" --force)
+log "docker node ls, over TLS with the cluster's certificates:"
+(
+    eval "$exports"
+    unset DOCKER_CONTEXT
+    docker node ls
+)
 
 cat <<DONE
 
-Magnum runs at $URL (log: $STATE/magnum.log).
-  curl $URL/v1
-Stop it and remove its files with:
+Magnum runs at $URL (log: $STATE/magnum.log); cluster $CLUSTER is
+$(cluster_field "$CLUSTER" status) at $(cluster_field "$CLUSTER" api_address).
+
+Use it:
+  export OS_AUTH_TYPE=none OS_ENDPOINT=$URL
+  $MAGNUM_VENV/bin/openstack coe cluster list
+  $exports
+  docker node ls
+
+Stop it and remove everything the quickstart made:
   tools/quickstart.sh --down
 DONE

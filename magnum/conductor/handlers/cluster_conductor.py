@@ -160,6 +160,16 @@ class ClusterHandler(OperationRunner):
 
     # -- update, resize, upgrade --------------------------------------------
 
+    @staticmethod
+    def _in_progress(cluster):
+        # A status sync that ran between the API's request and this
+        # handler may have seen nothing to do and completed the cluster;
+        # the operation is only now really starting.
+        if cluster.status != STATUS.UPDATE_IN_PROGRESS:
+            cluster.status = STATUS.UPDATE_IN_PROGRESS
+            cluster.status_reason = None
+            cluster.save()
+
     def cluster_update(self, context, cluster, node_count=None,
                        health_status=None, health_status_reason=None,
                        rollback=False):
@@ -178,6 +188,7 @@ class ClusterHandler(OperationRunner):
                              restore) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
+            self._in_progress(current)
             if worker is not None and node_count is not None:
                 worker.node_count = node_count
                 worker.status = STATUS.UPDATE_IN_PROGRESS
@@ -205,6 +216,7 @@ class ClusterHandler(OperationRunner):
                              restore) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
+            self._in_progress(current)
             target.node_count = node_count
             target.status = STATUS.UPDATE_IN_PROGRESS
             target.status_reason = None

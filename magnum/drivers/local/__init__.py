@@ -9,3 +9,11 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+
+"""The local Docker driver (``local_swarm``): Docker swarm-mode clusters
+whose nodes are Docker-in-Docker containers on one Docker engine.
+
+``driver`` orchestrates; ``engine`` talks to the Docker engine, ``nodes``
+names, labels and runs node containers, ``swarm`` talks to the nodes'
+dockerd over mutual TLS, ``monitor`` reports health.
+"""

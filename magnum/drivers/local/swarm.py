@@ -1,0 +1,342 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The swarm of a cluster, through the nodes' Docker APIs over mutual TLS.
+
+Magnum authenticates with the cluster's client certificate (CN=admin,
+signed by the cluster CA) and trusts only the cluster CA: the same
+credentials ``openstack coe cluster config`` hands to users.
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+
+import docker
+import docker.errors
+import docker.tls
+from oslo_log import log as logging
+import requests.exceptions
+
+from magnum import conf
+from magnum.conductor import certificates
+from magnum.drivers.local import nodes
+from magnum.i18n import _
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Any version will do to ask the server which one it speaks.
+MIN_API_VERSION = '1.24'
+
+# What a client of a node may raise when the node is not (yet) there.
+UNREACHABLE = (docker.errors.DockerException,
+               requests.exceptions.RequestException, OSError)
+
+
+class SwarmError(Exception):
+    """The swarm refused or could not do something; the message says
+    what, on which node."""
+
+
+# -- credentials --------------------------------------------------------------
+
+class Credentials:
+    """The cluster CA and Magnum's client certificate as files (the
+    docker SDK wants paths): in ``[cluster] temp_cache_dir``/<uuid> when
+    that directory exists, else in a private temporary directory removed
+    on ``close``."""
+
+    def __init__(self, context, cluster):
+        ca = certificates.get_ca_certificate(context, cluster)
+        cert, key = certificates.get_cluster_magnum_cert(context, cluster)
+        cache = CONF.cluster.temp_cache_dir
+        if cache and os.path.isdir(cache):
+            self.directory = os.path.join(cache, cluster.uuid)
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            self._temporary = False
+        else:
+            self.directory = tempfile.mkdtemp(prefix='magnum-local-')
+            self._temporary = True
+        self.ca = self._write('ca.crt', ca)
+        self.cert = self._write('client.crt', cert)
+        self.key = self._write('client.key', key)
+
+    def _write(self, name, text):
+        """Write a file readable by this user only; replaced at once, so
+        that another thread reading the cache never sees half of it."""
+        path = os.path.join(self.directory, name)
+        descriptor, temporary = tempfile.mkstemp(dir=self.directory,
+                                                 prefix='.%s.' % name)
+        try:
+            with os.fdopen(descriptor, 'w') as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return path
+
+    def tls(self):
+        return docker.tls.TLSConfig(ca_cert=self.ca, verify=True,
+                                    client_cert=(self.cert, self.key))
+
+    def close(self):
+        if self._temporary:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+def _client(base_url, credentials, version, timeout):
+    made = docker.DockerClient(base_url=base_url, tls=credentials.tls(),
+                               version=version, timeout=timeout)
+    # REQUESTS_CA_BUNDLE would replace the cluster CA and HTTPS_PROXY divert
+    # the connection: neither is wanted. (Hence no version="auto", which
+    # would ask the server before this is set.)
+    made.api.trust_env = False
+    return made
+
+
+def client(base_url, credentials, timeout=None):
+    """A docker client of a node or of the cluster API (tcp://host:port)
+    speaking the server's API version; connects at once: raises when it
+    cannot."""
+    timeout = timeout or CONF.local_driver.engine_timeout
+    probe = _client(base_url, credentials, MIN_API_VERSION, timeout)
+    try:
+        version = probe.api.version(api_version=False)['ApiVersion']
+    except KeyError:
+        raise docker.errors.DockerException(
+            _('%s answered /version without ApiVersion') % base_url
+        ) from None
+    finally:
+        probe.close()
+    return _client(base_url, credentials, version, timeout)
+
+
+def node_url(node):
+    return 'tcp://%s:%d' % (node.address, nodes.DOCKER_PORT)
+
+
+@contextlib.contextmanager
+def closing_all(clients):
+    try:
+        yield clients
+    finally:
+        for each in clients.values():
+            with contextlib.suppress(Exception):
+                each.close()
+
+
+def connect(node, credentials, timeout=10):
+    return client(node_url(node), credentials, timeout=timeout)
+
+
+def wait_for_dockerd(pending, credentials, deadline, progress=None,
+                     exited=None):
+    """Clients of the nodes ``pending`` (a list of Node) once their
+    dockerd answers over TLS; {name: client}. SwarmError naming the
+    nodes that did not answer by ``deadline`` (a monotonic time), or at
+    once naming a node for which ``exited(node)`` (asked every two
+    seconds) returns a reason."""
+    clients = {}
+    last_error = {}
+    waiting = list(pending)
+    next_check = time.monotonic() + 2
+    try:
+        while waiting:
+            for node in list(waiting):
+                try:
+                    clients[node.name] = connect(node, credentials,
+                                                 timeout=5)
+                    waiting.remove(node)
+                    if progress:
+                        progress(len(clients), len(pending))
+                except UNREACHABLE as error:
+                    last_error[node.name] = error
+            if not waiting:
+                break
+            if exited is not None and time.monotonic() > next_check:
+                next_check = time.monotonic() + 2
+                for node in waiting:
+                    reason = exited(node)
+                    if reason:
+                        raise SwarmError(_(
+                            'dockerd of %(node)s did not start: '
+                            '%(reason)s') % {'node': node.name,
+                                             'reason': reason})
+            if time.monotonic() > deadline:
+                raise SwarmError(_(
+                    'dockerd of %(nodes)s did not answer over TLS at port '
+                    '%(port)d (last error: %(error)s)') % {
+                        'nodes': ', '.join(n.name for n in waiting),
+                        'port': nodes.DOCKER_PORT,
+                        'error': last_error.get(waiting[0].name)})
+            time.sleep(0.2)
+    except BaseException:
+        for each in clients.values():
+            each.close()
+        raise
+    return clients
+
+
+# -- reading the swarm --------------------------------------------------------
+
+def describe_node(swarm_node):
+    """The facts of a swarm node the driver uses, as a dict."""
+    attrs = swarm_node.attrs if hasattr(swarm_node, 'attrs') else swarm_node
+    spec = attrs.get('Spec') or {}
+    status = attrs.get('Status') or {}
+    manager = attrs.get('ManagerStatus') or {}
+    return {
+        'id': attrs.get('ID'),
+        'hostname': (attrs.get('Description') or {}).get('Hostname'),
+        'role': spec.get('Role'),
+        'availability': spec.get('Availability'),
+        'labels': spec.get('Labels') or {},
+        'state': status.get('State'),
+        'address': status.get('Addr'),
+        'reachability': manager.get('Reachability'),
+        'leader': bool(manager.get('Leader')),
+        'version': (attrs.get('Version') or {}).get('Index'),
+        'engine': ((attrs.get('Description') or {}).get('Engine') or
+                   {}).get('EngineVersion'),
+    }
+
+
+def list_nodes(manager):
+    return [describe_node(n) for n in manager.nodes.list()]
+
+
+def is_ready(swarm_node):
+    if swarm_node['state'] != 'ready':
+        return False
+    if swarm_node['role'] == 'manager':
+        return swarm_node['reachability'] == 'reachable'
+    return True
+
+
+def by_hostname(swarm_nodes):
+    """{hostname: the node to trust}: a Ready one when a name is there
+    twice (a node replaced under the same name leaves a Down entry)."""
+    found = {}
+    for swarm_node in swarm_nodes:
+        known = found.get(swarm_node['hostname'])
+        if known is None or (is_ready(swarm_node) and not is_ready(known)):
+            found[swarm_node['hostname']] = swarm_node
+    return found
+
+
+def local_state(node_client):
+    """(LocalNodeState, NodeID, ControlAvailable) of a node."""
+    info = node_client.info().get('Swarm') or {}
+    return (info.get('LocalNodeState') or 'inactive', info.get('NodeID'),
+            bool(info.get('ControlAvailable')))
+
+
+# -- changing it --------------------------------------------------------------
+
+def init(manager_client, node, force_new_cluster=False):
+    manager_client.swarm.init(
+        advertise_addr=node.address,
+        listen_addr='0.0.0.0:%d' % nodes.SWARM_PORT,
+        force_new_cluster=force_new_cluster)
+
+
+def join_tokens(manager_client):
+    manager_client.swarm.reload()
+    tokens = manager_client.swarm.attrs['JoinTokens']
+    return {'manager': tokens['Manager'], 'worker': tokens['Worker']}
+
+
+def join(node_client, node, manager_addresses, token):
+    node_client.swarm.join(
+        remote_addrs=['%s:%d' % (address, nodes.SWARM_PORT)
+                      for address in manager_addresses],
+        join_token=token, advertise_addr=node.address,
+        listen_addr='0.0.0.0:%d' % nodes.SWARM_PORT)
+
+
+def leave(node_client):
+    with contextlib.suppress(docker.errors.APIError):
+        node_client.swarm.leave(force=True)
+
+
+def update_node(manager_client, node_id, **changes):
+    """Change a swarm node's spec (Labels, Availability, Role)."""
+    swarm_node = manager_client.nodes.get(node_id)
+    spec = dict(swarm_node.attrs['Spec'])
+    spec.update(changes)
+    swarm_node.update(spec)
+
+
+def drain(manager_client, node_id, timeout):
+    """Drain a node and wait (at most ``timeout`` seconds) until no task
+    runs on it any more. True when it emptied in time."""
+    update_node(manager_client, node_id, Availability='drain')
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [task for task in manager_client.api.tasks(
+            filters={'node': node_id, 'desired-state': 'running'})
+            if (task.get('Status') or {}).get('State') in (
+                'running', 'starting', 'preparing', 'assigned',
+                'accepted', 'ready')]
+        if not running:
+            return True
+        if time.monotonic() > deadline:
+            LOG.warning('Node %s still runs %d tasks after %d s of '
+                        'draining; removing it anyway', node_id,
+                        len(running), timeout)
+            return False
+        time.sleep(0.5)
+
+
+def remove_node(manager_client, swarm_node):
+    """Forget a node in the swarm; a manager is demoted first."""
+    if swarm_node['role'] == 'manager':
+        with contextlib.suppress(docker.errors.NotFound):
+            update_node(manager_client, swarm_node['id'], Role='worker')
+        # The demotion takes effect once the raft has agreed.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                current = describe_node(
+                    manager_client.nodes.get(swarm_node['id']))
+            except docker.errors.NotFound:
+                return
+            if current['role'] == 'worker' and not current['reachability']:
+                break
+            time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            manager_client.api.remove_node(swarm_node['id'], force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as error:
+            # "node is a cluster manager..." until the demotion settles.
+            if time.monotonic() > deadline:
+                raise SwarmError(_('the swarm would not remove node '
+                                   '%(node)s: %(error)s') % {
+                                       'node': swarm_node['hostname'],
+                                       'error': error.explanation or error})
+            time.sleep(0.5)
