@@ -156,8 +156,8 @@ done
 
 CERTS="$STATE/cluster-$CLUSTER"
 mkdir -p "$CERTS"
-log "fetching credentials: openstack coe cluster config $CLUSTER --dir $CERTS"
-exports=$(cd "$CERTS" && coe cluster config "$CLUSTER" --dir "$CERTS" --force)
+log "fetching credentials: openstack coe cluster config $CLUSTER --dir $CERTS --output-certs"
+exports=$(cd "$CERTS" && SHELL=/bin/bash coe cluster config "$CLUSTER" --dir "$CERTS" --force --output-certs)
 log "docker node ls, over TLS with the cluster's certificates:"
 (
     eval "$exports"
@@ -173,7 +173,7 @@ $(cluster_field "$CLUSTER" status) at $(cluster_field "$CLUSTER" api_address).
 Use it:
   export OS_AUTH_TYPE=none OS_ENDPOINT=$URL
   $MAGNUM_VENV/bin/openstack coe cluster list
-  $exports
+$(printf '%s\n' "$exports" | sed 's/^/  /')
   docker node ls
 
 Stop it and remove everything the quickstart made:
