@@ -87,6 +87,10 @@ class Connection(abc.ABC):
         pass
 
     @abc.abstractmethod
+    def get_cluster_templates_by_uuids(self, uuids):
+        """The templates with these uuids, unscoped, in one query."""
+
+    @abc.abstractmethod
     def update_cluster_template(self, cluster_template_id, values,
                                 expected=None):
         pass
@@ -174,6 +178,11 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def get_cluster_nodegroup_count(self, context, cluster_id):
         pass
+
+    @abc.abstractmethod
+    def list_nodegroups_of_clusters(self, cluster_ids):
+        """Every nodegroup of the given clusters (uuids), unscoped, in one
+        query: lists of clusters show counts without a query per row."""
 
     @abc.abstractmethod
     def update_nodegroup(self, cluster_id, nodegroup_id, values,

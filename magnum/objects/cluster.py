@@ -159,6 +159,34 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
                     self.cluster_template_id))
         return self._cluster_template
 
+    @classmethod
+    def prefetch_related(cls, context, clusters, templates=True):
+        """Load the nodegroups (and templates) of many clusters with one
+        query each, instead of one per cluster."""
+        clusters = [c for c in clusters if c.uuid]
+        if not clusters:
+            return clusters
+        dbapi = db_api.get_instance()
+        admin = magnum_context.get_admin_context()
+        groups = {c.uuid: [] for c in clusters}
+        for row in dbapi.list_nodegroups_of_clusters(list(groups)):
+            groups[row.cluster_id].append(nodegroup.NodeGroup._from_db_object(
+                admin, nodegroup.NodeGroup(), row))
+        by_template = {}
+        if templates:
+            wanted = {c.cluster_template_id for c in clusters
+                      if c.cluster_template_id}
+            for row in dbapi.get_cluster_templates_by_uuids(wanted):
+                by_template[row.uuid] = \
+                    cluster_template.ClusterTemplate._from_db_object(
+                        admin, cluster_template.ClusterTemplate(), row)
+        for cluster in clusters:
+            cluster._nodegroups = groups[cluster.uuid]
+            if cluster.cluster_template_id in by_template:
+                cluster._cluster_template = \
+                    by_template[cluster.cluster_template_id]
+        return clusters
+
     # -- database access -----------------------------------------------------
 
     @classmethod

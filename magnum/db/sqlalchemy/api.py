@@ -413,6 +413,14 @@ class Connection(api.Connection):
             models.Cluster.uuid, models.Cluster.name).filter(
                 models.Cluster.cluster_template_id == template.uuid)]
 
+    def get_cluster_templates_by_uuids(self, uuids):
+        uuids = list(uuids)
+        if not uuids:
+            return []
+        with self._reader() as session:
+            return session.query(models.ClusterTemplate).filter(
+                models.ClusterTemplate.uuid.in_(uuids)).all()
+
     def update_cluster_template(self, cluster_template_id, values,
                                 expected=None):
         return self._update(CLUSTER_TEMPLATE, cluster_template_id, values,
@@ -609,6 +617,15 @@ class Connection(api.Connection):
         return self._get_by_name(
             context, NODEGROUP, nodegroup_name,
             (models.NodeGroup.cluster_id == cluster_id,))
+
+    def list_nodegroups_of_clusters(self, cluster_ids):
+        cluster_ids = list(cluster_ids)
+        if not cluster_ids:
+            return []
+        with self._reader() as session:
+            return session.query(models.NodeGroup).filter(
+                models.NodeGroup.cluster_id.in_(cluster_ids)).order_by(
+                    models.NodeGroup.id).all()
 
     def get_cluster_nodegroup_count(self, context, cluster_id):
         with self._reader() as session:

@@ -440,6 +440,10 @@ class ClustersController(rest.RestController):
         sort_dir = utils.validate_sort_dir(sort_dir)
         clusters = objects.Cluster.list(context, limit=limit, marker=marker,
                                         sort_key=sort_key, sort_dir=sort_dir)
+        # One query for all nodegroups (and templates for the label diff),
+        # not one per cluster.
+        objects.Cluster.prefetch_related(context, clusters,
+                                         templates=view != 'summary')
         return ClusterCollection.convert(clusters, limit, view, url=url,
                                          sort_key=sort_key,
                                          sort_dir=sort_dir)
