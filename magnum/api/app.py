@@ -20,6 +20,7 @@ import pecan
 
 from magnum import conf
 from magnum.api import hooks
+from magnum.api import speedups  # noqa: F401
 from magnum.api.middleware import parsable_error
 
 CONF = conf.CONF

@@ -19,6 +19,7 @@ with the file named by ``[oslo_policy] policy_file``.
 """
 
 import logging
+import time
 
 from oslo_config import cfg
 from oslo_policy import policy
@@ -33,6 +34,27 @@ LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
 _ENFORCER = None
+
+# How often a running service looks at the policy file(s) for changes.
+# oslo.policy stats them on every check (several per request); an edit of
+# policy.yaml still takes effect within this many seconds.
+RELOAD_CHECK_SECONDS = 2.0
+
+
+class Enforcer(policy.Enforcer):
+    """oslo.policy's enforcer, looking for policy file changes at most
+    every RELOAD_CHECK_SECONDS instead of on every check."""
+
+    _last_load_check = None
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if not force_reload and self.rules and \
+                self._last_load_check is not None and \
+                now - self._last_load_check < RELOAD_CHECK_SECONDS:
+            return
+        super().load_rules(force_reload)
+        self._last_load_check = now
 
 
 def init(policy_file=None, rules=None, overwrite=True):
@@ -50,8 +72,8 @@ def init(policy_file=None, rules=None, overwrite=True):
     if _ENFORCER is None:
         if rules and any(isinstance(v, str) for v in rules.values()):
             rules = policy.Rules.from_dict(rules)
-        enforcer = policy.Enforcer(CONF, policy_file=policy_file,
-                                   rules=rules, overwrite=overwrite)
+        enforcer = Enforcer(CONF, policy_file=policy_file, rules=rules,
+                            overwrite=overwrite)
         enforcer.register_defaults(policies.list_rules())
         _ENFORCER = enforcer
     return _ENFORCER

@@ -193,6 +193,9 @@ class Connection(api.Connection):
     def __init__(self, connection=None, **engine_options):
         self._facade = enginefacade.transaction_context()
         connection = database_url(connection or CONF.database.connection)
+        # No eventlet here: oslo.db's sleep(0) on every connection checkout
+        # (meant to let green threads run) only costs time.
+        engine_options.setdefault('thread_checkin', False)
         self._facade.configure(connection=connection, **engine_options)
         self._local = threading.local()
 
@@ -801,10 +804,15 @@ class Connection(api.Connection):
                 return self.acquire_cluster_lock(cluster_uuid, holder,
                                                  operation, timeout)
             previous = self._lock_dict(current)
-            if current.holder != holder and current.expires_at > now:
+            if current.expires_at > now:
+                # Live, even when the holder has our name: a holder is a
+                # conductor, not one of its operations, and its other
+                # operation on the cluster is running.
                 return False, previous
-            # Expired (or our own): take it over, but only if it is still
-            # the row we looked at, so two takers cannot both win.
+            # Expired: its holder stopped renewing it (died, or is a
+            # conductor restarted under the same name). Take it over, but
+            # only if it is still the row we looked at, so two takers
+            # cannot both win.
             taken = session.execute(
                 sa.update(model).where(
                     model.cluster_uuid == cluster_uuid,
@@ -815,8 +823,6 @@ class Connection(api.Connection):
                 .execution_options(synchronize_session=False)).rowcount
         if not taken:
             return False, previous
-        if previous['holder'] == holder:
-            return True, None
         return True, previous
 
     def renew_cluster_lock(self, cluster_uuid, holder, timeout):
