@@ -175,11 +175,15 @@ class Cluster(base.APIBase):
          item.labels_skipped) = cluster_actions.labels_diff(
              cluster.labels, _template_labels(cluster))
         if view == 'one' and cluster.status in Status.STATUS_FAILED:
-            item.faults = {
-                group.name: group.status_reason
-                for group in cluster.nodegroups
-                if group.status and group.status.endswith('FAILED')}
+            item.faults = faults(cluster)
         return item
+
+
+def faults(cluster):
+    """Why a failed cluster failed: nodegroup name -> its reason."""
+    return {group.name: group.status_reason
+            for group in cluster.nodegroups
+            if group.status and group.status.endswith('FAILED')}
 
 
 def _template_labels(cluster):
@@ -412,6 +416,51 @@ def _patched_values(document, original):
             if value != original[key]}
 
 
+def create(context, body, rule='cluster:create'):
+    """Store a new cluster (with its default nodegroups) from a
+    ClusterCreate body, cast cluster_create and return the cluster.
+    ``rule``: the create policy (bays use their own)."""
+    node_count = 1 if body.node_count is None else body.node_count
+    master_count = 1 if body.master_count is None else body.master_count
+    if node_count == 0 and microversion.requested() < (1, 10):
+        raise exception.ZeroNodeCountNotSupported()
+    template = _template(context, body.cluster_template_id)
+    # Decision Q5: the template's driver name wins over its type.
+    driver = cluster_actions.driver_for(template)
+    volume_size = body.docker_volume_size or template.docker_volume_size
+    if template.docker_storage_driver == 'devicemapper' and (
+            not volume_size or volume_size < 3):
+        raise exception.InvalidParameterValue(
+            err=_('docker_volume_size must be at least 3 GB with the '
+                  'devicemapper storage driver'))
+    driver.validate_master_size(master_count)
+    policy.authorize(context, rule)
+    _check_quota(context, context.project_id)
+    if template.hidden and not context.is_admin:
+        raise exception.NotAuthorized(
+            message=_('Cluster template %s is hidden: only admins can '
+                      'create clusters from it.') %
+            (template.name or template.uuid))
+    values = _create_values(context, body, template)
+    nodegroups = _default_nodegroups(values, template, master_count,
+                                     node_count)
+    driver.validate_cluster(
+        context, dict(values, master_count=master_count,
+                      node_count=node_count), template)
+    if master_count > 1 and not values['master_lb_enabled']:
+        raise exception.InvalidParameterValue(
+            err=_('master_count %d needs a load balancer in front of '
+                  'the masters: enable master_lb_enabled') %
+            master_count)
+    cluster = objects.Cluster(context, **values)
+    cluster.create(nodegroups=nodegroups,
+                   max_clusters=CONF.quotas.max_clusters_per_project)
+    cluster_actions.send('cluster_create', _fail_create(cluster),
+                         cluster=cluster,
+                         create_timeout=values['create_timeout'])
+    return cluster
+
+
 class ClustersController(rest.RestController):
     """/v1/clusters"""
 
@@ -482,46 +531,7 @@ class ClustersController(rest.RestController):
     @wsme_pecan.wsexpose(ClusterID, body=ClusterCreate,
                          status_code=202)
     def post(self, body):
-        context = pecan.request.context
-        node_count = 1 if body.node_count is None else body.node_count
-        master_count = 1 if body.master_count is None else body.master_count
-        if node_count == 0 and microversion.requested() < (1, 10):
-            raise exception.ZeroNodeCountNotSupported()
-        template = _template(context, body.cluster_template_id)
-        # Decision Q5: the template's driver name wins over its type.
-        driver = cluster_actions.driver_for(template)
-        volume_size = body.docker_volume_size or template.docker_volume_size
-        if template.docker_storage_driver == 'devicemapper' and (
-                not volume_size or volume_size < 3):
-            raise exception.InvalidParameterValue(
-                err=_('docker_volume_size must be at least 3 GB with the '
-                      'devicemapper storage driver'))
-        driver.validate_master_size(master_count)
-        policy.authorize(context, 'cluster:create')
-        _check_quota(context, context.project_id)
-        if template.hidden and not context.is_admin:
-            raise exception.NotAuthorized(
-                message=_('Cluster template %s is hidden: only admins can '
-                          'create clusters from it.') %
-                (template.name or template.uuid))
-        values = _create_values(context, body, template)
-        nodegroups = _default_nodegroups(values, template, master_count,
-                                         node_count)
-        driver.validate_cluster(
-            context, dict(values, master_count=master_count,
-                          node_count=node_count), template)
-        if master_count > 1 and not values['master_lb_enabled']:
-            raise exception.InvalidParameterValue(
-                err=_('master_count %d needs a load balancer in front of '
-                      'the masters: enable master_lb_enabled') %
-                master_count)
-        cluster = objects.Cluster(context, **values)
-        cluster.create(nodegroups=nodegroups,
-                       max_clusters=CONF.quotas.max_clusters_per_project)
-        cluster_actions.send('cluster_create', _fail_create(cluster),
-                             cluster=cluster,
-                             create_timeout=values['create_timeout'])
-        return ClusterID(cluster.uuid)
+        return ClusterID(create(pecan.request.context, body).uuid)
 
     @wsme_pecan.wsexpose(ClusterID, wtypes.text, types.boolean,
                          body=[ClusterPatchType], status_code=202)
@@ -540,59 +550,8 @@ class ClustersController(rest.RestController):
         original = Cluster.values(cluster)
         document = utils.apply_jsonpatch(original,
                                          [p.as_dict() for p in patch])
-        refused = sorted(
-            key for key in set(original) | set(document)
-            if document.get(key) != original.get(key) and
-            key not in PATCHABLE)
-        if refused:
-            raise exception.InvalidParameterValue(
-                err=_('cannot change cluster property(ies) %s; only %s may '
-                      'change') % (', '.join(refused), ', '.join(PATCHABLE)))
-        changes = _patched_values(document, original)
-        if not changes:
-            return ClusterID(cluster.uuid)
-        node_count = changes.pop('node_count', None)
-        if node_count is None:
-            self._save_metadata(cluster, changes)
-            return ClusterID(cluster.uuid)
-        if node_count == 0 and microversion.requested() < (1, 10):
-            raise exception.ZeroNodeCountNotSupported()
-        if cluster.default_ng_worker is None:
-            raise exception.NodeGroupNotFound(
-                nodegroup=_('default worker of cluster %s') % cluster.uuid)
-        template = cluster.cluster_template
-        driver = cluster_actions.driver_for(template)
-        driver.validate_cluster(
-            context, dict(cluster.as_dict(), master_count=cluster.master_count,
-                          node_count=node_count, **changes), template)
-        previous = cluster_actions.begin(
-            cluster, cluster_actions.UPDATABLE, _('update'), **changes)
-        cluster_actions.send(
-            'cluster_update',
-            lambda error: cluster_actions.undo(cluster, previous),
-            cluster=cluster, node_count=node_count,
-            health_status=cluster.health_status,
-            health_status_reason=cluster.health_status_reason,
-            rollback=bool(rollback))
+        update(context, cluster, original, document, rollback)
         return ClusterID(cluster.uuid)
-
-    @staticmethod
-    def _save_metadata(cluster, changes):
-        """Changes that need no driver: saved here, no cast. Health reports
-        are taken in any status; names and labels when the cluster may be
-        updated."""
-        if set(changes) - set(HEALTH_FIELDS):
-            cluster_actions.check_status(cluster, cluster_actions.UPDATABLE,
-                                         _('update'))
-        status = cluster.status
-        for key, value in changes.items():
-            setattr(cluster, key, value)
-        try:
-            cluster.save(expected={'status': status})
-        except exception.ConcurrentUpdate:
-            raise exception.Conflict(
-                message=_('Cluster %s changed status while it was being '
-                          'updated; retry.') % (cluster.name or cluster.uuid))
 
     @wsme_pecan.wsexpose(None, wtypes.text, status_code=204)
     def delete(self, cluster_ident):
@@ -600,20 +559,85 @@ class ClustersController(rest.RestController):
         utils.scope_admin(context, 'cluster:delete_all_projects')
         cluster = objects.Cluster.get(context, cluster_ident)
         policy.authorize(context, 'cluster:delete', target=cluster.as_dict())
-        # Always accepted: deleting is also how a stuck or failed cluster
-        # is cleaned up.
-        cluster.status = Status.DELETE_IN_PROGRESS
-        cluster.status_reason = None
-        cluster.save()
+        delete(cluster)
 
-        def undo_with(error):
-            cluster.status = Status.DELETE_FAILED
-            cluster.status_reason = cluster_actions.conductor_failure(error)
-            try:
-                cluster.save(expected={'status': Status.DELETE_IN_PROGRESS})
-            except (exception.ConcurrentUpdate,
-                    exception.ClusterNotFound) as failure:
-                LOG.info('Not marking cluster %s failed: %s', cluster.uuid,
-                         failure)
 
-        cluster_actions.send('cluster_delete', undo_with, uuid=cluster.uuid)
+def update(context, cluster, original, document, rollback,
+           patchable=PATCHABLE):
+    """Make the patched ``document`` (from ``original``, both in the
+    Cluster.values names) true: metadata saved here, a node_count change
+    cast as cluster_update. Changes outside ``patchable`` are a 400."""
+    refused = sorted(
+        key for key in set(original) | set(document)
+        if document.get(key) != original.get(key) and
+        key not in patchable)
+    if refused:
+        raise exception.InvalidParameterValue(
+            err=_('cannot change cluster property(ies) %s; only %s may '
+                  'change') % (', '.join(refused), ', '.join(patchable)))
+    changes = _patched_values(document, original)
+    if not changes:
+        return
+    node_count = changes.pop('node_count', None)
+    if node_count is None:
+        _save_metadata(cluster, changes)
+        return
+    if node_count == 0 and microversion.requested() < (1, 10):
+        raise exception.ZeroNodeCountNotSupported()
+    if cluster.default_ng_worker is None:
+        raise exception.NodeGroupNotFound(
+            nodegroup=_('default worker of cluster %s') % cluster.uuid)
+    template = cluster.cluster_template
+    driver = cluster_actions.driver_for(template)
+    driver.validate_cluster(
+        context, dict(cluster.as_dict(), master_count=cluster.master_count,
+                      node_count=node_count, **changes), template)
+    previous = cluster_actions.begin(
+        cluster, cluster_actions.UPDATABLE, _('update'), **changes)
+    cluster_actions.send(
+        'cluster_update',
+        lambda error: cluster_actions.undo(cluster, previous),
+        cluster=cluster, node_count=node_count,
+        health_status=cluster.health_status,
+        health_status_reason=cluster.health_status_reason,
+        rollback=bool(rollback))
+
+
+def _save_metadata(cluster, changes):
+    """Changes that need no driver: saved here, no cast. Health reports
+    are taken in any status; names and labels when the cluster may be
+    updated."""
+    if set(changes) - set(HEALTH_FIELDS):
+        cluster_actions.check_status(cluster, cluster_actions.UPDATABLE,
+                                     _('update'))
+    status = cluster.status
+    for key, value in changes.items():
+        setattr(cluster, key, value)
+    try:
+        cluster.save(expected={'status': status})
+    except exception.ConcurrentUpdate:
+        raise exception.Conflict(
+            message=_('Cluster %s changed status while it was being '
+                      'updated; retry.') % (cluster.name or cluster.uuid))
+
+
+def delete(cluster):
+    """Start deleting ``cluster`` (policy already checked): cast
+    cluster_delete."""
+    # Always accepted: deleting is also how a stuck or failed cluster
+    # is cleaned up.
+    cluster.status = Status.DELETE_IN_PROGRESS
+    cluster.status_reason = None
+    cluster.save()
+
+    def undo_with(error):
+        cluster.status = Status.DELETE_FAILED
+        cluster.status_reason = cluster_actions.conductor_failure(error)
+        try:
+            cluster.save(expected={'status': Status.DELETE_IN_PROGRESS})
+        except (exception.ConcurrentUpdate,
+                exception.ClusterNotFound) as failure:
+            LOG.info('Not marking cluster %s failed: %s', cluster.uuid,
+                     failure)
+
+    cluster_actions.send('cluster_delete', undo_with, uuid=cluster.uuid)

@@ -17,10 +17,6 @@ Adding a resource means adding its module and a line here.
 
 import importlib
 
-from oslo_log import log as logging
-
-LOG = logging.getLogger(__name__)
-
 # path segment -> (module under magnum.api.controllers.v1, class name)
 RESOURCES = {
     'clustertemplates': ('cluster_template', 'ClusterTemplatesController'),
@@ -39,14 +35,7 @@ RESOURCES = {
 def controllers():
     mounted = {}
     for segment, (module_name, class_name) in RESOURCES.items():
-        qualified = 'magnum.api.controllers.v1.%s' % module_name
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as error:
-            # TEMPORARY while the resources are written one by one.
-            if error.name != qualified:
-                raise
-            LOG.warning('Resource module %s is missing', qualified)
-            continue
+        module = importlib.import_module(
+            'magnum.api.controllers.v1.%s' % module_name)
         mounted[segment] = getattr(module, class_name)()
     return mounted
