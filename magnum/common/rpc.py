@@ -63,7 +63,8 @@ def get_transport():
     global _TRANSPORT
     with _LOCK:
         if _TRANSPORT is None:
-            _TRANSPORT = messaging.get_rpc_transport(CONF)
+            _TRANSPORT = messaging.get_rpc_transport(
+                CONF, allowed_remote_exmods=['magnum.common.exception'])
     return _TRANSPORT
 
 
