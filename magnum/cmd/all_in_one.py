@@ -55,7 +55,8 @@ def main(argv=None):
     service.prepare_service(sys.argv if argv is None else argv)
     if not CONF.transport_url:
         rpc.set_transport(messaging.get_rpc_transport(
-            CONF, url=IN_PROCESS_TRANSPORT))
+            CONF, url=IN_PROCESS_TRANSPORT,
+            allowed_remote_exmods=['magnum.common.exception']))
     migration.upgrade()
 
     conductor = conductor_service.ConductorService()
