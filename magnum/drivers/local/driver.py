@@ -29,8 +29,15 @@ How the work is shared with the conductor:
   outcome: ``*_COMPLETE`` once every node is Ready in the swarm and the
   API answers; it also carries an upgrade on, one batch of nodes per
   pass, because the upgrade RPC is a call that must return at once;
+- ``rotate_ca_certificate`` runs inside the conductor's call, while the
+  new certificates are offered (``certificates.get_pending_rotation``):
+  each node gets a server certificate of the new CA, and its dockerd is
+  restarted in its container (its swarm state stays), one node at a time;
+  the status sync records UPDATE_COMPLETE once every node serves the
+  cluster's (by then stored) certificates and is Ready;
 - ``resume_operation`` finishes what a conductor that died left: the
-  state is read back from the containers' labels, and every step is
+  state is read back from the containers' labels (and, for a CA
+  rotation, from the marks left in the nodes), and every step is
   idempotent.
 """
 
@@ -44,6 +51,7 @@ import socket
 import threading
 import time
 
+from cryptography.hazmat.primitives import hashes
 import docker.errors
 from oslo_log import log as logging
 
@@ -51,6 +59,7 @@ from magnum import conf
 from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
+from magnum.common.x509 import operations
 from magnum.conductor import certificates
 from magnum.conductor import conditions
 from magnum.drivers.common import driver
@@ -84,6 +93,8 @@ START_PARALLELISM = 4
 # Operations resume_operation finishes by building to the recorded sizes.
 CONVERGING = ('create', 'update', 'resize', 'create nodegroup',
               'update nodegroup', 'delete nodegroup')
+# The operation the conductor's certificate handler locks a cluster for.
+ROTATE_OPERATION = 'rotate_ca'
 
 # An upgrade goes on one batch per status sync; the batch size asked for,
 # by cluster (a conductor that did not receive the call uses 1).
@@ -145,6 +156,68 @@ def _label_port(labels):
     return port
 
 
+def fingerprint(ca_pem):
+    """The SHA-256 fingerprint of a certificate, hex."""
+    return operations.load_certificate(ca_pem).fingerprint(
+        hashes.SHA256()).hex()
+
+
+class _Authority:
+    """A CA whose server certificates nodes are given, with Magnum's
+    client certificate of it (as files, for the docker SDK): the
+    cluster's current CA, or the one a CA rotation brings in."""
+
+    def __init__(self, context, cluster, ca, client, label):
+        self.context = context
+        self.cluster = cluster
+        self.ca_pem, self._ca_key_pem = ca
+        self._client = client
+        self.label = label
+        self.fingerprint = fingerprint(self.ca_pem)
+        self._credentials = None
+
+    @classmethod
+    def current(cls, context, cluster):
+        return cls(context, cluster,
+                   certificates.get_ca_key_pair(context, cluster),
+                   certificates.get_cluster_magnum_cert(context, cluster),
+                   _('current'))
+
+    @classmethod
+    def pending(cls, context, cluster, new_set):
+        return cls(context, cluster,
+                   (new_set.ca.certificate, new_set.ca.private_key),
+                   (new_set.magnum.certificate, new_set.magnum.private_key),
+                   _('new'))
+
+    @property
+    def credentials(self):
+        if self._credentials is None:
+            self._credentials = swarm.Credentials(
+                self.context, self.cluster,
+                pems=(self.ca_pem,) + tuple(self._client))
+        return self._credentials
+
+    def issue(self, common_name, dns_names, ip_addresses):
+        """A server certificate and key (PEM) signed by this CA."""
+        certificate, key = operations.generate_server_certificate(
+            operations.load_certificate(self.ca_pem),
+            operations.load_private_key(self._ca_key_pem),
+            common_name[:operations.MAX_COMMON_NAME_LENGTH], dns_names,
+            ip_addresses)
+        LOG.info('Cluster %s: issued a server certificate for %s (%s) with '
+                 'its %s CA', self.cluster.uuid, common_name,
+                 ', '.join(list(dns_names) + list(ip_addresses)),
+                 self.label)
+        return (operations.certificate_to_pem(certificate),
+                operations.private_key_to_pem(key))
+
+    def close(self):
+        if self._credentials is not None:
+            self._credentials.close()
+            self._credentials = None
+
+
 class _Work:
     """One operation on one cluster: its engine, credentials, progress
     and the steps every operation is made of."""
@@ -156,6 +229,7 @@ class _Work:
         self.engine = engine
         self.network = nodes.network_name(cluster.uuid)
         self.step = _('starting')
+        self.touched = False
         self._credentials = None
         self._nodegroups = None
 
@@ -327,9 +401,9 @@ class _Work:
             run()
         return nodes.describe(made[-1], self.network)
 
-    def install_tls(self, node, ca_pem):
-        """Give a node its server certificate; its dockerd then starts."""
-        self.at(_('installing the certificates of node %s') % node.name)
+    def node_names(self, node):
+        """(DNS names, IP addresses) of the node's server certificate:
+        a manager's names the cluster API's addresses too."""
         names, addresses = [], []
         if node.is_master:
             host = api_host()
@@ -341,11 +415,36 @@ class _Work:
             published = CONF.local_driver.publish_address
             if published not in ('0.0.0.0', '::'):
                 addresses.append(published)
-        dns_names, ip_addresses = nodes.node_sans(node, names, addresses)
+        return nodes.node_sans(node, names, addresses)
+
+    def install_tls(self, node, ca_pem, restart=False):
+        """Give a node its server certificate; its dockerd then starts
+        (is restarted, with ``restart``)."""
+        self.at(_('installing the certificates of node %s') % node.name)
+        dns_names, ip_addresses = self.node_names(node)
         cert, key = certificates.issue_server_certificate(
             self.context, self.cluster, node.name, dns_names, ip_addresses)
+        if restart:
+            self.engine.put_archive(
+                node.container, '/',
+                nodes.certificates_archive(ca_pem, cert, key))
+            self.engine.signal(node.container, nodes.RESTART_SIGNAL)
+            return
         self.engine.put_archive(node.container, '/',
                                 nodes.tls_archive(ca_pem, cert, key))
+
+    def read_file(self, node, path):
+        """The text of a file of the node (stripped), or None."""
+        code, output = self.engine.exec(node.container, ['cat', path])
+        if code != 0:
+            return None
+        return output.decode(errors='replace').strip()
+
+    def has_other_ca(self, node, ca_pem):
+        """Whether the node's dockerd was given another CA than the
+        cluster's (a CA rotation that failed midway)."""
+        current = self.read_file(node, '%s/ca.pem' % nodes.TLS_DIR)
+        return current is not None and current != ca_pem.strip()
 
     def has_tls(self, node):
         code, _output = self.engine.exec(
@@ -402,11 +501,18 @@ class _Work:
                 waiting.append(node)
         ca_pem = None
         for node in waiting:
-            if node.name not in installed and not self.has_tls(node):
-                if ca_pem is None:
-                    ca_pem = certificates.get_ca_certificate(self.context,
-                                                             self.cluster)
+            if node.name in installed:
+                continue
+            if ca_pem is None:
+                ca_pem = certificates.get_ca_certificate(self.context,
+                                                         self.cluster)
+            if not self.has_tls(node):
                 self.install_tls(node, ca_pem)
+            elif nodes.restartable(node) and self.has_other_ca(node, ca_pem):
+                LOG.warning('Cluster %s: node %s has certificates of '
+                            'another CA; it gets the cluster\'s again',
+                            self.cluster.uuid, node.name)
+                self.install_tls(node, ca_pem, restart=True)
         if waiting:
             self.at(_('waiting for dockerd of %s') % ', '.join(
                 node.name for node in waiting))
@@ -660,6 +766,286 @@ class _Work:
                     '%(error)s') % {'address': self.cluster.api_address,
                                     'error': last})
             time.sleep(0.3)
+
+    # -- CA rotation ----------------------------------------------------------
+
+    def rotation_nodes(self):
+        """The cluster's nodes (not its load balancer), every one running
+        and able to restart its dockerd in place; LocalDriverError naming
+        the one that is not."""
+        self.at(_('reading the cluster\'s containers'))
+        found = sorted((n for n in self.observe() if n.role != nodes.ROLE_LB),
+                       key=lambda n: n.name)
+        for node in found:
+            if not node.running:
+                raise LocalDriverError(reason=_(
+                    'Node %(node)s is %(state)s: the CA certificate is '
+                    'rotated on running nodes only. Resize the cluster to '
+                    'its current size to replace the node, then rotate '
+                    'again.') % {'node': node.name, 'state': node.state})
+            if not nodes.restartable(node):
+                raise LocalDriverError(reason=_(
+                    'Node %(node)s runs dockerd as its first process (it '
+                    'was made by an older version of the %(driver)s '
+                    'driver): its dockerd cannot be restarted with new '
+                    'certificates without losing its swarm state. Replace '
+                    'the cluster\'s nodes (upgrade it to another node image '
+                    'tag) before rotating its CA.') % {
+                        'node': node.name, 'driver': self.driver_name})
+        if not any(n.is_master for n in found):
+            raise LocalDriverError(reason=_(
+                'The cluster has no manager node to rotate the CA '
+                'certificate of.'))
+        return found
+
+    def connect_any(self, node, authorities):
+        """(client, authority) of the first authority whose credentials
+        the node answers to, or (None, None)."""
+        for authority in authorities:
+            client = swarm.try_connect(node, authority.credentials)
+            if client is not None:
+                return client, authority
+        return None, None
+
+    def manager_client(self, masters, authorities, avoid=None):
+        """A client of a manager that answers swarm questions (another
+        than ``avoid`` when there is one), with whichever credentials it
+        accepts; None when no manager does."""
+        ordered = sorted(masters, key=lambda n: (n is avoid, n.index))
+        for master in ordered:
+            client, _authority = self.connect_any(master, authorities)
+            if client is None:
+                continue
+            try:
+                swarm.list_nodes(client)
+                return client
+            except swarm.UNREACHABLE as error:
+                LOG.info('Cluster %s: manager %s does not answer for the '
+                         'swarm (%s)', self.cluster.uuid, master.name, error)
+                client.close()
+        return None
+
+    def _members(self, masters, authorities):
+        """{hostname: swarm node} as a manager sees them, or {}."""
+        manager = self.manager_client(masters, authorities)
+        if manager is None:
+            return {}
+        try:
+            return swarm.by_hostname(swarm.list_nodes(manager))
+        finally:
+            manager.close()
+
+    def rotation_order(self, node_list, authorities):
+        """Workers first, then managers, the swarm's leader last."""
+        masters = [n for n in node_list if n.is_master]
+        members = self._members(masters, authorities)
+        workers = [n for n in node_list if not n.is_master]
+        managers = sorted(masters, key=lambda n: (
+            (members.get(n.name) or {}).get('leader', False), n.index))
+        return workers + managers
+
+    def drain_for_restart(self, node, masters, authorities):
+        """Drain the node before its dockerd restarts, when other active
+        nodes can take its tasks; its availability is kept in the node to
+        be set again afterwards (by a resumed rotation too)."""
+        manager = self.manager_client(masters, authorities, avoid=node)
+        if manager is None:
+            LOG.warning('Cluster %s: no manager answers; %s is restarted '
+                        'without draining', self.cluster.uuid, node.name)
+            return
+        try:
+            members = swarm.by_hostname(swarm.list_nodes(manager))
+            member = members.get(node.name)
+            if member is None or member['availability'] != 'active':
+                return
+            others = [m for name, m in members.items()
+                      if name != node.name and m['availability'] == 'active'
+                      and swarm.is_ready(m)]
+            if not others:
+                return
+            self.at(_('draining %s') % node.name)
+            self.engine.put_archive(node.container, '/',
+                                    nodes.availability_archive('active'))
+            swarm.drain(manager, member['id'],
+                        CONF.local_driver.drain_timeout)
+        finally:
+            manager.close()
+
+    def restore_availability(self, node, masters, authorities):
+        """Make a node drained for its restart available again."""
+        wanted = self.read_file(node, nodes.AVAILABILITY_FILE)
+        if not wanted:
+            return
+        self.at(_('making %s active again') % node.name)
+        manager = self.manager_client(masters, authorities)
+        if manager is None:
+            raise LocalDriverError(reason=_(
+                'No manager answers to make %s active again in the '
+                'swarm.') % node.name)
+        try:
+            member = swarm.by_hostname(swarm.list_nodes(manager)).get(
+                node.name)
+            if member is not None and member['availability'] != wanted:
+                swarm.update_node(manager, member['id'],
+                                  Availability=wanted)
+        finally:
+            manager.close()
+        self.engine.exec(node.container, ['rm', '-f',
+                                          nodes.AVAILABILITY_FILE])
+
+    def wait_rejoined(self, node, client, deadline):
+        """Wait until the restarted node is back in the swarm (a manager
+        with the control plane: the raft has a leader and the node is in
+        it)."""
+        state = None
+        while True:
+            info = client.info().get('Swarm') or {}
+            state = info.get('LocalNodeState')
+            if state == 'active' and (info.get('ControlAvailable') or
+                                      not node.is_master):
+                return
+            if time.monotonic() > deadline:
+                raise LocalDriverError(reason=_(
+                    'Node %(node)s did not rejoin the swarm within %(timeout)d'
+                    ' s of the restart of its dockerd (its swarm state: '
+                    '%(state)s). See "docker logs %(node)s" on the engine at '
+                    '%(url)s.') % {
+                        'node': node.name, 'state': state,
+                        'timeout': CONF.local_driver.node_ready_timeout,
+                        'url': self.engine.url})
+            time.sleep(0.3)
+
+    def wait_member_ready(self, node, masters, authorities, deadline):
+        """Wait until a manager sees the node Ready (when one answers)."""
+        manager = self.manager_client(masters, authorities)
+        if manager is None:
+            return
+        try:
+            self.wait_ready(manager, [node.name], deadline,
+                            label=_(' after the restart of %s') % node.name)
+        finally:
+            manager.close()
+
+    def rotate_node(self, node, target, authorities, masters, deadline):
+        """Give the node a server certificate of ``target``'s CA with that
+        CA and restart its dockerd; back when it answers with
+        ``target``'s credentials and is Ready. A node that already answers
+        so is left as it is. True when the node was restarted."""
+        client = swarm.try_connect(node, target.credentials)
+        if client is not None:
+            client.close()
+            self.restore_availability(node, masters, authorities)
+            return False
+        self.drain_for_restart(node, masters, authorities)
+        self.at(_('installing the certificates of the %(which)s CA in '
+                  '%(node)s') % {'which': target.label, 'node': node.name})
+        dns_names, ip_addresses = self.node_names(node)
+        cert, key = target.issue(node.name, dns_names, ip_addresses)
+        self.touched = True
+        self.engine.put_archive(
+            node.container, '/',
+            nodes.certificates_archive(target.ca_pem, cert, key))
+        self.at(_('restarting dockerd of %s') % node.name)
+        self.engine.signal(node.container, nodes.RESTART_SIGNAL)
+        self.at(_('waiting for dockerd of %s to answer with its new '
+                  'certificate') % node.name)
+        clients = swarm.wait_for_dockerd([node], target.credentials,
+                                         deadline, exited=self.exited)
+        with swarm.closing_all(clients):
+            self.at(_('waiting for %s to rejoin the swarm') % node.name)
+            self.wait_rejoined(node, clients[node.name], deadline)
+        self.wait_member_ready(node, masters, authorities, deadline)
+        self.restore_availability(node, masters, authorities)
+        return True
+
+    def rotate_to(self, target, others=(), mark=True):
+        """Move every node to ``target``'s CA: each gets a server
+        certificate of it and the CA, and its dockerd is restarted, one
+        node at a time (workers, then managers, the leader last) so that
+        the swarm keeps its quorum. (The leader's restart costs the swarm
+        an election: with several managers, about 10 s in which it has no
+        leader. Demoting it first would hand the leadership over at once,
+        but promoting it again can make dockerd 20.10 panic, "tocommit is
+        out of range", and lose the node.) ``others`` are the authorities nodes
+        not moved yet answer to. With ``mark`` the nodes first record
+        which CA they are being moved to (for a resumed rotation). Ends
+        when every node answers with ``target``'s credentials, each
+        having been Ready after its restart."""
+        authorities = [target] + list(others)
+        node_list = self.rotation_nodes()
+        masters = [n for n in node_list if n.is_master]
+        if mark:
+            self.at(_('marking the nodes for the CA rotation'))
+            for node in node_list:
+                self.engine.put_archive(
+                    node.container, '/',
+                    nodes.rotation_archive(target.fingerprint))
+        self.at(_('finding the swarm\'s leader'))
+        order = self.rotation_order(node_list, authorities)
+        for done, node in enumerate(order):
+            self.say(_('Rotating the CA certificate: restarting dockerd of '
+                       '%(node)s with a certificate of the %(which)s CA '
+                       '(%(done)d of %(total)d nodes done)') % {
+                           'node': node.name, 'which': target.label,
+                           'done': done, 'total': len(order)})
+            deadline = time.monotonic() + \
+                CONF.local_driver.node_ready_timeout
+            self.rotate_node(node, target, authorities, masters, deadline)
+        # Workers reconnect to a restarted manager on their own (in a few
+        # seconds): the status sync sees them Ready again.
+        self.say(_('Rotating the CA certificate: all %(total)d nodes serve '
+                   'certificates of the %(which)s CA') % {
+                       'total': len(node_list), 'which': target.label})
+
+    def rotation_marks(self, node_list):
+        """The CA fingerprints the nodes were being moved to."""
+        return {mark for mark in (self.read_file(n, nodes.ROTATION_MARKER)
+                                  for n in node_list) if mark}
+
+    def clear_rotation_marks(self, node_list):
+        for node in node_list:
+            with contextlib.suppress(engine_module.EngineError):
+                self.engine.exec(node.container,
+                                 ['rm', '-f', nodes.ROTATION_MARKER])
+
+    def rotate_ca(self, target, current):
+        """Move the nodes to ``target``'s CA; when that fails, move those
+        that were moved back to ``current``, and raise a LocalDriverError
+        saying what failed and how the nodes were left."""
+        self.touched = False
+        try:
+            self.rotate_to(target, [current])
+        except Exception as error:
+            if isinstance(error, (engine_module.EngineError,
+                                  LocalDriverError, swarm.SwarmError)):
+                reason = str(error)
+            else:
+                reason = _('%(step)s: %(error)s') % {
+                    'step': self.step[:1].upper() + self.step[1:],
+                    'error': str(error) or type(error).__name__}
+            if self.touched:
+                reason = '%s %s' % (reason, self.move_back(current, target,
+                                                           reason))
+            raise LocalDriverError(reason=reason) from error
+
+    def move_back(self, current, target, reason):
+        """Give nodes moved to ``target``'s CA the certificates of
+        ``current`` again; what became of them, to be said."""
+        LOG.warning('Cluster %s: CA rotation failed (%s); giving the nodes '
+                    'their current certificates back', self.cluster.uuid,
+                    reason)
+        try:
+            self.say(_('CA rotation failed: %s; giving the nodes their '
+                       'current certificates back') % reason)
+            self.rotate_to(current, [target], mark=False)
+            self.clear_rotation_marks(self.rotation_nodes())
+        except Exception as error:
+            LOG.exception('Cluster %s: the nodes could not be given their '
+                          'current certificates back', self.cluster.uuid)
+            return _('Some nodes could not be given their current '
+                     'certificates back (%s); resize the cluster to its '
+                     'current size to repair them.') % error
+        return _('The nodes serve their current certificates again.')
 
     # -- recording ----------------------------------------------------------
 
@@ -1005,6 +1391,74 @@ class LocalSwarmDriver(driver.Driver):
             work.nodegroups(refresh=True, override=nodegroup)
             work.converge()
 
+    # -- CA rotation ----------------------------------------------------------
+
+    def rotate_ca_certificate(self, context, cluster):
+        """Move every node to the new CA the conductor is rotating in: a
+        new server certificate and the new CA in each node, and its
+        dockerd restarted with them one node at a time (workers, then
+        managers, the leader last). Magnum talks to each node with the
+        client certificate it accepts: the current one before its
+        restart, the new one after. When a node cannot be moved, those
+        moved are given their current certificates back and the error
+        says so; the conductor then keeps the current certificates."""
+        new_set = certificates.get_pending_rotation(cluster)
+        if new_set is None:
+            raise LocalDriverError(reason=_(
+                'No new certificates are being rotated in for cluster %s: '
+                'the CA is rotated through the conductor.') % cluster.uuid)
+        with self._work(context, cluster) as work:
+            current = _Authority.current(context, cluster)
+            target = _Authority.pending(context, cluster, new_set)
+            try:
+                work.rotate_ca(target, current)
+            finally:
+                target.close()
+                current.close()
+
+    def _resume_rotation(self, context, cluster):
+        """Finish a CA rotation whose conductor died. Its new
+        certificates were stored when the nodes carry the mark of the
+        cluster's current CA: the nodes not moved yet are moved to it.
+        Otherwise the new CA was lost with the conductor: the rotation is
+        done again with another one (nodes moved to the lost CA are
+        restarted through the engine, as Magnum can no longer talk to
+        them)."""
+        with self._work(context, cluster) as work:
+            work.at(_('reading what the interrupted CA rotation left'))
+            marks = work.rotation_marks(work.rotation_nodes())
+            current = _Authority.current(context, cluster)
+            try:
+                if marks == {current.fingerprint}:
+                    work.say(_('Finishing the interrupted CA rotation (its '
+                               'new certificates were stored)'))
+                    work.rotate_to(current, mark=False)
+                    return
+            finally:
+                current.close()
+        LOG.info('Cluster %s: the new certificates of the interrupted CA '
+                 'rotation were lost; rotating the CA again', cluster.uuid)
+        new_set = certificates.prepare_ca_rotation(context, cluster)
+        with certificates.pending_rotation(cluster, new_set):
+            self.rotate_ca_certificate(context, cluster)
+        try:
+            certificates.commit_ca_rotation(context, cluster, new_set)
+        except Exception as error:
+            LOG.exception('Cluster %s: the new certificates could not be '
+                          'stored', cluster.uuid)
+            with self._work(context, cluster) as work:
+                current = _Authority.current(context, cluster)
+                target = _Authority.pending(context, cluster, new_set)
+                try:
+                    outcome = work.move_back(current, target, str(error))
+                finally:
+                    target.close()
+                    current.close()
+            raise LocalDriverError(reason=_(
+                'The new certificates could not be stored: %(error)s. '
+                '%(outcome)s') % {'error': error, 'outcome': outcome}
+            ) from error
+
     def delete_cluster(self, context, cluster):
         with self._work(context, cluster) as work:
             work.say(_('Removing the cluster\'s containers and network'))
@@ -1246,6 +1700,14 @@ class LocalSwarmDriver(driver.Driver):
         late = sorted(n.name for n in node_list if n not in ready)
         if late and not problems:
             problems.append(_('not Ready: %s') % ', '.join(late))
+        if cluster.status == STATUS.UPDATE_IN_PROGRESS and not problems:
+            # After a CA rotation every node must serve a certificate of
+            # the cluster's CA and accept Magnum's client certificate.
+            stale = [n.name for n in running
+                     if not self._answers(n, work.credentials)]
+            if stale:
+                problems.append(_('not serving certificates of the '
+                                  'cluster\'s CA yet: %s') % ', '.join(stale))
         if work.needs_lb() and (lb is None or not lb.running):
             problems.append(_('the load balancer is not running'))
         try:
@@ -1272,6 +1734,8 @@ class LocalSwarmDriver(driver.Driver):
             cluster.status_reason = '; '.join(problems)
             cluster.save()
             return
+        if cluster.status == STATUS.UPDATE_IN_PROGRESS:
+            work.clear_rotation_marks(running)
         cluster.status = COMPLETE[cluster.status]
         cluster.status_reason = _('All %d nodes are Ready in the swarm') % (
             len(ready))
@@ -1283,6 +1747,14 @@ class LocalSwarmDriver(driver.Driver):
                 nodegroup.save()
         with _upgrade_lock:
             _upgrade_batches.pop(cluster.uuid, None)
+
+    @staticmethod
+    def _answers(node, credentials):
+        client = swarm.try_connect(node, credentials)
+        if client is None:
+            return False
+        client.close()
+        return True
 
     def resume_operation(self, context, cluster, operation):
         LOG.info('Cluster %s: resuming the interrupted %s', cluster.uuid,
@@ -1296,14 +1768,18 @@ class LocalSwarmDriver(driver.Driver):
                     self._ensure_certificates(context, cluster)
                 with self._work(context, cluster) as work:
                     work.converge()
+            elif operation == ROTATE_OPERATION:
+                self._resume_rotation(context, cluster)
             elif operation != 'upgrade':
                 return False
         except Exception as error:
             if cluster.status in FAILED:
+                name = _('The CA rotation') if \
+                    operation == ROTATE_OPERATION else operation.capitalize()
                 self._fail(cluster, cluster.status, _(
                     '%(operation)s was interrupted and could not be '
                     'finished: %(error)s') % {
-                        'operation': operation.capitalize(), 'error': error})
+                        'operation': name, 'error': error})
         return True
 
     def get_monitor(self, context, cluster):

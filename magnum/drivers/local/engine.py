@@ -186,7 +186,11 @@ class Engine:
         ``labels`` (a dict)."""
         filters = {'label': ['%s=%s' % item for item in labels.items()]}
         with self.calling(_('listing containers')):
-            return self.client.containers.list(all=True, filters=filters)
+            # A container removed between the listing and its inspection
+            # (a node whose host port was taken, by another thread) is
+            # simply not there, rather than a failed listing.
+            return self.client.containers.list(all=True, filters=filters,
+                                               ignore_removed=True)
 
     def networks(self, labels):
         filters = {'label': ['%s=%s' % item for item in labels.items()]}

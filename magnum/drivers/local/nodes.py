@@ -71,10 +71,60 @@ DOCKERD = (f'dockerd --tlsverify --tlscacert {TLS_DIR}/ca.pem '
            f'-H tcp://0.0.0.0:{DOCKER_PORT} -H unix:///var/run/docker.sock')
 LB_COMMAND = f'haproxy -W -db -f {LB_DIR}/haproxy.cfg'
 
+# dockerd reads its certificates when it starts. A node's swarm state is in
+# its /var/lib/docker, a tmpfs lost when the container stops, so dockerd is
+# restarted inside the running container: the node's first process is a
+# shell that runs dockerd, runs it again when it gets this signal, and ends
+# (with dockerd's exit status) when dockerd ends otherwise or the container
+# is stopped.
+RESTART_SIGNAL = 'SIGHUP'
+# What the driver leaves in a node while it rotates the CA: the SHA-256
+# fingerprint of the CA the node is being moved to, and the node's swarm
+# availability from before it was drained for its restart.
+ROTATION_MARKER = f'{TLS_DIR}/rotation'
+AVAILABILITY_FILE = f'{TLS_DIR}/availability'
+RESTARTED_MESSAGE = 'magnum: restarting dockerd with the certificates in ' \
+    + TLS_DIR
+_RESTART_TRAP = re.compile(r"trap '[^']*' HUP$", re.M)
+
 
 def _wait_then(marker, command):
     return ['sh', '-c', 'while [ ! -e %s ]; do sleep 0.1; done; exec %s' % (
         marker, command)]
+
+
+def _supervised(marker, command):
+    """sh -c: once ``marker`` exists, run ``command``; again after a
+    SIGHUP (the driver's restart), until it ends on its own or the
+    container is stopped (SIGTERM, SIGINT)."""
+    script = '\n'.join([
+        'while [ ! -e %s ]; do sleep 0.1; done' % marker,
+        'child= restart= code=1',
+        'trap \'restart=; [ -z "$child" ] || kill -TERM "$child" '
+        '2>/dev/null\' TERM INT',
+        'trap \'restart=1; [ -z "$child" ] || kill -TERM "$child" '
+        '2>/dev/null\' HUP',
+        'while :; do',
+        '  restart=',
+        '  %s &' % command,
+        '  child=$!',
+        '  while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; '
+        'done',
+        '  [ -n "$restart" ] || exit "$code"',
+        '  echo %s' % shlex.quote(RESTARTED_MESSAGE),
+        'done',
+    ])
+    return ['sh', '-c', script]
+
+
+def restartable(node):
+    """Whether the node's dockerd can be restarted in place (nodes made
+    before that was possible run dockerd as their first process)."""
+    config = (node.container.attrs or {}).get('Config') or {}
+    command = config.get('Cmd') or []
+    if isinstance(command, str):
+        command = [command]
+    return bool(_RESTART_TRAP.search('\n'.join(command)))
 
 
 # -- names --------------------------------------------------------------------
@@ -301,6 +351,21 @@ def tls_archive(ca_pem, cert_pem, key_pem):
                                'server-key.pem': key_pem, 'ready': ''})
 
 
+def certificates_archive(ca_pem, cert_pem, key_pem):
+    """New certificates for a node whose dockerd runs: it takes them when
+    it is restarted."""
+    return tar_files(TLS_DIR, {'ca.pem': ca_pem, 'server-cert.pem': cert_pem,
+                               'server-key.pem': key_pem})
+
+
+def rotation_archive(fingerprint):
+    return tar_files(TLS_DIR, {'rotation': fingerprint + '\n'})
+
+
+def availability_archive(availability):
+    return tar_files(TLS_DIR, {'availability': availability + '\n'})
+
+
 def haproxy_config(managers):
     """haproxy's configuration: TCP (TLS passes through) to the managers'
     Docker APIs, (name, address) pairs."""
@@ -331,7 +396,8 @@ def lb_archive(managers):
 # -- how containers are run ---------------------------------------------------
 
 def node_command(insecure_registry=None):
-    """The node's command: dockerd once its certificates are there;
+    """The node's command: dockerd once its certificates are there, run
+    again (in the same container) when it gets RESTART_SIGNAL;
     ``insecure_registry`` (the template's, comma-separated) is trusted
     over plain HTTP."""
     command = DOCKERD
@@ -339,7 +405,7 @@ def node_command(insecure_registry=None):
         if registry.strip():
             command += ' --insecure-registry %s' % shlex.quote(
                 registry.strip())
-    return _wait_then('%s/ready' % TLS_DIR, command)
+    return _supervised('%s/ready' % TLS_DIR, command)
 
 
 def lb_command():

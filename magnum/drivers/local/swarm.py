@@ -56,12 +56,22 @@ class Credentials:
     """The cluster CA and Magnum's client certificate as files (the
     docker SDK wants paths): in ``[cluster] temp_cache_dir``/<uuid> when
     that directory exists, else in a private temporary directory removed
-    on ``close``."""
+    on ``close``.
 
-    def __init__(self, context, cluster):
-        ca = certificates.get_ca_certificate(context, cluster)
-        cert, key = certificates.get_cluster_magnum_cert(context, cluster)
-        cache = CONF.cluster.temp_cache_dir
+    ``pems`` (CA, client certificate, client key), when given, are used
+    instead of the cluster's stored ones (the certificates a CA rotation
+    brings in); they are always written to a private temporary
+    directory."""
+
+    def __init__(self, context, cluster, pems=None):
+        if pems is None:
+            ca = certificates.get_ca_certificate(context, cluster)
+            cert, key = certificates.get_cluster_magnum_cert(context,
+                                                             cluster)
+            cache = CONF.cluster.temp_cache_dir
+        else:
+            ca, cert, key = pems
+            cache = None
         if cache and os.path.isdir(cache):
             self.directory = os.path.join(cache, cluster.uuid)
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
@@ -148,6 +158,18 @@ def closing_all(clients):
 
 def connect(node, credentials, timeout=10):
     return client(node_url(node), credentials, timeout=timeout)
+
+
+def try_connect(node, credentials, timeout=5):
+    """A client of the node when its dockerd answers with ``credentials``
+    (it serves a certificate of their CA and accepts their client
+    certificate), else None."""
+    try:
+        return connect(node, credentials, timeout=timeout)
+    except UNREACHABLE as error:
+        LOG.debug('Node %s does not answer with the credentials in %s: %s',
+                  node.name, credentials.directory, error)
+        return None
 
 
 def wait_for_dockerd(pending, credentials, deadline, progress=None,

@@ -261,8 +261,10 @@ class TestContainers:
         command = nodes.node_command()
         assert command[:2] == ['sh', '-c']
         assert command[2].startswith(
-            'while [ ! -e /etc/docker/tls/ready ]; do sleep 0.1; done; '
-            'exec dockerd --tlsverify')
+            'while [ ! -e /etc/docker/tls/ready ]; do sleep 0.1; done\n')
+        # dockerd is restarted on SIGHUP (CA rotation), not exec'ed.
+        assert '  dockerd --tlsverify ' in command[2]
+        assert "' HUP\n" in command[2]
 
     def test_insecure_registries_are_quoted(self):
         command = nodes.node_command('reg.example:5000, bad;rm -rf /')[2]

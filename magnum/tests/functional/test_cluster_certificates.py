@@ -1,0 +1,658 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""A cluster's certificates end to end, through real processes.
+
+magnum-api and magnum-conductor on RabbitMQ and MariaDB build a swarm-mode
+cluster (1 manager, 1 worker) with the local Docker driver, driven by the
+real `openstack coe` client. Then:
+
+- `cluster config --output-certs` writes a directory with which the real
+  `docker --tlsverify` CLI and the docker SDK reach the cluster over
+  verified TLS (and without a client certificate they are refused);
+- `ca show` prints the CA that `openssl verify` checks the client
+  certificate against; `ca sign` signs a CSR made by `openssl req`, and
+  the certificate it returns verifies and opens the cluster;
+- hostile CSRs sent to the REST API (CA:TRUE, a bad signature, a huge key,
+  garbage) get a 400 and nothing is signed;
+- `ca rotate` moves the cluster to a new CA: UPDATE_COMPLETE, the old
+  configuration directory is refused with a certificate error, a new one
+  works;
+- `cluster delete` leaves nothing labelled with the cluster in the engine.
+
+The tests run in file order, each going on from where the previous one
+left the cluster. Needs root and the private engine of
+``tools/docker-engine.sh`` (started here, with the node image built when
+missing); without them the tests skip, under ``CI=true`` they fail. Run
+them alone with::
+
+    python -m pytest -q -s magnum/tests/functional/test_cluster_certificates.py
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+import docker
+import docker.errors
+import docker.tls
+import pytest
+import requests.exceptions
+
+from magnum.drivers.local import nodes
+from magnum.tests import db_backends
+from magnum.tests.functional import processes
+from magnum.tests.functional import services
+
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
+IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
+IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
+                                               'bookworm-1')
+ENGINE_TIMEOUT = 300     # may install docker.io first
+IMAGE_TIMEOUT = 1200     # debootstrap takes about 70 s on a good mirror
+CLUSTER_TIMEOUT = 180    # one create, rotation or delete
+CLUSTER = 'certs'
+TEMPLATE = 'certs-template'
+
+# What the docker CLI and Python's ssl say when a certificate is not
+# trusted or a client certificate is refused.
+CERTIFICATE_ERROR = re.compile(
+    r'x509|certificate|tls:|SSL', re.IGNORECASE)
+
+
+def _unavailable(message):
+    if db_backends.in_ci():
+        pytest.fail(message + ' (CI=true)', pytrace=False)
+    pytest.skip(message)
+
+
+def _run_script(argv, timeout, env=None):
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True,
+                                timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
+    if result.returncode != 0:
+        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
+        _unavailable('%s failed (exit %d):\n%s' % (
+            ' '.join(argv), result.returncode, tail))
+    return result.stdout
+
+
+@pytest.fixture(scope='module')
+def docker_host():
+    """The private engine's URL, with the node image in it."""
+    if os.geteuid() != 0:
+        _unavailable('the private Docker engine needs root')
+    if not shutil.which('docker') or not shutil.which('openssl'):
+        _unavailable('the docker CLI and openssl are needed')
+    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
+    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
+    if not match:
+        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
+                     % out)
+    url = match.group(1)
+    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
+                env=dict(os.environ, DOCKER_HOST=url))
+    return url
+
+
+@pytest.fixture(scope='module')
+def engine(docker_host):
+    client = docker.DockerClient(base_url=docker_host, version='auto',
+                                 timeout=60)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope='module')
+def cloud(migrated_db_url, docker_host, engine, tmp_path_factory):
+    rabbit = processes.require_rabbitmq()
+    prefix = 'cc%s' % uuid.uuid4().hex[:6]
+    deployment = services.Deployment(
+        tmp_path_factory.mktemp('magnum-certificates'), migrated_db_url,
+        rabbit, config={
+            'local_driver': {'docker_host': docker_host,
+                             'name_prefix': prefix,
+                             'node_ready_timeout': 90,
+                             'drain_timeout': 10},
+            # The CA rotation is a call that lasts while the driver
+            # restarts the nodes' dockerd one after the other.
+            'conductor': {'rpc_call_timeout': 60}})
+    started = time.monotonic()
+    try:
+        deployment.start()
+    except BaseException:
+        print(deployment.logs())
+        deployment.stop()
+        raise
+    cloud = Cloud(deployment, engine, tmp_path_factory.mktemp('client'))
+    cloud.timings['deployment start'] = time.monotonic() - started
+    try:
+        yield cloud
+    finally:
+        try:
+            problems = cloud.clean_up()
+        finally:
+            logs = deployment.logs()
+            deployment.stop()
+        print('\ntimings: %s' % ', '.join(
+            '%s %.1f s' % item for item in cloud.timings.items()))
+    assert not problems, 'clean-up: %s\n%s' % ('\n'.join(problems), logs)
+
+
+class Cloud:
+    """The deployment, the commands run against it and what the tests
+    pass on to the next one."""
+
+    def __init__(self, deployment, engine, workdir):
+        self.deployment = deployment
+        self.engine = engine
+        self.workdir = str(workdir)
+        self.env = deployment.client_env()
+        self.env['SHELL'] = '/bin/bash'   # `cluster config` reads it
+        self.state = {}
+        self.timings = {}
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}))
+
+    # The client ------------------------------------------------------------
+
+    def run(self, *args):
+        command = [OPENSTACK, 'coe'] + [str(a) for a in args]
+        return subprocess.run(command, capture_output=True, text=True,
+                              timeout=180, env=self.env, cwd=self.workdir)
+
+    def coe(self, *args):
+        """stdout of a command that must succeed."""
+        result = self.run(*args)
+        if result.returncode != 0:
+            pytest.fail(self.explain('`openstack coe %s` failed (exit %d)' % (
+                ' '.join(str(a) for a in args), result.returncode), result),
+                pytrace=False)
+        return result.stdout
+
+    def explain(self, what, result=None):
+        text = what
+        if result is not None:
+            text += '\n--- stdout:\n%s\n--- stderr:\n%s' % (result.stdout,
+                                                          result.stderr)
+        return text + '\n' + self.deployment.logs()
+
+    def need(self, *keys):
+        missing = [k for k in keys if k not in self.state]
+        if missing:
+            pytest.skip('an earlier test did not provide %s' %
+                        ', '.join(missing))
+        return [self.state[k] for k in keys]
+
+    def show(self):
+        return json.loads(self.coe('cluster', 'show', CLUSTER, '-f', 'json'))
+
+    def wait_cluster(self, status):
+        """Poll until the cluster is in ``status``; fail at once when it
+        failed, naming the statuses it went through."""
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        seen = []
+        while True:
+            shown = self.show()
+            step = '%s (%s)' % (shown['status'], shown['status_reason'])
+            if not seen or seen[-1] != step:
+                seen.append(step)
+            if shown['status'] == status:
+                return shown
+            if shown['status'].endswith('FAILED') or \
+                    time.monotonic() > deadline:
+                pytest.fail(self.explain(
+                    'cluster %s did not become %s; it went through:\n  %s'
+                    % (CLUSTER, status, '\n  '.join(seen))), pytrace=False)
+            time.sleep(0.5)
+
+    def config(self, name):
+        """`cluster config --output-certs` into a new directory: (its
+        path, the variables it printed)."""
+        directory = os.path.join(self.workdir, name)
+        os.makedirs(directory)
+        out = self.coe('cluster', 'config', CLUSTER, '--dir', directory,
+                       '--output-certs')
+        exports = dict((key, value.strip('\'"')) for key, value in
+                       re.findall(r'^export (\w+)=(.*)$', out, re.M))
+        assert set(exports) == {'DOCKER_HOST', 'DOCKER_CERT_PATH',
+                                'DOCKER_TLS_VERIFY'}, out
+        assert exports['DOCKER_CERT_PATH'] == directory, out
+        for file_name in ('ca.pem', 'cert.pem', 'key.pem'):
+            assert os.path.isfile(os.path.join(directory, file_name)), \
+                os.listdir(directory)
+        return directory, exports
+
+    # Plain REST ------------------------------------------------------------
+
+    def rest(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.deployment.url + '/v1' + path, method=method, data=data,
+            headers={'Accept': 'application/json',
+                     'Content-Type': 'application/json',
+                     'OpenStack-API-Version': 'container-infra latest'})
+        try:
+            with self.opener.open(request, timeout=60) as reply:
+                answer = reply.read()
+                return reply.status, json.loads(answer) if answer else None
+        except urllib.error.HTTPError as error:
+            answer = error.read()
+            try:
+                return error.code, json.loads(answer)
+            except ValueError:
+                return error.code, answer
+
+    def conductor_log(self):
+        path = os.path.join(self.deployment.directory,
+                            'magnum-conductor-conductor-1.log')
+        with open(path, errors='replace') as handle:
+            return handle.read()
+
+    # The engine ------------------------------------------------------------
+
+    def leftovers(self, cluster_uuid):
+        label = {'label': '%s=%s' % (nodes.LABEL_CLUSTER, cluster_uuid)}
+        return (self.engine.containers.list(all=True, filters=label) +
+                self.engine.networks.list(filters=label) +
+                self.engine.volumes.list(filters=label))
+
+    def clean_up(self):
+        """Delete the cluster and template if a test left them, and
+        anything of the cluster in the engine; what could not be."""
+        problems = []
+        cluster_uuid = self.state.get('cluster')
+        if self.run('cluster', 'show', CLUSTER).returncode == 0:
+            self.run('cluster', 'delete', CLUSTER)
+            deadline = time.monotonic() + CLUSTER_TIMEOUT
+            while self.run('cluster', 'show', CLUSTER).returncode == 0:
+                if time.monotonic() > deadline:
+                    problems.append('cluster %s was not deleted' % CLUSTER)
+                    break
+                time.sleep(1)
+        self.run('cluster', 'template', 'delete', TEMPLATE)
+        if cluster_uuid:
+            for thing in self.leftovers(cluster_uuid):
+                problems.append('left in the engine: %s' % thing)
+                try:
+                    if hasattr(thing, 'remove'):
+                        try:
+                            thing.remove(force=True)
+                        except TypeError:
+                            thing.remove()
+                except docker.errors.DockerException as error:
+                    problems.append('could not remove %s: %s' % (thing,
+                                                                 error))
+        return problems
+
+
+# Clients of the cluster ------------------------------------------------------
+
+def docker_cli(exports, *args):
+    """The real docker CLI with the variables `cluster config` printed
+    (and nothing of this machine's docker or proxy settings)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith('DOCKER_') and
+           key.lower() not in ('http_proxy', 'https_proxy', 'all_proxy',
+                               'no_proxy')}
+    env.update(exports)
+    env['DOCKER_CONFIG'] = os.path.join(exports['DOCKER_CERT_PATH'],
+                                        '.docker-cli')
+    return subprocess.run(['docker', '--tlsverify'] + list(args),
+                          capture_output=True, text=True, timeout=60,
+                          env=env)
+
+
+def sdk_client(base_url, ca, cert=None, key=None):
+    """A docker SDK client of base_url verifying the server against ca
+    (paths), with a client certificate when given, speaking the server's
+    API version; proxies and REQUESTS_CA_BUNDLE of this machine are
+    ignored."""
+    tls = docker.tls.TLSConfig(ca_cert=ca, verify=True,
+                               client_cert=(cert, key) if cert else None)
+
+    def make(version):
+        client = docker.DockerClient(base_url=base_url, tls=tls,
+                                     version=version, timeout=30)
+        client.api.trust_env = False
+        return client
+
+    probe = make('1.24')
+    try:
+        version = probe.api.version(api_version=False)['ApiVersion']
+    finally:
+        probe.close()
+    return make(version)
+
+
+def config_client(exports):
+    path = exports['DOCKER_CERT_PATH']
+    return sdk_client(exports['DOCKER_HOST'], os.path.join(path, 'ca.pem'),
+                      os.path.join(path, 'cert.pem'),
+                      os.path.join(path, 'key.pem'))
+
+
+def swarm_nodes(client):
+    """sorted (role, state) of the swarm's nodes."""
+    return sorted((n.attrs['Spec']['Role'], n.attrs['Status']['State'])
+                  for n in client.nodes.list())
+
+
+def openssl_verify(ca, cert):
+    return subprocess.run(['openssl', 'verify', '-CAfile', ca, cert],
+                          capture_output=True, text=True, timeout=30)
+
+
+# CSRs ------------------------------------------------------------------------
+
+def openssl_csr(directory, name, *extra):
+    """(key path, CSR path) of a new RSA 2048 key and a CSR for it made by
+    `openssl req`."""
+    key = os.path.join(directory, '%s.key' % name)
+    csr = os.path.join(directory, '%s.csr' % name)
+    subprocess.run(['openssl', 'req', '-new', '-newkey', 'rsa:2048',
+                    '-nodes', '-keyout', key, '-out', csr,
+                    '-subj', '/O=testers/CN=%s' % name] + list(extra),
+                   check=True, capture_output=True, timeout=60)
+    return key, csr
+
+
+def _csr_der(common_name):
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .sign(key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER))
+
+
+def _pem(der):
+    return x509.load_der_x509_csr(der).public_bytes(
+        serialization.Encoding.PEM).decode()
+
+
+def _der_items(content):
+    """The encoded elements of a DER SEQUENCE's content."""
+    items, index = [], 0
+    while index < len(content):
+        start = index
+        length = content[index + 1]
+        index += 2
+        if length & 0x80:
+            size = length & 0x7f
+            length = int.from_bytes(content[index:index + size], 'big')
+            index += size
+        index += length
+        items.append(content[start:index])
+    return items
+
+
+def _der_sequence(items):
+    content = b''.join(items)
+    if len(content) < 0x80:
+        return bytes([0x30, len(content)]) + content
+    size = len(content).to_bytes((len(content).bit_length() + 7) // 8,
+                                 'big')
+    return bytes([0x30, 0x80 | len(size)]) + size + content
+
+
+def _content(tlv):
+    """The content of one encoded element."""
+    return tlv[2 + (tlv[1] & 0x7f if tlv[1] & 0x80 else 0):]
+
+
+def _parts(der):
+    """(request info's elements, signature algorithm, signature)."""
+    info, algorithm, signature = _der_items(_content(der))
+    return _der_items(_content(info)), algorithm, signature
+
+
+def _assemble(info_items, algorithm, signature):
+    return _der_sequence([_der_sequence(info_items), algorithm, signature])
+
+
+def bad_signature_csr():
+    info, algorithm, signature = _parts(_csr_der('hostile-bad-signature'))
+    # Another subject than the one signed.
+    info[1] = x509.Name([x509.NameAttribute(
+        NameOID.COMMON_NAME, 'hostile-forged')]).public_bytes()
+    return _pem(_assemble(info, algorithm, signature))
+
+
+def huge_key_csr():
+    """A CSR whose public key is a 16384-bit RSA key (no private key is
+    needed: Magnum must refuse it before anything else)."""
+    modulus = secrets.randbits(16384) | (1 << 16383) | 1
+    public = rsa.RSAPublicNumbers(65537, modulus).public_key()
+    info, algorithm, signature = _parts(_csr_der('hostile-huge-key'))
+    info[2] = public.public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _pem(_assemble(info, algorithm, signature))
+
+
+# The tests -------------------------------------------------------------------
+
+def test_cluster_create(cloud):
+    started = time.monotonic()
+    cloud.coe('cluster', 'template', 'create', TEMPLATE, '--coe',
+              'swarm-mode', '--server-type', 'container', '--image', IMAGE,
+              '--external-network', 'host', '--flavor', 'm1.small',
+              '--master-flavor', 'm1.small')
+    cloud.coe('cluster', 'create', CLUSTER, '--cluster-template', TEMPLATE,
+              '--master-count', 1, '--node-count', 1)
+    shown = cloud.wait_cluster('CREATE_COMPLETE')
+    cloud.timings['create 1+1'] = time.monotonic() - started
+    assert re.match(r'^tcp://127\.0\.0\.1:\d+$', shown['api_address'])
+    cloud.state['cluster'] = shown['uuid']
+    cloud.state['api_address'] = shown['api_address']
+
+
+def test_cluster_config_reaches_docker_over_tls(cloud):
+    api_address, = cloud.need('api_address')
+    started = time.monotonic()
+    directory, exports = cloud.config('config-before')
+    assert exports['DOCKER_HOST'] == api_address
+    assert exports['DOCKER_TLS_VERIFY'].lower() in ('1', 'true')
+
+    info = docker_cli(exports, 'info', '--format',
+                      '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} '
+                      '{{.Swarm.Nodes}}')
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.split() == ['active', 'true', '2'], info.stdout
+
+    client = config_client(exports)
+    try:
+        assert swarm_nodes(client) == [('manager', 'ready'),
+                                       ('worker', 'ready')]
+    finally:
+        client.close()
+    # A client certificate is required.
+    with pytest.raises((requests.exceptions.SSLError,
+                        requests.exceptions.ConnectionError,
+                        docker.errors.DockerException)) as refused:
+        sdk_client(exports['DOCKER_HOST'], os.path.join(directory, 'ca.pem'))
+    assert CERTIFICATE_ERROR.search(str(refused.value)), refused.value
+    cloud.timings['config and docker'] = time.monotonic() - started
+    cloud.state['before'] = (directory, exports)
+
+
+def test_ca_show_and_sign(cloud):
+    cloud.need('cluster')
+    directory, exports = cloud.need('before')[0]
+    started = time.monotonic()
+    ca_path = os.path.join(directory, 'ca.pem')
+    with open(ca_path) as handle:
+        ca_pem = handle.read()
+    shown = cloud.coe('ca', 'show', CLUSTER)
+    assert shown.strip() == ca_pem.strip()
+    assert shown.startswith('-----BEGIN CERTIFICATE-----')
+    ca = x509.load_pem_x509_certificate(shown.encode())
+    assert ca.extensions.get_extension_for_class(
+        x509.BasicConstraints).value.ca
+    verified = openssl_verify(ca_path, os.path.join(directory, 'cert.pem'))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    key, csr = openssl_csr(cloud.workdir, 'openssl-user')
+    signed = cloud.coe('ca', 'sign', CLUSTER, csr)
+    signed_path = os.path.join(cloud.workdir, 'openssl-user.pem')
+    with open(signed_path, 'w') as handle:
+        handle.write(signed)
+    verified = openssl_verify(ca_path, signed_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.strip() == '%s: OK' % signed_path
+    certificate = x509.load_pem_x509_certificate(signed.encode())
+    assert certificate.subject.rfc4514_string() == \
+        'CN=openssl-user,O=testers'
+    assert not certificate.extensions.get_extension_for_class(
+        x509.BasicConstraints).value.ca
+    # The signed certificate opens the cluster.
+    client = sdk_client(exports['DOCKER_HOST'], ca_path, signed_path, key)
+    try:
+        assert client.ping()
+    finally:
+        client.close()
+    cloud.timings['ca show and sign'] = time.monotonic() - started
+
+
+def test_hostile_csrs_are_refused(cloud):
+    cluster_uuid, = cloud.need('cluster')
+    _key, ca_true = openssl_csr(
+        cloud.workdir, 'hostile-ca', '-addext',
+        'basicConstraints=critical,CA:TRUE', '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign')
+    with open(ca_true) as handle:
+        ca_true = handle.read()
+    hostile = {
+        'CA:TRUE': ca_true,
+        'bad signature': bad_signature_csr(),
+        'huge key': huge_key_csr(),
+        'garbage PEM': ('-----BEGIN CERTIFICATE REQUEST-----\n'
+                        'bm90IGEgQ1NSIGF0IGFsbA==\n'
+                        '-----END CERTIFICATE REQUEST-----\n'),
+        'not PEM': 'hostile-garbage \x00\x01 ' * 10,
+    }
+    answers = {}
+    for name, csr in hostile.items():
+        status, body = cloud.rest('POST', '/certificates', {
+            'cluster_uuid': cluster_uuid, 'csr': csr})
+        answers[name] = (status, body)
+    for name, (status, body) in answers.items():
+        assert status == 400, (name, status, body)
+        assert 'pem' not in json.dumps(body), (name, body)
+    reasons = {name: json.dumps(body) for name, (status, body)
+               in answers.items()}
+    assert 'CA:TRUE' in reasons['CA:TRUE'], reasons
+    assert 'signature' in reasons['bad signature'], reasons
+    assert '16384 bits' in reasons['huge key'], reasons
+    assert 'not a PEM' in reasons['garbage PEM'], reasons
+    assert re.search('not a PEM|invalid csr', reasons['not PEM'],
+                     re.IGNORECASE), reasons
+
+    # The same request with a good CSR is signed: the 400s were the CSRs'.
+    good = _pem(_csr_der('rest-user'))
+    status, body = cloud.rest('POST', '/certificates', {
+        'cluster_uuid': cluster_uuid, 'csr': good})
+    assert status == 201, body
+    assert body['pem'].startswith('-----BEGIN CERTIFICATE-----')
+    signed = [line for line in cloud.conductor_log().splitlines()
+              if 'signed a certificate for' in line]
+    assert any('CN=rest-user' in line for line in signed), signed
+    assert not [line for line in signed if 'hostile' in line], signed
+
+
+def test_ca_rotation(cloud):
+    cluster_uuid, api_address = cloud.need('cluster', 'api_address')
+    (old_directory, old_exports), = cloud.need('before')
+    old_ca = x509.load_pem_x509_certificate(
+        cloud.coe('ca', 'show', CLUSTER).encode())
+    started = time.monotonic()
+    rotated = cloud.coe('ca', 'rotate', CLUSTER)
+    assert rotated == ('Request to rotate the CA certificate for cluster '
+                       '%s has been accepted.\n' % cluster_uuid), rotated
+    cloud.timings['ca rotate call'] = time.monotonic() - started
+    shown = cloud.wait_cluster('UPDATE_COMPLETE')
+    cloud.timings['ca rotation to UPDATE_COMPLETE'] = \
+        time.monotonic() - started
+    assert shown['api_address'] == api_address
+
+    # The old configuration is refused, by the CLI and the SDK.
+    refused = docker_cli(old_exports, 'info', '--format',
+                         '{{.Swarm.LocalNodeState}}')
+    assert refused.returncode != 0, refused.stdout
+    assert CERTIFICATE_ERROR.search(refused.stderr), refused.stderr
+    with pytest.raises(requests.exceptions.SSLError):
+        config_client(old_exports)
+
+    # A new one works.
+    directory, exports = cloud.config('config-after')
+    info = docker_cli(exports, 'info', '--format',
+                      '{{.Swarm.LocalNodeState}} {{.Swarm.Nodes}}')
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.split() == ['active', '2'], info.stdout
+    client = config_client(exports)
+    try:
+        assert swarm_nodes(client) == [('manager', 'ready'),
+                                       ('worker', 'ready')]
+    finally:
+        client.close()
+
+    new_ca_pem = cloud.coe('ca', 'show', CLUSTER)
+    with open(os.path.join(directory, 'ca.pem')) as handle:
+        assert handle.read().strip() == new_ca_pem.strip()
+    new_ca = x509.load_pem_x509_certificate(new_ca_pem.encode())
+    assert new_ca.fingerprint(hashes.SHA256()) != \
+        old_ca.fingerprint(hashes.SHA256())
+    new_path = os.path.join(directory, 'ca.pem')
+    assert openssl_verify(new_path, os.path.join(
+        directory, 'cert.pem')).returncode == 0
+    assert openssl_verify(new_path, os.path.join(
+        old_directory, 'cert.pem')).returncode != 0
+
+
+def test_cluster_delete_leaves_nothing(cloud):
+    cluster_uuid, = cloud.need('cluster')
+    started = time.monotonic()
+    cloud.coe('cluster', 'delete', CLUSTER)
+    deadline = time.monotonic() + CLUSTER_TIMEOUT
+    while True:
+        result = cloud.run('cluster', 'show', CLUSTER)
+        if result.returncode != 0:
+            assert 'could not be found' in result.stderr, result.stderr
+            break
+        assert time.monotonic() < deadline, cloud.explain(
+            'cluster %s is still there' % CLUSTER, result)
+        time.sleep(0.5)
+    cloud.timings['delete'] = time.monotonic() - started
+    assert cloud.leftovers(cluster_uuid) == []
+    status, _body = cloud.rest('GET', '/certificates/%s' % cluster_uuid)
+    assert status == 404
