@@ -638,17 +638,3 @@ def test_engine_unreachable(local, magnum_config, tmp_path):
     with pytest.raises(local_driver.LocalDriverError,
                        match='cannot be reached'):
         local.driver.create_cluster(local.context, cluster, 10)
-
-
-@pytest.mark.skipif(not os.environ.get('MAGNUM_LOCAL_DRIVER_BENCHMARK'),
-                    reason='set MAGNUM_LOCAL_DRIVER_BENCHMARK=1 to time the '
-                    'creation and deletion of 1+2 and 3+5 clusters')
-@pytest.mark.parametrize('masters, workers', [(1, 2), (3, 5)])
-def test_benchmark(local, engine, masters, workers):
-    template = local.template(master_lb_enabled=masters > 1)
-    cluster = local.cluster(template, masters=masters, workers=workers)
-    created = local.create(cluster)
-    deleted = local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
-    print('\n%d+%d: create %.1f s, delete %.1f s' % (masters, workers,
-                                                     created, deleted))
