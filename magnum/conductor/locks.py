@@ -19,6 +19,7 @@ operation was cut short, so it can be repaired (see ``reconcile``).
 """
 
 import threading
+import time
 
 from oslo_log import log as logging
 
@@ -27,6 +28,11 @@ from magnum.db import api as db_api
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
+
+#: The operation name of the status sync (``reconcile``).
+SYNC = 'sync'
+#: How often an operation looks again while a status sync holds the lock.
+SYNC_WAIT_INTERVAL = 0.2
 
 
 class ClusterBusy(Exception):
@@ -58,11 +64,22 @@ class ClusterLock:
 
     def acquire(self):
         dbapi = db_api.get_instance()
-        acquired, previous = dbapi.acquire_cluster_lock(
-            self.cluster_uuid, self.holder, self.operation, self.timeout)
-        if not acquired:
-            raise ClusterBusy(self.cluster_uuid, previous['holder'],
-                              previous['operation'])
+        deadline = time.monotonic() + self.timeout
+        while True:
+            acquired, previous = dbapi.acquire_cluster_lock(
+                self.cluster_uuid, self.holder, self.operation, self.timeout)
+            if acquired:
+                break
+            # The API marks a cluster *_IN_PROGRESS before it casts, so a
+            # status sync may be looking at it when the operation arrives:
+            # an operation waits for that short look to end. A sync never
+            # waits (it looks again next period), nor does anyone for
+            # another operation.
+            if self.operation == SYNC or previous['operation'] != SYNC or \
+                    time.monotonic() >= deadline:
+                raise ClusterBusy(self.cluster_uuid, previous['holder'],
+                                  previous['operation'])
+            time.sleep(SYNC_WAIT_INTERVAL)
         if previous is not None:
             self.interrupted = previous
             LOG.warning('Cluster %s: the lock of conductor %s (%s) expired '

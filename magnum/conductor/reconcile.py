@@ -92,6 +92,9 @@ class Reconciler:
     def __init__(self, host):
         self.host = host
         self.ring = hash_ring.HashRing([host])
+        # The driver of each template, found once per status-sync period
+        # (not a template read per cluster).
+        self._drivers = {}
 
     def refresh_ring(self, context):
         # This conductor is alive even before its first heartbeat lands.
@@ -115,10 +118,16 @@ class Reconciler:
         self.refresh_ring(context)
         clusters = objects.Cluster.list(
             context, filters={'status': list(FAILED_STATUS)})
+        owned = [cluster for cluster in clusters if self.owns(cluster)]
+        if owned and LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('Status sync by %(host)s: %(owned)d of %(total)d '
+                      'clusters in progress are its own: %(uuids)s',
+                      {'host': self.host, 'owned': len(owned),
+                       'total': len(clusters),
+                       'uuids': ', '.join(c.uuid for c in owned)})
+        self._drivers = {}
         synced = 0
-        for cluster in clusters:
-            if not self.owns(cluster):
-                continue
+        for cluster in owned:
             synced += 1
             try:
                 self.sync_cluster(context, cluster)
@@ -147,8 +156,7 @@ class Reconciler:
         if before not in FAILED_STATUS:
             return
         try:
-            driver = driver_base.registry().for_template(
-                cluster.cluster_template)
+            driver = self._driver_for(cluster)
         except exception.MagnumException as error:
             if before == STATUS.DELETE_IN_PROGRESS:
                 cluster_conductor.remove_cluster(context, cluster)
@@ -181,6 +189,16 @@ class Reconciler:
         if cluster.status != before:
             self._notify_terminal(context, cluster)
 
+    def _driver_for(self, cluster):
+        """The cluster's driver: its template is read for the first of
+        its clusters in a period only."""
+        driver = self._drivers.get(cluster.cluster_template_id)
+        if driver is None:
+            driver = driver_base.registry().for_template(
+                cluster.cluster_template)
+            self._drivers[cluster.cluster_template_id] = driver
+        return driver
+
     @staticmethod
     def _timed_out(cluster):
         if not cluster.create_timeout or cluster.created_at is None:
@@ -212,10 +230,15 @@ class Reconciler:
         self.refresh_ring(context)
         clusters = objects.Cluster.list(
             context, filters={'status': list(HEALTH_STATUSES)})
+        owned = [cluster for cluster in clusters if self.owns(cluster)]
+        if owned and LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('Health check by %(host)s: %(owned)d of %(total)d '
+                      'clusters are its own: %(uuids)s',
+                      {'host': self.host, 'owned': len(owned),
+                       'total': len(clusters),
+                       'uuids': ', '.join(c.uuid for c in owned)})
         checked = 0
-        for cluster in clusters:
-            if not self.owns(cluster):
-                continue
+        for cluster in owned:
             checked += 1
             try:
                 self.check_health(context, cluster)

@@ -31,6 +31,13 @@ CONF = conf.CONF
 
 RPC_API_VERSION = '1.0'
 
+# Attempts to reach the broker again for one message when it is down.
+# oslo.messaging's default is to try for ever, which hangs the request
+# (and its API worker) until the broker is back; with the default
+# rabbit_retry_interval and rabbit_retry_backoff this gives up after
+# about 5 seconds and the caller gets a 503 naming the broker.
+SEND_RETRIES = 2
+
 
 class ConductorAPI:
     """Calls and casts from the API (or a conductor) to any conductor.
@@ -50,7 +57,8 @@ class ConductorAPI:
 
     def _call(self, context, method, **kwargs):
         try:
-            return self._client.prepare().call(context, method, **kwargs)
+            return self._client.prepare(retry=SEND_RETRIES).call(
+                context, method, **kwargs)
         except messaging.MessagingTimeout:
             raise exception.ConductorUnavailable(timeout=self._timeout)
         except messaging.MessageDeliveryFailure as error:
@@ -59,7 +67,8 @@ class ConductorAPI:
 
     def _cast(self, context, method, **kwargs):
         try:
-            self._client.prepare().cast(context, method, **kwargs)
+            self._client.prepare(retry=SEND_RETRIES).cast(
+                context, method, **kwargs)
         except (messaging.MessageDeliveryFailure,
                 messaging.MessagingTimeout) as error:
             raise exception.ServiceUnavailable(service='message broker',

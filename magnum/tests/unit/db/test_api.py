@@ -760,11 +760,28 @@ class TestClusterLocks:
         assert not dbapi.renew_cluster_lock(uuidutils.generate_uuid(), 'c1',
                                             600)
 
-    def test_reacquiring_own_lock_is_not_an_interruption(self, dbapi):
+    def test_own_live_lock_is_busy_own_expired_lock_interrupted(self,
+                                                                 dbapi):
+        # A holder is a conductor: its status sync must not take the lock
+        # its create holds, and after a restart under the same name the
+        # create it was running is reported as cut short.
         uuid = uuidutils.generate_uuid()
         dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60)
-        assert dbapi.acquire_cluster_lock(uuid, 'c1', 'sync', 60) == (
-            True, None)
+        acquired, current = dbapi.acquire_cluster_lock(uuid, 'c1', 'sync',
+                                                        60)
+        assert not acquired
+        assert (current['holder'], current['operation']) == ('c1', 'create')
+        with dbapi.get_engine().begin() as conn:
+            conn.execute(sa.text(
+                'UPDATE cluster_lock SET expires_at = :t WHERE '
+                'cluster_uuid = :u').bindparams(
+                    sa.bindparam('t', type_=sa.DateTime)),
+                {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
+        acquired, previous = dbapi.acquire_cluster_lock(uuid, 'c1', 'sync',
+                                                        60)
+        assert acquired
+        assert (previous['holder'], previous['operation']) == ('c1',
+                                                              'create')
 
     def test_racing_takers_get_it_once(self, dbapi):
         uuid = uuidutils.generate_uuid()
