@@ -293,7 +293,8 @@ class Engine:
         publish when started again."""
         used = set()
         with self.calling(_('listing published ports')):
-            containers = self.client.containers.list(all=True)
+            containers = self.client.containers.list(all=True,
+                                                     ignore_removed=True)
         for container in containers:
             bindings = (container.attrs.get('HostConfig') or {}).get(
                 'PortBindings') or {}
