@@ -521,7 +521,13 @@ def test_cluster_template_list_show_update(cloud):
 
 def test_cluster_show_and_list(cloud):
     cluster_uuid, main = cloud.need('cluster', 'main')
-    shown = cloud.wait_cluster('alpha', 'CREATE_COMPLETE')
+    cloud.wait_cluster('alpha', 'CREATE_COMPLETE')
+    # Health comes from the next health pass after CREATE_COMPLETE
+    # ([kubernetes] health_polling_interval), not with the status.
+    shown = processes.wait_for(
+        lambda: (lambda s: s if s['health_status'] else None)(
+            cloud.show('alpha')), 60, interval=1,
+        message='the first health check of cluster alpha')
     stack = '%s-%s' % (cloud.prefix, cluster_uuid[:8])
     docker_version = cloud.engine.images.get(IMAGE).labels[
         nodes.IMAGE_DOCKER_VERSION]
