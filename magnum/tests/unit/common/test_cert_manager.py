@@ -30,6 +30,7 @@ from magnum.common import cert_manager
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common.cert_manager import base
+from magnum.common.cert_manager import encryption
 from magnum.common.cert_manager import local_cert_manager
 from magnum.common.cert_manager import x509keypair_cert_manager
 from magnum.common.x509 import operations
@@ -315,9 +316,9 @@ class TestEncryptionKeyFile:
 
     def test_first_writer_wins(self, tmp_path):
         path = str(self.key_file(tmp_path))
-        assert x509keypair_cert_manager._create_key_file(path) is True
+        assert encryption._create_key_file(path) is True
         first = open(path).read()
-        assert x509keypair_cert_manager._create_key_file(path) is False
+        assert encryption._create_key_file(path) is False
         assert open(path).read() == first
 
     def test_concurrent_first_use_agrees_on_one_key(self, tmp_path):
@@ -363,7 +364,7 @@ class TestEncryptionKeyFile:
         def denied(path):
             raise PermissionError(13, 'Permission denied', path)
 
-        monkeypatch.setattr(x509keypair_cert_manager, '_create_key_file',
+        monkeypatch.setattr(encryption, '_create_key_file',
                             denied)
         with pytest.raises(x509keypair_cert_manager.EncryptionKeyError) as \
                 error:
