@@ -364,3 +364,20 @@ class ConductorUnavailable(ServiceUnavailable):
     message = _("No magnum-conductor answered within %(timeout)s seconds; "
                 "check that magnum-conductor is running and can reach the "
                 "message broker.")
+
+
+# Keystone's own status, chosen per answer -----------------------------------
+
+class KeystoneFailure(MagnumException):
+    """Keystone refused or failed a request Magnum made on a cluster's
+    behalf. The message names Keystone's answer; ``code`` follows it: the
+    caller's own lack of rights stays 403, a request Keystone found
+    invalid 400, Keystone unreachable or failing 503."""
+    message = _("Keystone could not %(action)s: %(answer)s")
+    code = 503
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message, **kwargs)
+        # Per instance, and kept when the conductor's error is rebuilt
+        # from its keyword arguments on the API's side.
+        self.code = self.kwargs['code']
