@@ -37,6 +37,7 @@ from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
+from magnum.conductor import cluster_credentials
 from magnum.conductor import conditions
 from magnum.conductor import hash_ring
 from magnum.conductor import locks
@@ -249,6 +250,7 @@ class Reconciler:
 
     def check_health(self, context, cluster):
         self.check_certificates(context, cluster)
+        cluster_credentials.check_condition(cluster)
         driver = driver_base.registry().for_template(cluster.cluster_template)
         monitor = driver.get_monitor(context, cluster)
         if monitor is None:

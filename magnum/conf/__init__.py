@@ -26,6 +26,7 @@ from magnum.conf import certificates
 from magnum.conf import cinder
 from magnum.conf import cinder_client
 from magnum.conf import cluster
+from magnum.conf import cluster_credentials
 from magnum.conf import cluster_template
 from magnum.conf import conductor
 from magnum.conf import database
@@ -63,6 +64,7 @@ MODULES = (
     keystone_auth,
     keystone_authtoken,
     certificates,
+    cluster_credentials,
     x509,
     drivers,
     cluster,

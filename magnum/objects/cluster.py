@@ -38,9 +38,18 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
     * 1.0: initial version
     * 1.1: create() takes max_clusters (the quota enforced atomically)
     * 1.2: conditions
+    * 1.3: application_credential_id, _secret (sealed), _user_id and
+      _expires_at: the cluster's Keystone application credential
     """
 
-    VERSION = '1.2'
+    VERSION = '1.3'
+
+    # Never shown by the API nor sent in notifications; the secret is
+    # sealed (magnum.conductor.cluster_credentials opens it).
+    CREDENTIAL_FIELDS = ('application_credential_id',
+                         'application_credential_secret',
+                         'application_credential_user_id',
+                         'application_credential_expires_at')
 
     fields = {
         'uuid': fields.UUIDField(nullable=True),
@@ -73,12 +82,23 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
         'master_lb_enabled': fields.BooleanField(default=False),
         'conditions': fields.ListOfDictOfNullableStringsField(
             nullable=True),
+        'application_credential_id': fields.StringField(nullable=True),
+        'application_credential_secret': fields.SensitiveStringField(
+            nullable=True),
+        'application_credential_user_id': fields.StringField(
+            nullable=True),
+        'application_credential_expires_at': fields.DateTimeField(
+            nullable=True),
     }
 
     def obj_make_compatible(self, primitive, target_version):
         super().obj_make_compatible(primitive, target_version)
-        if versionutils.convert_version_to_tuple(target_version) < (1, 2):
+        version = versionutils.convert_version_to_tuple(target_version)
+        if version < (1, 2):
             primitive.pop('conditions', None)
+        if version < (1, 3):
+            for field in self.CREDENTIAL_FIELDS:
+                primitive.pop(field, None)
 
     def __init__(self, context=None, **kwargs):
         super().__init__(context=context, **kwargs)

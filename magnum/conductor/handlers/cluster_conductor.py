@@ -28,6 +28,7 @@ from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
+from magnum.conductor import cluster_credentials
 from magnum.conductor import locks
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
@@ -140,6 +141,9 @@ class ClusterHandler(OperationRunner):
             driver = driver_base.registry().for_template(template)
             operation.at(_('creating the cluster certificates'))
             self.create_certificates(context, cluster)
+            operation.at(_("creating the cluster's application credential "
+                           "in Keystone"))
+            cluster_credentials.create_for_cluster(context, cluster, driver)
             operation.at(_('asking the %s driver to create the cluster') %
                          driver.name)
             driver.create_cluster(context, cluster, create_timeout)
@@ -280,8 +284,12 @@ class ClusterHandler(OperationRunner):
 
 
 def remove_cluster(context, cluster):
-    """Forget a deleted cluster: its certificates, nodegroups and row."""
+    """Forget a deleted cluster: its application credential, certificates,
+    nodegroups and row. When Keystone keeps the credential, the cluster
+    stays, DELETE_FAILED with Keystone's answer."""
     from magnum.conductor import certificates
+    if not cluster_credentials.delete_before_removal(context, cluster):
+        return
     certificates.delete_certificates(context, cluster)
     try:
         cluster.destroy()

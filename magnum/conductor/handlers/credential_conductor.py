@@ -10,10 +10,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Credential rotation (contract 2.7): the driver replaces the
-credentials the cluster uses to reach the cloud."""
+"""Credential rotation (contract 2.7): the cluster's Keystone application
+credential is replaced (``cluster_credentials.rotate``) for every driver,
+which is told to push the new one where it keeps it. Without Keystone
+(noauth) clusters have no application credential, and the driver rotates
+what it keeps itself, if anything."""
 
 from magnum.common import exception
+from magnum.conductor import cluster_credentials
 from magnum.conductor import locks
 from magnum.conductor.handlers import cluster_conductor
 from magnum.i18n import _
@@ -39,10 +43,19 @@ class CredentialHandler:
         try:
             with locks.ClusterLock(cluster.uuid, self.host,
                                    'rotate credentials'):
-                driver.rotate_credential(context, cluster)
+                if cluster.application_credential_id or \
+                        cluster_credentials.in_use(context):
+                    cluster_credentials.rotate(context, cluster, driver)
+                else:
+                    self._rotate_by_driver(context, cluster, driver)
         except locks.ClusterBusy as busy:
             raise exception.OperationInProgress(
                 cluster_name=cluster.name or cluster.uuid) from busy
+
+    @staticmethod
+    def _rotate_by_driver(context, cluster, driver):
+        try:
+            driver.rotate_credential(context, cluster)
         except exception.NotSupported:
             raise exception.NotSupported(operation=_(
                 'Credential rotation by the %s driver') % driver.name)

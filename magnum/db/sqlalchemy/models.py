@@ -136,6 +136,12 @@ class Cluster(Base):
     master_lb_enabled = sa.Column(sa.Boolean, default=False)
     # [{type, status, reason, message, last_transition_time}], API >= 1.15
     conditions = _json_list()
+    # The cluster's Keystone application credential; the secret is sealed
+    # (magnum.common.cert_manager.encryption). Never shown by the API.
+    application_credential_id = _string(64)
+    application_credential_secret = sa.Column(sa.Text)
+    application_credential_user_id = _string(64)
+    application_credential_expires_at = sa.Column(sa.DateTime)
 
 
 class NodeGroup(Base):

@@ -53,6 +53,16 @@ class Driver(abc.ABC):
     #: The entry-point name; set by the loader.
     name = None
 
+    #: Roles (names) the cluster's Keystone application credential carries
+    #: in its project: what the driver needs to reach the cloud. None:
+    #: [cluster_credentials] roles.
+    cloud_credential_roles = None
+
+    #: Keystone access rules restricting that credential to the calls
+    #: the driver makes ([{"service": ..., "method": ..., "path": ...}]).
+    #: None: not restricted by access rules.
+    cloud_credential_access_rules = None
+
     @property
     @abc.abstractmethod
     def provides(self):
@@ -118,7 +128,16 @@ class Driver(abc.ABC):
         self._not_supported(_('CA certificate rotation'))
 
     def rotate_credential(self, context, cluster):
+        """Rotate credentials the driver keeps itself; used when the
+        cluster has no Keystone application credential (noauth)."""
         self._not_supported(_('Credential rotation'))
+
+    def update_cloud_credential(self, context, cluster):
+        """The cluster's Keystone application credential was replaced
+        (already stored): give the new one to whatever in the cluster uses
+        it. Nothing by default, for drivers that read it from Magnum when
+        they need it. The old one is deleted after this returns; raising
+        keeps the old one."""
 
     def create_federation(self, context, federation):
         self._not_supported(_('Federation creation'))

@@ -25,7 +25,10 @@ import datetime
 import re
 import uuid
 
+from keystoneauth1 import loading
 from oslo_utils import timeutils
+
+from magnum.common import keystone
 
 URL = 'http://keystone.test:5000'
 V3 = URL + '/v3'
@@ -36,7 +39,6 @@ SERVICE_PASSWORD = 'service-password'
 def configure_service_user(magnum_config):
     """[keystone_auth] for the fake's service user; undo with
     :func:`forget_service_user`."""
-    from keystoneauth1 import loading
     magnum_config.config(group='keystone_auth', auth_type='password')
     magnum_config.register_opts(
         loading.get_auth_plugin_conf_options('password'),
@@ -51,8 +53,6 @@ def forget_service_user(conf):
     """keystoneauth registers its plugin's options on the global CONF when
     it loads the plugin; they include required ones, which would fail the
     next test's configuration."""
-    from keystoneauth1 import loading
-    from magnum.common import keystone
     keystone.reset_service_session()
     conf.reset()  # options cannot be unregistered while parsed
     for opt in loading.get_auth_plugin_conf_options('password'):
@@ -76,6 +76,7 @@ class FakeKeystone:
         self.users = {}         # user id -> {'name', 'password', 'roles'}
         self.tokens = {}        # token -> {'user_id', 'project_id', ...}
         self.credentials = {}   # id -> record with the secret
+        self.history = []       # every credential ever created
         self.calls = []         # (method, path, user id of the token)
         # method -> (status, title, message): Keystone refuses that call.
         self.refusals = {}
@@ -256,6 +257,7 @@ class FakeKeystone:
             'secret': 'secret-' + uuid.uuid4().hex,
         }
         self.credentials[credential['id']] = credential
+        self.history.append(credential)
         context.status_code = 201
         shown = self._public(credential)
         shown['secret'] = credential['secret']

@@ -34,7 +34,7 @@ from magnum.tests.unit.db import utils
 # put the new fingerprint here.
 object_data = {
     'Certificate': '1.0-8a72a5ba9de4581f705f24a11ecee127',
-    'Cluster': '1.2-120e33b1164e35bd9a79463a74bda9f8',
+    'Cluster': '1.3-1683ea7ebc33fffae83ca7ff1d67af23',
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
     'MagnumService': '1.0-b05ad29fef92f44466e7fa6d756ac437',
