@@ -310,23 +310,36 @@ class Connection(abc.ABC):
 
     @abc.abstractmethod
     def acquire_cluster_lock(self, cluster_uuid, holder, operation,
-                             timeout):
-        """Take the cluster's lock for ``timeout`` seconds.
+                             timeout, token):
+        """Take the cluster's lock for ``timeout`` seconds as ``token``.
 
         Returns (acquired, previous): when not acquired, ``previous`` is
         the live lock ({holder, operation, expires_at}); when acquired
-        over an expired lock of another holder, it is that expired lock
+        over an expired lock that was never released, it is that lock
         (its operation was cut short), else None.
         """
 
     @abc.abstractmethod
-    def renew_cluster_lock(self, cluster_uuid, holder, timeout):
-        """Extend a lock ``holder`` still holds; False if it lost it."""
+    def renew_cluster_lock(self, cluster_uuid, token, timeout):
+        """Extend the lock taken as ``token``; False if it was lost."""
 
     @abc.abstractmethod
-    def release_cluster_lock(self, cluster_uuid, holder):
-        """Drop the lock if ``holder`` holds it; True if it did."""
+    def release_cluster_lock(self, cluster_uuid, token, finished=None):
+        """Release the lock taken as ``token``; True if it was still held.
+
+        ``finished`` names the operation that ran to its end, recorded as
+        the row's ``finished_operation``.
+        """
+
+    @abc.abstractmethod
+    def forget_cluster_lock(self, cluster_uuid):
+        """Delete the cluster's lock row, held or not (the cluster is
+        gone; ``destroy_cluster`` does it too)."""
 
     @abc.abstractmethod
     def get_cluster_lock(self, cluster_uuid):
-        """The lock row of the cluster, or None."""
+        """The cluster's lock row (held, expired or released), or None.
+
+        ``token`` is None once released; ``finished_operation`` and
+        ``finished_at`` tell which operation last ran to its end.
+        """

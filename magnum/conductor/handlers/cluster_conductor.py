@@ -30,6 +30,7 @@ from magnum.common import exception
 from magnum.common import notifications
 from magnum.conductor import cluster_credentials
 from magnum.conductor import locks
+from magnum.db import api as db_api
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
 from magnum.objects import fields
@@ -40,16 +41,61 @@ LOG = logging.getLogger(__name__)
 STATUS = fields.ClusterStatus
 
 
-class Operation:
-    """The step an operation is at, for status reasons."""
+#: A cluster in one of these is being (or was) deleted: every other
+#: operation on it stops, and none records its outcome over them.
+DELETE_STATUSES = (STATUS.DELETE_IN_PROGRESS, STATUS.DELETE_FAILED,
+                   STATUS.DELETE_COMPLETE)
+NOT_DELETING = [status for status in STATUS.ALL
+                if status not in DELETE_STATUSES]
 
-    def __init__(self, action):
+
+class OperationStopped(Exception):
+    """The operation must not go on: the cluster is being deleted, is
+    gone, or the operation is a duplicate of one that ran or runs."""
+
+    def __init__(self, reason, superseded=False):
+        super().__init__(reason)
+        #: Stopped by a delete: its start was announced, so its end is.
+        self.superseded = superseded
+
+
+class Operation:
+    """The step an operation is at, for status reasons.
+
+    Every step starts with ``at(step)``, which also stops the operation
+    (OperationStopped) once the cluster is being deleted: a delete does
+    not wait for the whole of a long operation, only for its current
+    step. The body of ``OperationRunner._operation`` must begin with
+    ``at()``: that is where an operation that must not run stops.
+    """
+
+    def __init__(self, action, cluster_uuid=None):
         self.action = action
+        self.cluster_uuid = cluster_uuid
         self.step = _('starting')
+        self.stopped = None
 
     def at(self, step):
         self.step = step
+        if self.stopped is not None:
+            raise self.stopped
+        self.check_not_deleted()
         return self
+
+    def check_not_deleted(self):
+        """Raise OperationStopped when the cluster is being deleted."""
+        if self.cluster_uuid is None or self.action == locks.DELETE:
+            return
+        try:
+            status = db_api.get_instance().get_cluster_by_uuid(
+                admin_context(), self.cluster_uuid).status
+        except exception.ClusterNotFound:
+            raise OperationStopped(_('the cluster is gone')) from None
+        if status in DELETE_STATUSES:
+            raise OperationStopped(
+                _('%(action)s stopped while %(step)s: the cluster is being '
+                  'deleted') % {'action': self.action.capitalize(),
+                                'step': self.step}, superseded=True)
 
 
 def failure_reason(operation, error):
@@ -71,54 +117,195 @@ def driver_for(cluster):
     return driver_base.registry().for_template(cluster.cluster_template)
 
 
+def save_unless_deleted(cluster):
+    """Save what an operation changed; its status only while the cluster
+    is not being deleted (a delete that came meanwhile wins)."""
+    if 'status' in cluster.obj_what_changed():
+        try:
+            cluster.save(expected={'status': NOT_DELETING})
+        except exception.ConcurrentUpdate:
+            raise OperationStopped(
+                _('the cluster is being deleted'), superseded=True) from None
+    else:
+        cluster.save()
+
+
 class OperationRunner:
     """Runs operations on clusters under their locks."""
+
+    #: Seconds a delete waits for another operation to stop before the
+    #: status sync is left to carry it out; None: ``[conductor]
+    #: lock_timeout``, after which the status sync may take it up.
+    delete_wait = None
 
     def __init__(self, host):
         self.host = host
 
     @contextlib.contextmanager
     def _operation(self, context, cluster, action, failed_status,
-                   notify_action, restore=None):
-        """Lock the cluster, run the body, record a failure."""
-        operation = Operation(action)
+                   notify_action, restore=None, notify_start=False,
+                   already_done=None):
+        """Lock the cluster, run the body, record a failure.
+
+        A delete waits for another operation (which stops at its next
+        step) rather than fail; any other operation stops without a
+        trace when the cluster is being deleted or when it is a
+        duplicate: the same operation holds the lock, or
+        ``already_done(lock)`` says it ran (a request sent twice).
+        """
+        operation = Operation(action, cluster.uuid)
+        lock = locks.ClusterLock(cluster.uuid, self.host, action)
         try:
-            with locks.ClusterLock(cluster.uuid, self.host, action):
+            self._acquire(context, cluster, lock, failed_status,
+                          notify_action, restore)
+        except OperationStopped as stopped:
+            operation.stopped = stopped
+            lock = None
+        if lock is not None:
+            try:
+                operation.stopped = self._refusal(lock, operation,
+                                                  already_done)
+            except Exception:
+                lock.release()
+                raise
+            if operation.stopped is None and notify_start:
+                notifications.notify_cluster(context, cluster,
+                                             notify_action, 'start')
+        try:
+            try:
                 yield operation
+                if operation.stopped is None:
+                    # Stopped by a delete after its last step: it says so.
+                    operation.check_not_deleted()
+            except OperationStopped as stopped:
+                LOG.info('Cluster %s: %s stopped: %s', cluster.uuid, action,
+                         stopped)
+                if stopped.superseded and operation.stopped is None:
+                    notifications.notify_cluster(
+                        context, cluster, notify_action, 'error',
+                        str(stopped))
+            except Exception as error:
+                if isinstance(error, exception.NotSupported) and \
+                        action == 'upgrade':
+                    raise  # the caller is told, nothing changed
+                LOG.exception('Cluster %s: %s failed at %s', cluster.uuid,
+                              action, operation.step)
+                self._fail(context, cluster, failed_status,
+                           failure_reason(operation, error), notify_action,
+                           restore)
+                raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _acquire(self, context, cluster, lock, failed_status, notify_action,
+                 restore):
+        """Take ``lock``; OperationStopped when the operation must not run,
+        ClusterBusy (recorded as the failure) when it cannot."""
+        try:
+            return lock.acquire()
         except locks.ClusterBusy as busy:
-            reason = _('%(action)s could not start: the cluster is busy '
-                       'with %(other)s by conductor %(holder)s; retry when '
-                       'it has finished') % {
-                           'action': action.capitalize(),
-                           'other': busy.operation, 'holder': busy.holder}
-            self._fail(context, cluster, failed_status, reason,
-                       notify_action, restore)
-            raise
-        except Exception as error:
-            if isinstance(error, exception.NotSupported) and \
-                    action == 'upgrade':
-                raise  # the caller is told, nothing changed
-            LOG.exception('Cluster %s: %s failed at %s', cluster.uuid,
-                          action, operation.step)
-            self._fail(context, cluster, failed_status,
-                       failure_reason(operation, error), notify_action,
-                       restore)
-            raise
+            if busy.operation == lock.operation:
+                raise OperationStopped(_(
+                    'the same operation runs on conductor %s') %
+                    busy.holder) from None
+            if busy.operation == locks.DELETE:
+                raise OperationStopped(
+                    _('the cluster is being deleted')) from None
+            if lock.operation != locks.DELETE:
+                reason = _('%(action)s could not start: the cluster is '
+                           'busy with %(other)s by conductor %(holder)s; '
+                           'retry when it has finished') % {
+                               'action': lock.operation.capitalize(),
+                               'other': busy.operation,
+                               'holder': busy.holder}
+                self._fail(context, cluster, failed_status, reason,
+                           notify_action, restore)
+                raise
+            first = busy
+        # A delete waits for the running operation, which stops at its
+        # next step; one that takes longer than a lock_timeout is left to
+        # the status sync, which deletes the cluster once it is free.
+        self._note(cluster, _('Waiting for %(other)s by conductor '
+                              '%(holder)s to stop before deleting') % {
+                                  'other': first.operation,
+                                  'holder': first.holder})
+        lock.wait_for_operation = self.delete_wait or lock.timeout
+        try:
+            return lock.acquire()
+        except locks.ClusterBusy as busy:
+            if busy.operation == locks.DELETE:
+                raise OperationStopped(_(
+                    'the same operation runs on conductor %s') %
+                    busy.holder) from None
+            self._note(cluster, _(
+                '%(other)s by conductor %(holder)s is still running; the '
+                'delete goes on as soon as it stops') % {
+                    'other': busy.operation.capitalize(),
+                    'holder': busy.holder})
+            raise OperationStopped(_(
+                'handed over to the status sync: %s') % busy) from None
+
+    @staticmethod
+    def _note(cluster, reason):
+        """Say in the status reason why a delete is not running yet."""
+        LOG.info('Cluster %s: %s', cluster.uuid, reason)
+        try:
+            stored = reload_cluster(cluster.uuid)
+            stored.status_reason = reason
+            stored.save(expected={'status': STATUS.DELETE_IN_PROGRESS})
+        except (exception.ClusterNotFound, exception.ConcurrentUpdate):
+            pass
+
+    @staticmethod
+    def _refusal(lock, operation, already_done):
+        """Why the operation must not run now that it holds the lock, as
+        an OperationStopped, or None."""
+        refusal = None
+        try:
+            reload_cluster(lock.cluster_uuid)
+            operation.check_not_deleted()
+            if already_done is not None and already_done(lock):
+                refusal = OperationStopped(_('it already ran on this '
+                                             'cluster'))
+        except exception.ClusterNotFound:
+            refusal = OperationStopped(_('the cluster is gone'))
+            lock.cluster_gone()
+        except OperationStopped as stopped:
+            # Nothing ran yet: not a stop to announce.
+            refusal = OperationStopped(str(stopped))
+        if refusal is not None:
+            lock.finish_as(None)  # it did not run
+        return refusal
 
     def _fail(self, context, cluster, failed_status, reason, notify_action,
               restore=None):
+        """Record the failure, unless the cluster is being deleted: the
+        delete's status is the one that counts."""
         try:
             cluster = reload_cluster(cluster.uuid)
         except exception.ClusterNotFound:
+            return
+        deleting = failed_status == STATUS.DELETE_FAILED
+        if not deleting and cluster.status in DELETE_STATUSES:
+            LOG.info('Cluster %s is being deleted; not recording: %s',
+                     cluster.uuid, reason)
+            notifications.notify_cluster(context, cluster, notify_action,
+                                         'error', reason)
             return
         if restore is not None:
             restore(cluster)
         cluster.status = failed_status
         cluster.status_reason = reason
-        cluster.save()
+        try:
+            cluster.save(expected={'status': STATUS.DELETE_IN_PROGRESS
+                                   if deleting else NOT_DELETING})
+        except (exception.ConcurrentUpdate, exception.ClusterNotFound):
+            LOG.info('Cluster %s changed meanwhile; not recording: %s',
+                     cluster.uuid, reason)
+            return
         notifications.notify_cluster(context, cluster, notify_action,
                                      'error', reason)
-
 
 
 class ClusterHandler(OperationRunner):
@@ -132,9 +319,10 @@ class ClusterHandler(OperationRunner):
             LOG.info('Cluster %s is %s; ignoring a repeated create',
                      cluster.uuid, cluster.status)
             return
-        notifications.notify_cluster(context, cluster, 'create', 'start')
         with self._operation(context, cluster, 'create',
-                             STATUS.CREATE_FAILED, 'create') as operation:
+                             STATUS.CREATE_FAILED, 'create',
+                             notify_start=True,
+                             already_done=self._create_ran) as operation:
             operation.at(_('loading the cluster template'))
             template = cluster.cluster_template
             operation.at(_('choosing the driver'))
@@ -147,11 +335,21 @@ class ClusterHandler(OperationRunner):
             operation.at(_('asking the %s driver to create the cluster') %
                          driver.name)
             driver.create_cluster(context, cluster, create_timeout)
-            cluster.save()
+            save_unless_deleted(cluster)
             for nodegroup in cluster.nodegroups:
                 if cluster.stack_id and not nodegroup.stack_id:
                     nodegroup.stack_id = cluster.stack_id
                     nodegroup.save()
+
+    @staticmethod
+    def _create_ran(lock):
+        """A create ran to its end on the cluster: this one is the same
+        request again (re-sent by the status sync, or sent twice). One
+        that was cut short is taken up again."""
+        if lock.interrupted is not None:
+            return False
+        record = lock.record()
+        return record is not None and record.finished_operation == 'create'
 
     def create_certificates(self, context, cluster):
         """The cluster's CAs and Magnum's client certificate, saved at once
@@ -172,7 +370,7 @@ class ClusterHandler(OperationRunner):
         if cluster.status != STATUS.UPDATE_IN_PROGRESS:
             cluster.status = STATUS.UPDATE_IN_PROGRESS
             cluster.status_reason = None
-            cluster.save()
+            save_unless_deleted(cluster)
 
     def cluster_update(self, context, cluster, node_count=None,
                        health_status=None, health_status_reason=None,
@@ -186,10 +384,9 @@ class ClusterHandler(OperationRunner):
                 worker.node_count = previous
                 worker.save()
 
-        notifications.notify_cluster(context, current, 'update', 'start')
         with self._operation(context, current, 'update',
-                             STATUS.UPDATE_FAILED, 'update',
-                             restore) as operation:
+                             STATUS.UPDATE_FAILED, 'update', restore,
+                             notify_start=True) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
             self._in_progress(current)
@@ -200,7 +397,7 @@ class ClusterHandler(OperationRunner):
             operation.at(_('asking the %s driver to update the cluster') %
                          driver.name)
             driver.update_cluster(context, current, rollback=rollback)
-            current.save()
+            save_unless_deleted(current)
 
     def cluster_resize(self, context, cluster, node_count, nodes_to_remove,
                        nodegroup):
@@ -214,10 +411,9 @@ class ClusterHandler(OperationRunner):
             target.status = STATUS.UPDATE_FAILED
             target.save()
 
-        notifications.notify_cluster(context, current, 'update', 'start')
         with self._operation(context, current, 'resize',
-                             STATUS.UPDATE_FAILED, 'update',
-                             restore) as operation:
+                             STATUS.UPDATE_FAILED, 'update', restore,
+                             notify_start=True) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
             self._in_progress(current)
@@ -232,16 +428,16 @@ class ClusterHandler(OperationRunner):
                                'count': node_count})
             driver.resize_cluster(context, current, None, node_count,
                                   nodes_to_remove or [], target)
-            current.save()
+            save_unless_deleted(current)
 
     def cluster_upgrade(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup):
         current = reload_cluster(cluster.uuid)
         target = objects.NodeGroup.get(admin_context(), current.uuid,
                                        nodegroup.uuid)
-        notifications.notify_cluster(context, current, 'update', 'start')
         with self._operation(context, current, 'upgrade',
-                             STATUS.UPDATE_FAILED, 'update') as operation:
+                             STATUS.UPDATE_FAILED, 'update',
+                             notify_start=True) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
             operation.at(_('asking the %s driver to upgrade the cluster') %
@@ -250,7 +446,7 @@ class ClusterHandler(OperationRunner):
                                    max_batch_size, target)
             current.status = STATUS.UPDATE_IN_PROGRESS
             current.status_reason = None
-            current.save()
+            save_unless_deleted(current)
             target.status = STATUS.UPDATE_IN_PROGRESS
             target.save()
 
@@ -262,10 +458,13 @@ class ClusterHandler(OperationRunner):
         except exception.ClusterNotFound:
             LOG.info('Cluster %s is already gone', uuid)
             return
-        notifications.notify_cluster(context, cluster, 'delete', 'start')
-        with self._operation(context, cluster, 'delete',
-                             STATUS.DELETE_FAILED, 'delete') as operation:
+        with self._operation(context, cluster, locks.DELETE,
+                             STATUS.DELETE_FAILED, 'delete',
+                             notify_start=True) as operation:
             operation.at(_('choosing the driver'))
+            # As stored now: an operation it waited for may have added
+            # what there is to delete (certificates, the driver's handle).
+            cluster = reload_cluster(uuid)
             try:
                 driver = driver_for(cluster)
             except (exception.ClusterTemplateNotFound,

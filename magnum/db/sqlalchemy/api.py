@@ -592,6 +592,10 @@ class Connection(api.Connection):
                 raise exception.ClusterNotFound(cluster=cluster_id)
             session.execute(sa.delete(models.NodeGroup).where(
                 models.NodeGroup.cluster_id == cluster.uuid))
+            # The lock row outlives its releases (it records the last
+            # finished operation), not the cluster.
+            session.execute(sa.delete(models.ClusterLock).where(
+                models.ClusterLock.cluster_uuid == cluster.uuid))
             session.delete(cluster)
 
     # -- nodegroups ---------------------------------------------------------
@@ -784,64 +788,87 @@ class Connection(api.Connection):
                 'expires_at': row.expires_at}
 
     def acquire_cluster_lock(self, cluster_uuid, holder, operation,
-                             timeout):
+                             timeout, token):
         model = models.ClusterLock
         now = timeutils.utcnow()
-        expires = now + datetime.timedelta(seconds=timeout)
-        try:
+        taken = {'holder': holder, 'operation': operation, 'token': token,
+                 'expires_at': now + datetime.timedelta(seconds=timeout)}
+        previous = None
+        for _attempt in range(3):
+            # The common case, a lock its last holder released: one UPDATE.
             with self._writer() as session:
-                session.add(model(cluster_uuid=cluster_uuid, holder=holder,
-                                  operation=operation, expires_at=expires))
-                session.flush()
-            return True, None
-        except db_exc.DBDuplicateEntry:
-            pass
-        with self._writer() as session:
-            current = session.query(model).filter(
-                model.cluster_uuid == cluster_uuid).one_or_none()
-            if current is None:
-                # Released in between: try once more from the start.
-                return self.acquire_cluster_lock(cluster_uuid, holder,
-                                                 operation, timeout)
-            previous = self._lock_dict(current)
-            if current.expires_at > now:
-                # Live, even when the holder has our name: a holder is a
-                # conductor, not one of its operations, and its other
-                # operation on the cluster is running.
-                return False, previous
-            # Expired: its holder stopped renewing it (died, or is a
-            # conductor restarted under the same name). Take it over, but
-            # only if it is still the row we looked at, so two takers
-            # cannot both win.
-            taken = session.execute(
-                sa.update(model).where(
-                    model.cluster_uuid == cluster_uuid,
-                    model.holder == current.holder,
-                    model.expires_at == current.expires_at).values(
-                        holder=holder, operation=operation,
-                        expires_at=expires)
-                .execution_options(synchronize_session=False)).rowcount
-        if not taken:
-            return False, previous
-        return True, previous
+                if session.execute(
+                        sa.update(model).where(
+                            model.cluster_uuid == cluster_uuid,
+                            model.token.is_(None)).values(**taken)
+                        .execution_options(synchronize_session=False)
+                ).rowcount:
+                    return True, None
+            # The cluster's first lock: one INSERT, which only one of two
+            # takers wins on any backend.
+            try:
+                with self._writer() as session:
+                    session.add(model(cluster_uuid=cluster_uuid, **taken))
+                    session.flush()
+                return True, None
+            except db_exc.DBDuplicateEntry:
+                pass
+            with self._writer() as session:
+                current = session.query(model).filter(
+                    model.cluster_uuid == cluster_uuid).one_or_none()
+                if current is None or current.token is None:
+                    if current is not None:
+                        previous = self._lock_dict(current)
+                    continue  # released in between: from the start
+                previous = self._lock_dict(current)
+                if current.expires_at > now:
+                    # Live, even when the holder has our name: another
+                    # operation (or worker) of that conductor runs.
+                    return False, previous
+                # Expired without being released: its holder stopped
+                # renewing it (died, or hung). Take it over, but only if
+                # it is still the row we looked at, so two takers cannot
+                # both win.
+                taken_over = session.execute(
+                    sa.update(model).where(
+                        model.cluster_uuid == cluster_uuid,
+                        model.token == current.token,
+                        model.expires_at == current.expires_at)
+                    .values(**taken)
+                    .execution_options(synchronize_session=False)).rowcount
+            return bool(taken_over), previous
+        # Taken and released again and again while we looked: busy.
+        return False, previous
 
-    def renew_cluster_lock(self, cluster_uuid, holder, timeout):
+    def renew_cluster_lock(self, cluster_uuid, token, timeout):
         model = models.ClusterLock
         expires = timeutils.utcnow() + datetime.timedelta(seconds=timeout)
         with self._writer() as session:
             return bool(session.execute(
                 sa.update(model).where(model.cluster_uuid == cluster_uuid,
-                                       model.holder == holder)
+                                       model.token == token)
                 .values(expires_at=expires)
                 .execution_options(synchronize_session=False)).rowcount)
 
-    def release_cluster_lock(self, cluster_uuid, holder):
+    def release_cluster_lock(self, cluster_uuid, token, finished=None):
         model = models.ClusterLock
+        now = timeutils.utcnow()
+        values = {'token': None, 'expires_at': now}
+        if finished is not None:
+            values.update(finished_operation=finished, finished_at=now)
         with self._writer() as session:
             return bool(session.execute(
-                sa.delete(model).where(model.cluster_uuid == cluster_uuid,
-                                       model.holder == holder)
+                sa.update(model).where(model.cluster_uuid == cluster_uuid,
+                                       model.token == token)
+                .values(**values)
                 .execution_options(synchronize_session=False)).rowcount)
+
+    def forget_cluster_lock(self, cluster_uuid):
+        model = models.ClusterLock
+        with self._writer() as session:
+            session.execute(
+                sa.delete(model).where(model.cluster_uuid == cluster_uuid)
+                .execution_options(synchronize_session=False))
 
     def get_cluster_lock(self, cluster_uuid):
         model = models.ClusterLock

@@ -236,11 +236,15 @@ class Federation(Base):
 
 
 class ClusterLock(Base):
-    """Which conductor runs an operation on a cluster, until when.
+    """Which conductor runs an operation on a cluster, until when, and
+    which operation last ran to its end.
 
-    One row per locked cluster; an expired row is free to take, so a
-    conductor that dies holding a lock blocks nobody for longer than the
-    lock's timeout.
+    One row per cluster from its first lock until the cluster is
+    destroyed. The lock is held while ``token`` is set and ``expires_at``
+    is ahead; a released lock has no token; an expired row with a token
+    was not released (its holder died), so a conductor that dies holding
+    a lock blocks nobody for longer than the lock's timeout and the next
+    taker learns what was cut short.
     """
     __tablename__ = 'cluster_lock'
     __table_args__ = table_args(
@@ -252,3 +256,11 @@ class ClusterLock(Base):
     holder = _string(nullable=False)
     operation = _string(64, nullable=False)
     expires_at = sa.Column(sa.DateTime, nullable=False)
+    # Random per acquisition: several workers of one host share its name,
+    # so only the token tells whose lock it is. NULL once released.
+    token = _string(36)
+    # The last operation other than a status sync that released the lock
+    # (ran to its end, whatever its outcome), and when: the status sync
+    # tells from it whether a request ever reached a conductor.
+    finished_operation = _string(64)
+    finished_at = sa.Column(sa.DateTime)

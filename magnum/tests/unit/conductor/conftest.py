@@ -69,3 +69,18 @@ def make_cluster(dbapi, template, status='CREATE_IN_PROGRESS', **kw):
 def reload(cluster):
     return objects.Cluster.get_by_uuid(magnum_context.get_admin_context(),
                                        cluster.uuid)
+
+
+def held_lock(dbapi, cluster_uuid):
+    """The cluster's lock row while someone holds it (released: None)."""
+    row = dbapi.get_cluster_lock(cluster_uuid)
+    return row if row is not None and row.token is not None else None
+
+
+def take_lock(dbapi, cluster_uuid, holder, operation, timeout=60):
+    """Hold the cluster's lock as another conductor would; its token."""
+    token = 'token-of-%s' % holder
+    acquired, _previous = dbapi.acquire_cluster_lock(
+        cluster_uuid, holder, operation, timeout, token)
+    assert acquired
+    return token

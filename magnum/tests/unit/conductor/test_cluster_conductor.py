@@ -12,16 +12,21 @@
 
 """The conductor's cluster operations (handlers/cluster_conductor.py)."""
 
+import threading
+import time
+
 import pytest
 
 from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
+from magnum.conductor import locks
 from magnum.conductor.handlers import cluster_conductor
-from magnum.db import api as db_api
 from magnum.tests import fake_driver
+from magnum.tests.unit.conductor.conftest import held_lock
 from magnum.tests.unit.conductor.conftest import make_cluster
 from magnum.tests.unit.conductor.conftest import reload
+from magnum.tests.unit.conductor.conftest import take_lock
 
 Driver = fake_driver.FakeDriver
 
@@ -47,7 +52,7 @@ class TestCreate:
         assert stored.stack_id == 'fake-stack-%s' % cluster.uuid
         assert {g.stack_id for g in stored.nodegroups} == {stored.stack_id}
         assert notifier.events() == ['magnum.cluster.create.start']
-        assert dbapi.get_cluster_lock(cluster.uuid) is None
+        assert held_lock(dbapi, cluster.uuid) is None
 
     def test_driver_failure_names_the_step_and_the_error(
             self, handler, dbapi, template, context, notifier):
@@ -66,7 +71,7 @@ class TestCreate:
         assert level == 'ERROR'
         assert payload['cluster_uuid'] == cluster.uuid
         assert payload['node_count'] == 2 and payload['master_count'] == 1
-        assert dbapi.get_cluster_lock(cluster.uuid) is None
+        assert held_lock(dbapi, cluster.uuid) is None
 
     def test_no_driver_for_the_template(self, handler, dbapi, context):
         template = objects.ClusterTemplate.get_by_uuid(
@@ -85,13 +90,13 @@ class TestCreate:
     def test_busy_cluster_fails_with_who_holds_it(self, handler, dbapi,
                                                   template, context):
         cluster = make_cluster(dbapi, template)
-        db_api.get_instance().acquire_cluster_lock(cluster.uuid, 'other',
-                                                   'delete', 60)
-        with pytest.raises(Exception):
+        take_lock(dbapi, cluster.uuid, 'other', 'rotate_ca')
+        with pytest.raises(locks.ClusterBusy):
             handler.cluster_create(context, cluster, 60)
         stored = reload(cluster)
         assert stored.status == 'CREATE_FAILED'
-        assert 'busy with delete by conductor other' in stored.status_reason
+        assert 'busy with rotate_ca by conductor other' in \
+            stored.status_reason
 
     def test_repeated_create_is_ignored(self, handler, dbapi, template,
                                         context):
@@ -227,3 +232,215 @@ def test_certificates_made_before_a_driver_failure_are_kept_for_delete(
         handler.cluster_create(context, cluster, 60)
     stored = reload(cluster)
     assert stored.status == 'CREATE_FAILED' and stored.ca_cert_ref
+
+
+class BlockingCreate:
+    """A create the test holds at the driver until it lets it go, as a
+    real driver's create runs for a while; ``then`` runs when let go."""
+
+    def __init__(self, monkeypatch, then=None):
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        self.then = then
+        original = Driver.create_cluster
+
+        def create_cluster(driver, context, cluster, timeout):
+            self.reached.set()
+            assert self.go.wait(30)
+            original(driver, context, cluster, timeout)
+            if self.then is not None:
+                self.then(cluster)
+
+        monkeypatch.setattr(Driver, 'create_cluster', create_cluster)
+
+    def start(self, handler, context, cluster):
+        errors = []
+
+        def run():
+            try:
+                handler.cluster_create(context, cluster, 60)
+            except Exception as error:
+                errors.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert self.reached.wait(30)
+        return thread, errors
+
+
+def ask_delete(dbapi, cluster):
+    """What the API does on DELETE: mark, then cast."""
+    dbapi.update_cluster(cluster.uuid, {'status': 'DELETE_IN_PROGRESS',
+                                        'status_reason': None})
+
+
+class TestDeleteDuringAnOperation:
+    """Delete always works: a delete that arrives while another operation
+    runs waits for it (it stops at its next step) and then deletes."""
+
+    def test_delete_waits_for_a_running_create_then_deletes(
+            self, handler, dbapi, template, context, notifier, monkeypatch):
+        cluster = make_cluster(dbapi, template)
+        blocking = BlockingCreate(monkeypatch)
+        creating, errors = blocking.start(handler, context, cluster)
+        ask_delete(dbapi, cluster)
+        deleter = cluster_conductor.ClusterHandler('conductor-2')
+        deleting = threading.Thread(target=deleter.cluster_delete,
+                                    args=(context, cluster.uuid))
+        deleting.start()
+        # The delete says what it waits for.
+        waiting = 'Waiting for create by conductor conductor-1 to stop ' \
+                  'before deleting'
+        for _ in range(100):
+            if reload(cluster).status_reason == waiting:
+                break
+            time.sleep(0.05)
+        assert reload(cluster).status_reason == waiting
+        assert ('delete_cluster', cluster.uuid) not in Driver.calls
+        blocking.go.set()
+        creating.join(30)
+        deleting.join(30)
+        assert errors == []
+        # The create ran to the driver's end, the delete after it.
+        assert Driver.calls == [('create_cluster', cluster.uuid),
+                                ('delete_cluster', cluster.uuid)]
+        stored = reload(cluster)
+        assert stored.status == 'DELETE_IN_PROGRESS'
+        # What the create made is there for the delete to remove.
+        assert stored.stack_id == 'fake-stack-%s' % cluster.uuid
+        assert notifier.events() == ['magnum.cluster.create.start',
+                                     'magnum.cluster.create.error',
+                                     'magnum.cluster.delete.start']
+        assert 'the cluster is being deleted' in \
+            notifier.sent[1][2]['reason']
+        assert held_lock(dbapi, cluster.uuid) is None
+
+    def test_a_failing_create_leaves_the_delete_status(
+            self, handler, dbapi, template, context, notifier, monkeypatch):
+        cluster = make_cluster(dbapi, template)
+
+        def fail(stored):
+            raise RuntimeError('engine gone')
+
+        blocking = BlockingCreate(monkeypatch, then=fail)
+        creating, errors = blocking.start(handler, context, cluster)
+        ask_delete(dbapi, cluster)
+        blocking.go.set()
+        creating.join(30)
+        assert [str(e) for e in errors] == ['engine gone']
+        stored = reload(cluster)
+        assert (stored.status, stored.status_reason) == (
+            'DELETE_IN_PROGRESS', None)
+        assert notifier.events() == ['magnum.cluster.create.start',
+                                     'magnum.cluster.create.error']
+
+    def test_create_stops_at_its_next_step(self, dbapi, fake_drivers,
+                                           template, context, notifier,
+                                           monkeypatch):
+        cluster = make_cluster(dbapi, template)
+        handler = cluster_conductor.ClusterHandler('conductor-1')
+        # The delete is asked for while the certificates are made.
+        monkeypatch.setattr(
+            cluster_conductor.ClusterHandler, 'create_certificates',
+            lambda self, ctx, target: ask_delete(dbapi, target))
+        handler.cluster_create(context, cluster, 60)
+        assert Driver.calls == []
+        assert reload(cluster).status == 'DELETE_IN_PROGRESS'
+        assert notifier.events() == ['magnum.cluster.create.start',
+                                     'magnum.cluster.create.error']
+
+    def test_delete_hands_over_when_the_operation_runs_on(
+            self, handler, dbapi, template, context, notifier, monkeypatch):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'upgrade')
+        monkeypatch.setattr(handler, 'delete_wait', 0.5)
+        started = time.monotonic()
+        handler.cluster_delete(context, cluster.uuid)
+        assert 0.5 <= time.monotonic() - started < 10
+        stored = reload(cluster)
+        # Not DELETE_FAILED: the status sync goes on with it.
+        assert stored.status == 'DELETE_IN_PROGRESS'
+        assert stored.status_reason == (
+            'Upgrade by conductor conductor-2 is still running; the delete '
+            'goes on as soon as it stops')
+        assert Driver.calls == []
+        assert notifier.events() == []
+        assert held_lock(dbapi, cluster.uuid).holder == 'conductor-2'
+
+    def test_a_second_delete_while_one_runs_is_dropped(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'delete')
+        handler.cluster_delete(context, cluster.uuid)
+        assert reload(cluster).status == 'DELETE_IN_PROGRESS'
+        assert Driver.calls == [] and notifier.events() == []
+
+    def test_delete_after_the_waited_for_delete_removed_it(
+            self, handler, dbapi, template, context, notifier, monkeypatch):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        token = take_lock(dbapi, cluster.uuid, 'conductor-2', 'create')
+
+        def other_conductor_finishes():
+            time.sleep(0.5)
+            # Its create was stopped, and a delete of a third conductor
+            # removed the cluster (with its lock row) meanwhile.
+            dbapi.release_cluster_lock(cluster.uuid, token, 'create')
+            dbapi.destroy_cluster(cluster.uuid)
+
+        other = threading.Thread(target=other_conductor_finishes)
+        other.start()
+        handler.cluster_delete(context, cluster.uuid)
+        other.join()
+        assert Driver.calls == [] and notifier.events() == []
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+
+    def test_update_of_a_cluster_being_deleted_does_nothing(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        handler.cluster_update(context, cluster, node_count=5)
+        stored = reload(cluster)
+        assert stored.status == 'DELETE_IN_PROGRESS'
+        assert stored.default_ng_worker.node_count == 2
+        assert Driver.calls == [] and notifier.events() == []
+
+    def test_operation_that_finds_a_delete_running_does_nothing(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'delete')
+        handler.cluster_resize(context, cluster, 4, [],
+                               cluster.default_ng_worker)
+        assert reload(cluster).status == 'UPDATE_IN_PROGRESS'
+        assert Driver.calls == [] and notifier.events() == []
+
+
+class TestDuplicates:
+
+    def test_a_create_sent_twice_runs_once(self, handler, dbapi, template,
+                                           context, notifier, monkeypatch):
+        cluster = make_cluster(dbapi, template)
+        # A driver whose handle is not saved on the cluster: only the
+        # lock's record tells that the create ran.
+        monkeypatch.setattr(Driver, 'create_cluster',
+                            lambda driver, ctx, target, timeout:
+                            Driver.calls.append(('create_cluster',
+                                                 target.uuid)))
+        handler.cluster_create(context, cluster, 60)
+        handler.cluster_create(context, cluster, 60)
+        assert Driver.calls == [('create_cluster', cluster.uuid)]
+        assert notifier.events() == ['magnum.cluster.create.start']
+        assert reload(cluster).status == 'CREATE_IN_PROGRESS'
+
+    def test_a_create_while_the_same_create_runs_is_dropped(
+            self, handler, dbapi, template, context, notifier):
+        cluster = make_cluster(dbapi, template)
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'create')
+        handler.cluster_create(context, cluster, 60)
+        assert reload(cluster).status == 'CREATE_IN_PROGRESS'
+        assert Driver.calls == [] and notifier.events() == []
+
+    def test_an_interrupted_create_is_taken_up_again(
+            self, handler, dbapi, template, context):
+        cluster = make_cluster(dbapi, template)
+        take_lock(dbapi, cluster.uuid, 'dead-conductor', 'create', -1)
+        handler.cluster_create(context, cluster, 60)
+        assert Driver.calls == [('create_cluster', cluster.uuid)]

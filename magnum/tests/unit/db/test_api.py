@@ -719,69 +719,101 @@ class TestFederations:
             dbapi.get_federation_by_id(ctx, federation.id)
 
 
+def _expire_lock(dbapi, uuid):
+    with dbapi.get_engine().begin() as conn:
+        conn.execute(sa.text(
+            'UPDATE cluster_lock SET expires_at = :t WHERE '
+            'cluster_uuid = :u').bindparams(
+                sa.bindparam('t', type_=sa.DateTime)),
+            {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
+
+
 class TestClusterLocks:
 
     def test_one_holder_at_a_time(self, dbapi):
         uuid = uuidutils.generate_uuid()
-        assert dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60) == (
-            True, None)
+        assert dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60,
+                                          't1') == (True, None)
         acquired, current = dbapi.acquire_cluster_lock(uuid, 'c2', 'sync',
-                                                        60)
+                                                        60, 't2')
         assert not acquired
         assert (current['holder'], current['operation']) == ('c1', 'create')
-        assert not dbapi.release_cluster_lock(uuid, 'c2')
-        assert dbapi.release_cluster_lock(uuid, 'c1')
-        assert dbapi.get_cluster_lock(uuid) is None
-        assert dbapi.acquire_cluster_lock(uuid, 'c2', 'sync', 60)[0]
+        assert not dbapi.release_cluster_lock(uuid, 't2')
+        assert dbapi.release_cluster_lock(uuid, 't1')
+        assert dbapi.get_cluster_lock(uuid).token is None
+        # A released lock is taken again (and is no interrupted one).
+        assert dbapi.acquire_cluster_lock(uuid, 'c2', 'sync', 60,
+                                          't3') == (True, None)
+        assert dbapi.get_cluster_lock(uuid).token == 't3'
 
     def test_expired_lock_is_taken_over_and_reported(self, dbapi):
         uuid = uuidutils.generate_uuid()
-        dbapi.acquire_cluster_lock(uuid, 'dead', 'create', 60)
-        with dbapi.get_engine().begin() as conn:
-            conn.execute(sa.text(
-                'UPDATE cluster_lock SET expires_at = :t WHERE '
-                'cluster_uuid = :u').bindparams(
-                    sa.bindparam('t', type_=sa.DateTime)),
-                {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
+        dbapi.acquire_cluster_lock(uuid, 'dead', 'create', 60, 't1')
+        _expire_lock(dbapi, uuid)
         acquired, previous = dbapi.acquire_cluster_lock(uuid, 'alive',
-                                                        'sync', 60)
+                                                        'sync', 60, 't2')
         assert acquired
         assert (previous['holder'], previous['operation']) == ('dead',
                                                               'create')
         assert dbapi.get_cluster_lock(uuid).holder == 'alive'
 
-    def test_renew_only_by_the_holder(self, dbapi):
+    def test_renew_only_by_the_token(self, dbapi):
         uuid = uuidutils.generate_uuid()
-        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 5)
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 5, 't1')
         before = dbapi.get_cluster_lock(uuid).expires_at
-        assert dbapi.renew_cluster_lock(uuid, 'c1', 600)
+        assert dbapi.renew_cluster_lock(uuid, 't1', 600)
         assert dbapi.get_cluster_lock(uuid).expires_at > before
-        assert not dbapi.renew_cluster_lock(uuid, 'c2', 600)
-        assert not dbapi.renew_cluster_lock(uuidutils.generate_uuid(), 'c1',
+        assert not dbapi.renew_cluster_lock(uuid, 't2', 600)
+        assert not dbapi.renew_cluster_lock(uuidutils.generate_uuid(), 't1',
                                             600)
 
-    def test_own_live_lock_is_busy_own_expired_lock_interrupted(self,
-                                                                 dbapi):
-        # A holder is a conductor: its status sync must not take the lock
-        # its create holds, and after a restart under the same name the
-        # create it was running is reported as cut short.
+    def test_same_host_two_workers(self, dbapi):
+        # Two workers of one conductor host share its name: the one whose
+        # lock expired and was taken over by the other can neither renew
+        # nor release the new lock, and the taker learns what was cut
+        # short.
         uuid = uuidutils.generate_uuid()
-        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60)
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60, 'worker-1')
         acquired, current = dbapi.acquire_cluster_lock(uuid, 'c1', 'sync',
-                                                        60)
+                                                        60, 'worker-2')
         assert not acquired
         assert (current['holder'], current['operation']) == ('c1', 'create')
-        with dbapi.get_engine().begin() as conn:
-            conn.execute(sa.text(
-                'UPDATE cluster_lock SET expires_at = :t WHERE '
-                'cluster_uuid = :u').bindparams(
-                    sa.bindparam('t', type_=sa.DateTime)),
-                {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
+        _expire_lock(dbapi, uuid)
         acquired, previous = dbapi.acquire_cluster_lock(uuid, 'c1', 'sync',
-                                                        60)
+                                                        60, 'worker-2')
         assert acquired
         assert (previous['holder'], previous['operation']) == ('c1',
                                                               'create')
+        assert not dbapi.renew_cluster_lock(uuid, 'worker-1', 60)
+        assert not dbapi.release_cluster_lock(uuid, 'worker-1',
+                                              finished='create')
+        row = dbapi.get_cluster_lock(uuid)
+        assert (row.token, row.operation, row.finished_operation) == (
+            'worker-2', 'sync', None)
+        assert dbapi.release_cluster_lock(uuid, 'worker-2')
+
+    def test_release_records_the_finished_operation(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'create', 60, 't1')
+        assert dbapi.release_cluster_lock(uuid, 't1', finished='create')
+        row = dbapi.get_cluster_lock(uuid)
+        assert (row.finished_operation, row.token) == ('create', None)
+        assert row.finished_at is not None
+        # A status sync's lock leaves the record as it was.
+        dbapi.acquire_cluster_lock(uuid, 'c2', 'sync', 60, 't2')
+        assert dbapi.release_cluster_lock(uuid, 't2')
+        assert dbapi.get_cluster_lock(uuid).finished_operation == 'create'
+
+    def test_the_lock_row_goes_with_its_cluster(self, dbapi):
+        cluster = utils.create_test_cluster(dbapi)
+        dbapi.acquire_cluster_lock(cluster.uuid, 'c1', 'create', 60, 't1')
+        dbapi.release_cluster_lock(cluster.uuid, 't1', finished='create')
+        dbapi.destroy_cluster(cluster.uuid)
+        assert dbapi.get_cluster_lock(cluster.uuid) is None
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'c1', 'delete', 60, 't2')
+        dbapi.forget_cluster_lock(uuid)
+        assert dbapi.get_cluster_lock(uuid) is None
 
     def test_racing_takers_get_it_once(self, dbapi):
         uuid = uuidutils.generate_uuid()
@@ -791,10 +823,30 @@ class TestClusterLocks:
         def take(n):
             barrier.wait()
             results.append(dbapi.acquire_cluster_lock(
-                uuid, 'conductor-%d' % n, 'sync', 60)[0])
+                uuid, 'conductor-%d' % n, 'sync', 60, 'token-%d' % n)[0])
 
         threads = [threading.Thread(target=take, args=(n,))
                    for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results.count(True) == 1
+
+    def test_racing_takers_of_a_released_lock_get_it_once(self, dbapi):
+        uuid = uuidutils.generate_uuid()
+        dbapi.acquire_cluster_lock(uuid, 'c0', 'create', 60, 'token-0')
+        dbapi.release_cluster_lock(uuid, 'token-0', finished='create')
+        barrier = threading.Barrier(6)
+        results = []
+
+        def take(n):
+            barrier.wait()
+            results.append(dbapi.acquire_cluster_lock(
+                uuid, 'conductor-%d' % n, 'sync', 60, 'token-%d' % n)[0])
+
+        threads = [threading.Thread(target=take, args=(n,))
+                   for n in range(1, 7)]
         for thread in threads:
             thread.start()
         for thread in threads:
