@@ -57,19 +57,12 @@ import pytest
 import requests.exceptions
 
 from magnum.drivers.local import nodes
-from magnum.tests import db_backends
+from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
-IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
-IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
-                                               'bookworm-1')
-ENGINE_TIMEOUT = 300     # may install docker.io first
-IMAGE_TIMEOUT = 1200     # debootstrap takes about 70 s on a good mirror
+IMAGE = docker_engine.IMAGE
 CLUSTER_TIMEOUT = 180    # one create, resize, upgrade or delete
 UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 COMPLETE = ('CREATE_COMPLETE', 'UPDATE_COMPLETE')
@@ -109,23 +102,8 @@ FULL_FIELDS = {
 }
 
 
-def _unavailable(message):
-    if db_backends.in_ci():
-        pytest.fail(message + ' (CI=true)', pytrace=False)
-    pytest.skip(message)
 
 
-def _run_script(argv, timeout, env=None):
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
-    if result.returncode != 0:
-        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
-        _unavailable('%s failed (exit %d):\n%s' % (
-            ' '.join(argv), result.returncode, tail))
-    return result.stdout
 
 
 def http_error(message, status):
@@ -180,7 +158,7 @@ def swarm_nodes(client):
         for n in client.nodes.list()}
 
 
-class Cloud:
+class Stage:
     """The deployment, the client commands run against it, what the tests
     made (for the clean-up) and what they pass on to the next test."""
 
@@ -350,16 +328,7 @@ class Cloud:
 
 @pytest.fixture(scope='module')
 def docker_host():
-    if os.geteuid() != 0:
-        _unavailable('the private Docker engine needs root')
-    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
-    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
-    if not match:
-        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
-                     % out)
-    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
-                env=dict(os.environ, DOCKER_HOST=match.group(1)))
-    return match.group(1)
+    return docker_engine.engine_url()
 
 
 @pytest.fixture(scope='module')
@@ -386,7 +355,7 @@ def upgrade_image(engine):
 
 
 @pytest.fixture(scope='module')
-def cloud(migrated_db_url, docker_host, engine, upgrade_image,
+def stage(migrated_db_url, docker_host, engine, upgrade_image,
           tmp_path_factory):
     rabbit = processes.require_rabbitmq()
     prefix = 'mcli%s' % uuid.uuid4().hex[:4]
@@ -405,14 +374,14 @@ def cloud(migrated_db_url, docker_host, engine, upgrade_image,
         print(deployment.logs())
         deployment.stop()
         raise
-    cloud = Cloud(deployment, engine, prefix, upgrade_image,
+    stage = Stage(deployment, engine, prefix, upgrade_image,
                   tmp_path_factory.mktemp('client'))
     started = time.monotonic()
     try:
-        yield cloud
+        yield stage
     finally:
         try:
-            problems = cloud.clean_up()
+            problems = stage.clean_up()
         finally:
             logs = deployment.logs()
             deployment.stop()
@@ -423,13 +392,13 @@ def cloud(migrated_db_url, docker_host, engine, upgrade_image,
 
 # Cluster templates -----------------------------------------------------------
 
-def test_cluster_template_create(cloud):
+def test_cluster_template_create(stage):
     def create(name, *options):
-        made = cloud.coe_json(
+        made = stage.coe_json(
             'cluster', 'template', 'create', name, *options,
             preface='Request to create cluster template %s accepted\n'
             % name)
-        cloud.templates.add(made['uuid'])
+        stage.templates.add(made['uuid'])
         return made
 
     full, main, upgrade = together(
@@ -439,10 +408,10 @@ def test_cluster_template_create(cloud):
                        'host', '--flavor', 'm1.small', '--master-flavor',
                        'm1.small', '--labels', 'tpl_a=1,tpl_b=2'),
         lambda: create('ct-next', '--coe', 'swarm-mode', '--server-type',
-                       'container', '--image', cloud.upgrade_image,
+                       'container', '--image', stage.upgrade_image,
                        '--external-network', 'host', '--flavor', 'm1.small',
                        '--master-flavor', 'm1.small'))
-    cloud.state.update(full=full, main=main, upgrade=upgrade)
+    stage.state.update(full=full, main=main, upgrade=upgrade)
 
     assert {k: full[k] for k in FULL_FIELDS} == FULL_FIELDS
     assert sorted(full['tags'].split(',')) == ['gold', 'silver']
@@ -460,12 +429,12 @@ def test_cluster_template_create(cloud):
         'tls_disabled': False, 'cluster_distro': 'debian',
         'driver': 'local_swarm', 'keypair_id': '-', 'tags': '-',
         'network_driver': 'docker', 'docker_volume_size': '-'}
-    assert upgrade['image_id'] == cloud.upgrade_image
+    assert upgrade['image_id'] == stage.upgrade_image
 
 
-def test_cluster_create(cloud):
-    cloud.need('main')
-    out = cloud.coe('cluster', 'create', 'alpha',
+def test_cluster_create(stage):
+    stage.need('main')
+    out = stage.coe('cluster', 'create', 'alpha',
                     '--cluster-template', 'ct-main',
                     '--master-count', 1, '--node-count', 1,
                     '--labels', 'tpl_b=override,extra=x', '--merge-labels',
@@ -473,17 +442,17 @@ def test_cluster_create(cloud):
     match = re.fullmatch(r'Request to create cluster (%s) accepted\n' % UUID,
                          out)
     assert match, out
-    cloud.clusters.add(match.group(1))
-    cloud.state['cluster'] = match.group(1)
+    stage.clusters.add(match.group(1))
+    stage.state['cluster'] = match.group(1)
     # The cluster builds while the template tests below run.
 
 
-def test_cluster_template_list_show_update(cloud):
-    full, main, upgrade = cloud.need('full', 'main', 'upgrade')
+def test_cluster_template_list_show_update(stage):
+    full, main, upgrade = stage.need('full', 'main', 'upgrade')
     listed, shown = together(
-        lambda: cloud.coe_json('cluster', 'template', 'list',
+        lambda: stage.coe_json('cluster', 'template', 'list',
                                '--fields', 'coe,public,hidden'),
-        lambda: cloud.coe_json('cluster', 'template', 'show', full['uuid']))
+        lambda: stage.coe_json('cluster', 'template', 'show', full['uuid']))
     # An admin sees the public hidden template too.
     assert sorted(listed, key=lambda r: r['name']) == [
         {'uuid': full['uuid'], 'name': 'ct-full', 'tags': full['tags'],
@@ -498,7 +467,7 @@ def test_cluster_template_list_show_update(cloud):
 
     # Named options replace, --label adds (or replaces), --no-label
     # removes.
-    updated = cloud.coe_json(
+    updated = stage.coe_json(
         'cluster', 'template', 'update', 'ct-full', '--name', 'ct-full-2',
         '--dns-nameserver', '8.8.4.4', '--flavor', 'm1.medium',
         '--label', 'size=small', '--label', 'extra=1', '--no-label', 'shape',
@@ -519,17 +488,17 @@ def test_cluster_template_list_show_update(cloud):
 
 # The cluster -----------------------------------------------------------------
 
-def test_cluster_show_and_list(cloud):
-    cluster_uuid, main = cloud.need('cluster', 'main')
-    cloud.wait_cluster('alpha', 'CREATE_COMPLETE')
+def test_cluster_show_and_list(stage):
+    cluster_uuid, main = stage.need('cluster', 'main')
+    stage.wait_cluster('alpha', 'CREATE_COMPLETE')
     # Health comes from the next health pass after CREATE_COMPLETE
     # ([kubernetes] health_polling_interval), not with the status.
     shown = processes.wait_for(
         lambda: (lambda s: s if s['health_status'] else None)(
-            cloud.show('alpha')), 60, interval=1,
+            stage.show('alpha')), 60, interval=1,
         message='the first health check of cluster alpha')
-    stack = '%s-%s' % (cloud.prefix, cluster_uuid[:8])
-    docker_version = cloud.engine.images.get(IMAGE).labels[
+    stack = '%s-%s' % (stage.prefix, cluster_uuid[:8])
+    docker_version = stage.engine.images.get(IMAGE).labels[
         nodes.IMAGE_DOCKER_VERSION]
     assert {k: shown[k] for k in (
         'uuid', 'name', 'status', 'cluster_template_id', 'cluster_id',
@@ -549,7 +518,7 @@ def test_cluster_show_and_list(cloud):
         'discovery_url': None, 'docker_volume_size': None,
         'flavor_id': 'm1.small', 'master_flavor_id': 'm1.small',
         'fixed_network': None, 'fixed_subnet': None, 'project_id': 'admin',
-        'health_status': 'HEALTHY'}, cloud.explain(json.dumps(shown))
+        'health_status': 'HEALTHY'}, stage.explain(json.dumps(shown))
     assert re.fullmatch(r'tcp://127\.0\.0\.1:\d+', shown['api_address'])
     assert len(shown['master_addresses']) == len(
         shown['node_addresses']) == 1
@@ -558,51 +527,51 @@ def test_cluster_show_and_list(cloud):
     assert {k: v for k, v in shown['health_status_reason'].items()
             if k.endswith('.Ready')} == {'%s-master-0.Ready' % stack: 'True',
                                          '%s-node-0.Ready' % stack: 'True'}
-    cloud.state['api_address'] = shown['api_address']
+    stage.state['api_address'] = shown['api_address']
 
     # cluster_id from 1.13, stack_id below, never both.
     (latest, new), (status, old) = together(
-        lambda: cloud.rest('GET', '/clusters/%s' % cluster_uuid),
-        lambda: cloud.rest('GET', '/clusters/%s' % cluster_uuid, '1.12'))
+        lambda: stage.rest('GET', '/clusters/%s' % cluster_uuid),
+        lambda: stage.rest('GET', '/clusters/%s' % cluster_uuid, '1.12'))
     assert (latest, status) == (200, 200)
     assert (new['cluster_id'], 'stack_id' in new) == (stack, False)
     assert (old['stack_id'], 'cluster_id' in old) == (stack, False)
 
-    assert cloud.coe_json('cluster', 'list') == [{
+    assert stage.coe_json('cluster', 'list') == [{
         'uuid': cluster_uuid, 'name': 'alpha', 'keypair': None,
         'node_count': 1, 'master_count': 1, 'status': 'CREATE_COMPLETE',
         'health_status': 'HEALTHY'}]
 
 
-def test_cluster_template_in_use(cloud):
-    full, main = cloud.need('full', 'main')
+def test_cluster_template_in_use(stage):
+    full, main = stage.need('full', 'main')
     deleted, refused = together(
-        lambda: cloud.run('cluster', 'template', 'delete', 'ct-full-2',
+        lambda: stage.run('cluster', 'template', 'delete', 'ct-full-2',
                           'ct-main'),
-        lambda: cloud.run('cluster', 'template', 'update', 'ct-main',
+        lambda: stage.run('cluster', 'template', 'update', 'ct-main',
                           '--dns-nameserver', '1.1.1.1'))
     # The delete command goes on after a failure, and exits 0.
     referenced = 'ClusterTemplate ct-main is referenced by one or more ' \
         'clusters: alpha'
-    assert deleted.returncode == 0, cloud.explain('delete', deleted)
+    assert deleted.returncode == 0, stage.explain('delete', deleted)
     assert re.fullmatch(
         'Request to delete cluster template ct-full-2 has been accepted.\n'
         'Delete for cluster template ct-main failed: %s\n' % http_error(
-            referenced, 400), deleted.stdout), cloud.explain('delete',
+            referenced, 400), deleted.stdout), stage.explain('delete',
                                                              deleted)
-    cloud.templates.discard(full['uuid'])
+    stage.templates.discard(full['uuid'])
     assert refused.returncode == 1
     assert re.fullmatch(http_error(referenced, 400) + '\n',
-                        refused.stderr), cloud.explain('update', refused)
+                        refused.stderr), stage.explain('update', refused)
 
 
-def test_cluster_update(cloud):
-    cloud.need('api_address')
-    out = cloud.coe('cluster', 'update', 'alpha', '--name', 'beta',
+def test_cluster_update(stage):
+    stage.need('api_address')
+    out = stage.coe('cluster', 'update', 'alpha', '--name', 'beta',
                     '--label', 'extra=y', '--label', 'new=1',
                     '--no-label', 'tpl_a')
     assert out == 'Request to update cluster alpha has been accepted.\n'
-    shown = cloud.show('beta')
+    shown = stage.show('beta')
     assert {k: shown[k] for k in (
         'name', 'status', 'labels', 'labels_overridden', 'labels_added',
         'labels_skipped')} == {
@@ -611,28 +580,28 @@ def test_cluster_update(cloud):
         'labels_overridden': {'tpl_b': '2'},
         'labels_added': {'extra': 'y', 'new': '1'},
         'labels_skipped': {'tpl_a': '1'}}
-    cloud.state['renamed'] = True
+    stage.state['renamed'] = True
 
 
-def test_cluster_resize_and_config(cloud):
-    cluster_uuid, api_address, _renamed = cloud.need(
+def test_cluster_resize_and_config(stage):
+    cluster_uuid, api_address, _renamed = stage.need(
         'cluster', 'api_address', 'renamed')
-    stack = '%s-%s' % (cloud.prefix, cluster_uuid[:8])
-    out = cloud.coe('cluster', 'resize', 'beta', 2)
+    stack = '%s-%s' % (stage.prefix, cluster_uuid[:8])
+    out = stage.coe('cluster', 'resize', 'beta', 2)
     assert out == 'Request to resize cluster beta has been accepted.\n'
-    shown = cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
+    shown = stage.wait_cluster('beta', 'UPDATE_COMPLETE')
     assert (shown['node_count'], len(shown['node_addresses'])) == (2, 2)
 
-    certs = os.path.join(cloud.workdir, 'certs')
+    certs = os.path.join(stage.workdir, 'certs')
     os.makedirs(certs)
-    out = cloud.coe('cluster', 'config', 'beta', '--dir', certs,
+    out = stage.coe('cluster', 'config', 'beta', '--dir', certs,
                     '--output-certs', '--force')
     assert out == ('export DOCKER_HOST=%s\nexport DOCKER_CERT_PATH=%s\n'
                    'export DOCKER_TLS_VERIFY=True\n\n' % (api_address,
                                                           certs))
     assert sorted(os.listdir(certs)) == ['ca.pem', 'cert.pem', 'key.pem']
     client = swarm_client(api_address, certs)
-    cloud.state['certs'] = certs
+    stage.state['certs'] = certs
     swarm = swarm_nodes(client)
     assert {name: node[:2] for name, node in swarm.items()} == {
         '%s-master-0' % stack: ('manager', 'ready'),
@@ -642,10 +611,10 @@ def test_cluster_resize_and_config(cloud):
         node[2] for node in swarm.values() if node[0] == 'worker')
 
     # Back to one worker, removing the node named.
-    out = cloud.coe('cluster', 'resize', 'beta', 1,
+    out = stage.coe('cluster', 'resize', 'beta', 1,
                     '--nodes-to-remove', '%s-node-0' % stack)
     assert out == 'Request to resize cluster beta has been accepted.\n'
-    shown = cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
+    shown = stage.wait_cluster('beta', 'UPDATE_COMPLETE')
     swarm = swarm_nodes(client)
     assert sorted(swarm) == ['%s-master-0' % stack, '%s-node-1' % stack]
     assert shown['node_count'] == 1
@@ -653,18 +622,18 @@ def test_cluster_resize_and_config(cloud):
     client.close()
 
 
-def test_nodegroups(cloud):
-    cluster_uuid, api_address, certs, main = cloud.need(
+def test_nodegroups(stage):
+    cluster_uuid, api_address, certs, main = stage.need(
         'cluster', 'api_address', 'certs', 'main')
-    stack = '%s-%s' % (cloud.prefix, cluster_uuid[:8])
+    stack = '%s-%s' % (stage.prefix, cluster_uuid[:8])
     labels = {'tpl_b': 'override', 'extra': 'y', 'new': '1'}
-    out = cloud.coe('nodegroup', 'create', 'beta', 'extra',
+    out = stage.coe('nodegroup', 'create', 'beta', 'extra',
                     '--node-count', 1, '--min-nodes', 0, '--max-nodes', 3,
                     '--node-labels', 'disk=ssd,zone=a')
     match = re.fullmatch(r'Request to create nodegroup (%s) accepted\n'
                          % UUID, out)
     assert match, out
-    shown = cloud.wait_nodegroup('beta', 'extra', 'CREATE_COMPLETE')
+    shown = stage.wait_nodegroup('beta', 'extra', 'CREATE_COMPLETE')
     assert {k: v for k, v in shown.items() if k != 'node_addresses'} == {
         'uuid': match.group(1), 'name': 'extra', 'cluster_id': cluster_uuid,
         'project_id': 'admin', 'docker_volume_size': None, 'labels': labels,
@@ -676,19 +645,19 @@ def test_nodegroups(cloud):
         'stack_id': shown['stack_id'], 'status_reason': shown['status_reason'],
         'node_labels': {'disk': 'ssd', 'zone': 'a'}, 'node_taints': []}
     assert len(shown['node_addresses']) == 1
-    cluster = cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
+    cluster = stage.wait_cluster('beta', 'UPDATE_COMPLETE')
     assert cluster['node_count'] == 2   # every worker group counts
     assert shown['node_addresses'][0] in cluster['node_addresses']
 
     listed, stats, refused = together(
-        lambda: cloud.coe_json('nodegroup', 'list', 'beta'),
-        lambda: cloud.coe('stats', 'list', 'admin'),
-        lambda: cloud.run('nodegroup', 'update', 'beta', 'extra',
+        lambda: stage.coe_json('nodegroup', 'list', 'beta'),
+        lambda: stage.coe('stats', 'list', 'admin'),
+        lambda: stage.run('nodegroup', 'update', 'beta', 'extra',
                           '--min-nodes', 4))
     assert refused.returncode == 1 and re.fullmatch(http_error(
         'max_node_count for extra is invalid (max_node_count 3 is less '
         'than min_node_count 4)', 409) + '\n', refused.stderr), \
-        cloud.explain('nodegroup update --min-nodes 4', refused)
+        stage.explain('nodegroup update --min-nodes 4', refused)
     assert sorted((r['name'], r['role'], r['node_count'], r['image_id'],
                    r['flavor_id'], r['status'].endswith('_COMPLETE'))
                   for r in listed) == [
@@ -706,46 +675,46 @@ def test_nodegroups(cloud):
     assert {k: extra[3].get(k) for k in ('disk', 'zone')} == {
         'disk': 'ssd', 'zone': 'a'}
 
-    out = cloud.coe('nodegroup', 'update', 'beta', 'extra',
+    out = stage.coe('nodegroup', 'update', 'beta', 'extra',
                     '--min-nodes', 1, '--max-nodes', 2)
     assert out == 'Request to update nodegroup extra has been accepted.\n'
-    shown = cloud.wait_nodegroup('beta', 'extra', 'UPDATE_COMPLETE')
+    shown = stage.wait_nodegroup('beta', 'extra', 'UPDATE_COMPLETE')
     assert (shown['min_node_count'], shown['max_node_count']) == (1, 2)
 
-    out = cloud.coe('nodegroup', 'delete', 'beta', 'extra')
+    out = stage.coe('nodegroup', 'delete', 'beta', 'extra')
     assert out == 'Request to delete nodegroup extra has been accepted.\n'
     deadline = time.monotonic() + CLUSTER_TIMEOUT
-    while 'extra' in [r['name'] for r in cloud.coe_json(
+    while 'extra' in [r['name'] for r in stage.coe_json(
             'nodegroup', 'list', 'beta')]:
-        assert time.monotonic() < deadline, cloud.explain(
+        assert time.monotonic() < deadline, stage.explain(
             'nodegroup extra was not deleted')
         time.sleep(0.5)
-    cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
+    stage.wait_cluster('beta', 'UPDATE_COMPLETE')
     assert sorted(swarm_nodes(client)) == ['%s-master-0' % stack,
                                            '%s-node-1' % stack]
     client.close()
-    cloud.state['nodegroups_done'] = True
+    stage.state['nodegroups_done'] = True
 
 
-def test_cluster_upgrade(cloud):
-    cluster_uuid, upgrade, _done = cloud.need('cluster', 'upgrade',
+def test_cluster_upgrade(stage):
+    cluster_uuid, upgrade, _done = stage.need('cluster', 'upgrade',
                                               'nodegroups_done')
-    out = cloud.coe('cluster', 'upgrade', 'beta', 'ct-next',
+    out = stage.coe('cluster', 'upgrade', 'beta', 'ct-next',
                     '--max-batch-size', 1)
     assert out == 'Request to upgrade cluster beta has been accepted.\n'
-    shown = cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
+    shown = stage.wait_cluster('beta', 'UPDATE_COMPLETE')
     assert shown['cluster_template_id'] == upgrade['uuid']
     # Without --nodegroup the default worker group is upgraded.
     groups = {r['name']: r['image_id']
-              for r in cloud.coe_json('nodegroup', 'list', 'beta')}
+              for r in stage.coe_json('nodegroup', 'list', 'beta')}
     assert groups == {'default-master': IMAGE,
-                      'default-worker': cloud.upgrade_image}
-    workers = cloud.engine.containers.list(all=True, filters={'label': [
+                      'default-worker': stage.upgrade_image}
+    workers = stage.engine.containers.list(all=True, filters={'label': [
         '%s=%s' % (nodes.LABEL_CLUSTER, cluster_uuid),
         '%s=%s' % (nodes.LABEL_ROLE, nodes.ROLE_WORKER)]})
     assert [(c.status, c.labels[nodes.LABEL_IMAGE]) for c in workers] == [
-        ('running', cloud.upgrade_image)]
-    assert cloud.upgrade_image in workers[0].image.tags
+        ('running', stage.upgrade_image)]
+    assert stage.upgrade_image in workers[0].image.tags
 
 
 def _csr():
@@ -765,18 +734,18 @@ def _csr():
     return key, csr.public_bytes(serialization.Encoding.PEM)
 
 
-def test_certificates_and_credentials(cloud):
-    cluster_uuid, api_address, certs = cloud.need('cluster', 'api_address',
+def test_certificates_and_credentials(stage):
+    cluster_uuid, api_address, certs = stage.need('cluster', 'api_address',
                                                   'certs')
     key, csr = _csr()
-    csr_path = os.path.join(cloud.workdir, 'user.csr')
+    csr_path = os.path.join(stage.workdir, 'user.csr')
     with open(csr_path, 'wb') as handle:
         handle.write(csr)
     ca_out, signed_out, credential, services_ = together(
-        lambda: cloud.coe('ca', 'show', 'beta'),
-        lambda: cloud.coe('ca', 'sign', 'beta', csr_path),
-        lambda: cloud.run('credential', 'rotate', 'beta'),
-        lambda: cloud.coe_json('service', 'list'))
+        lambda: stage.coe('ca', 'show', 'beta'),
+        lambda: stage.coe('ca', 'sign', 'beta', csr_path),
+        lambda: stage.run('credential', 'rotate', 'beta'),
+        lambda: stage.coe_json('service', 'list'))
 
     ca = x509.load_pem_x509_certificate(ca_out.encode())
     # The CA is named after the cluster as it was named at its creation.
@@ -798,12 +767,12 @@ def test_certificates_and_credentials(cloud):
         x509.SubjectKeyIdentifier).value == \
         x509.SubjectKeyIdentifier.from_public_key(key.public_key())
 
-    # The local driver uses no cloud credentials; the client prints the
+    # The local driver uses no stage credentials; the client prints the
     # failure and exits 0.
     assert credential.returncode == 0 and re.fullmatch(
         'Credential rotation failed: %s\n' % http_error(
             'Credential rotation by the local_swarm driver is not supported',
-            400), credential.stdout), cloud.explain('credential rotate',
+            400), credential.stdout), stage.explain('credential rotate',
                                                     credential)
 
     # (Conductors of earlier modules on the same database may be listed,
@@ -812,26 +781,26 @@ def test_certificates_and_credentials(cloud):
              s['disabled_reason']) for s in services_ if s['state'] == 'up'] \
         == [('conductor-1', 'magnum-conductor', 'up', False, None)]
 
-    rotated = cloud.run('ca', 'rotate', 'beta')
+    rotated = stage.run('ca', 'rotate', 'beta')
     if rotated.returncode != 0:
         # A driver without CA rotation: a 400 saying so.
         assert re.fullmatch(http_error(
             'CA certificate rotation by the local_swarm driver is not '
-            'supported', 400) + '\n', rotated.stderr), cloud.explain(
+            'supported', 400) + '\n', rotated.stderr), stage.explain(
             'ca rotate', rotated)
         # Refused before anything changed: the cluster is as it was.
-        assert cloud.show('beta')['status'] == 'UPDATE_COMPLETE'
+        assert stage.show('beta')['status'] == 'UPDATE_COMPLETE'
         return
     assert rotated.stdout == ('Request to rotate the CA certificate for '
                               'cluster %s has been accepted.\n'
-                              % cluster_uuid), cloud.explain('ca rotate',
+                              % cluster_uuid), stage.explain('ca rotate',
                                                              rotated)
-    cloud.wait_cluster('beta', 'UPDATE_COMPLETE')
-    new_certs = os.path.join(cloud.workdir, 'certs-rotated')
+    stage.wait_cluster('beta', 'UPDATE_COMPLETE')
+    new_certs = os.path.join(stage.workdir, 'certs-rotated')
     os.makedirs(new_certs)
     new_ca, _exports = together(
-        lambda: cloud.coe('ca', 'show', 'beta'),
-        lambda: cloud.coe('cluster', 'config', 'beta', '--dir', new_certs,
+        lambda: stage.coe('ca', 'show', 'beta'),
+        lambda: stage.coe('cluster', 'config', 'beta', '--dir', new_certs,
                           '--output-certs'))
     assert new_ca != ca_out
     with open(os.path.join(new_certs, 'ca.pem')) as handle:
@@ -848,40 +817,40 @@ def test_certificates_and_credentials(cloud):
     new.close()
 
 
-def test_quotas_limit_clusters(cloud):
-    cloud.need('cluster')
-    created = printed_table(cloud.coe(
+def test_quotas_limit_clusters(stage):
+    stage.need('cluster')
+    created = printed_table(stage.coe(
         'quotas', 'create', '--project-id', 'admin', '--resource', 'Cluster',
         '--hard-limit', 1))
-    cloud.quotas.add(('admin', 'Cluster'))
+    stage.quotas.add(('admin', 'Cluster'))
     assert (created['project_id'], created['resource'],
             created['hard_limit']) == ('admin', 'Cluster', 1)
     refused, listed = together(
-        lambda: cloud.run('cluster', 'create', 'gamma',
+        lambda: stage.run('cluster', 'create', 'gamma',
                           '--cluster-template', 'ct-next'),
-        lambda: cloud.coe('quotas', 'list'))
+        lambda: stage.coe('quotas', 'list'))
     assert refused.returncode == 1 and re.fullmatch(http_error(
         'Resource limit exceeded: project admin may have at most 1 '
-        'clusters and has 1', 403) + '\n', refused.stderr), cloud.explain(
+        'clusters and has 1', 403) + '\n', refused.stderr), stage.explain(
         'cluster create over the quota', refused)
     rows = [line for line in listed.splitlines() if '| admin ' in line]
     assert len(rows) == 1 and re.search(r'\| Cluster +\| 1 +\|', rows[0]), \
         listed
-    out = cloud.coe('quotas', 'delete', '--project-id', 'admin',
+    out = stage.coe('quotas', 'delete', '--project-id', 'admin',
                     '--resource', 'Cluster')
     assert out == ('Request to delete quota for project id admin and '
                    'resource Cluster has been accepted.\n')
-    cloud.quotas.discard(('admin', 'Cluster'))
+    stage.quotas.discard(('admin', 'Cluster'))
 
 
 @pytest.mark.filterwarnings('ignore::DeprecationWarning',
                             'ignore::PendingDeprecationWarning')
-def test_openstacksdk(cloud):
-    cluster_uuid, main, upgrade = cloud.need('cluster', 'main', 'upgrade')
+def test_openstacksdk(stage):
+    cluster_uuid, main, upgrade = stage.need('cluster', 'main', 'upgrade')
     conn = openstack.connect(
-        auth_type='none', endpoint=cloud.deployment.url,
+        auth_type='none', endpoint=stage.deployment.url,
         container_infrastructure_management_endpoint_override=(
-            cloud.deployment.url + '/v1'),
+            stage.deployment.url + '/v1'),
         load_yaml_config=False, load_envvars=False)
     proxy = conn.container_infrastructure_management
 
@@ -891,7 +860,7 @@ def test_openstacksdk(cloud):
     assert (got.name, got.coe, got.image_id, got.server_type,
             got.cluster_distro, got.is_public, got.is_hidden,
             got.is_floating_ip_enabled, got.labels) == (
-        'ct-next', 'swarm-mode', cloud.upgrade_image, 'container', 'debian',
+        'ct-next', 'swarm-mode', stage.upgrade_image, 'container', 'debian',
         False, False, True, {})
 
     made = proxy.create_cluster_template(
@@ -899,13 +868,13 @@ def test_openstacksdk(cloud):
         server_type='container', external_network_id='host',
         flavor_id='m1.small', labels={'origin': 'sdk'},
         is_floating_ip_enabled=False)
-    cloud.templates.add(made.id)
+    stage.templates.add(made.id)
     assert (made.name, made.cluster_distro, made.labels,
             made.is_floating_ip_enabled) == ('ct-sdk', 'debian',
                                               {'origin': 'sdk'}, False)
     assert proxy.get_cluster_template(made.id).flavor_id == 'm1.small'
     proxy.delete_cluster_template(made)
-    cloud.templates.discard(made.id)
+    stage.templates.discard(made.id)
     assert proxy.find_cluster_template('ct-sdk') is None
 
     # No microversion header: 1.1, with stack_id.
@@ -913,7 +882,7 @@ def test_openstacksdk(cloud):
     assert [(c.id, c.name, c.cluster_template_id, c.stack_id)
             for c in clusters] == [
         (cluster_uuid, 'beta', upgrade['uuid'],
-         '%s-%s' % (cloud.prefix, cluster_uuid[:8]))]
+         '%s-%s' % (stage.prefix, cluster_uuid[:8]))]
     cluster = proxy.get_cluster(cluster_uuid)
     assert (cluster.status, cluster.master_count, cluster.node_count,
             cluster.labels, cluster.is_floating_ip_enabled) == (
@@ -930,31 +899,31 @@ def test_openstacksdk(cloud):
         ('default-worker', 'worker', 1, True)]
 
 
-def test_cluster_delete(cloud):
-    cluster_uuid, upgrade = cloud.need('cluster', 'upgrade')
-    out = cloud.coe('cluster', 'delete', 'beta')
+def test_cluster_delete(stage):
+    cluster_uuid, upgrade = stage.need('cluster', 'upgrade')
+    out = stage.coe('cluster', 'delete', 'beta')
     assert out == 'Request to delete cluster beta has been accepted.\n'
     deadline = time.monotonic() + CLUSTER_TIMEOUT
     while True:
-        result = cloud.run('cluster', 'show', 'beta', '-f', 'json')
+        result = stage.run('cluster', 'show', 'beta', '-f', 'json')
         if result.returncode != 0:
             break
-        assert time.monotonic() < deadline, cloud.explain(
+        assert time.monotonic() < deadline, stage.explain(
             'cluster beta was not deleted: %s' % result.stdout)
         time.sleep(0.5)
     assert re.fullmatch(http_error('Cluster beta could not be found', 404) +
-                        '\n', result.stderr), cloud.explain('show', result)
-    cloud.clusters.discard(cluster_uuid)
-    assert cloud.leftovers(cluster_uuid) == []
+                        '\n', result.stderr), stage.explain('show', result)
+    stage.clusters.discard(cluster_uuid)
+    assert stage.leftovers(cluster_uuid) == []
 
     (ca_status, _body), stats, deleted = together(
-        lambda: cloud.rest('GET', '/certificates/%s' % cluster_uuid),
-        lambda: cloud.coe('stats', 'list', 'admin'),
-        lambda: cloud.coe('cluster', 'template', 'delete', 'ct-main',
+        lambda: stage.rest('GET', '/certificates/%s' % cluster_uuid),
+        lambda: stage.coe('stats', 'list', 'admin'),
+        lambda: stage.coe('cluster', 'template', 'delete', 'ct-main',
                           'ct-next'))
     assert ca_status == 404
     assert printed_table(stats) == {'clusters': 0, 'nodes': 0}
     assert deleted == (
         'Request to delete cluster template ct-main has been accepted.\n'
         'Request to delete cluster template ct-next has been accepted.\n')
-    cloud.templates.clear()
+    stage.templates.clear()

@@ -30,7 +30,6 @@ import io
 import ipaddress
 import os
 import re
-import subprocess
 import tarfile
 import time
 import uuid
@@ -47,14 +46,9 @@ import docker.tls
 import pytest
 import requests.exceptions
 
-from magnum.tests import db_backends
+from magnum.tests.functional import docker_engine
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
-IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
-IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
-                                               'bookworm-1')
+IMAGE = docker_engine.IMAGE
 NODE_LABEL = 'org.openstack.magnum.node-image'
 
 # What a Docker-in-Docker node needs on these machines (see
@@ -81,44 +75,18 @@ NODE_COMMAND = ['sh', '-c', 'while [ ! -e %s/ready ]; do sleep 0.1; done; '
 # required) when a client shows no certificate of the cluster's CA.
 REFUSED = r'alert (bad certificate|certificate required)'
 
-ENGINE_TIMEOUT = 300     # may install docker.io first
-IMAGE_TIMEOUT = 1200     # debootstrap takes about 70 s on a good mirror
 NODE_TIMEOUT = 30
 SWARM_TIMEOUT = 30
 
 
-def _unavailable(message):
-    if db_backends.in_ci():
-        pytest.fail(message + ' (CI=true)', pytrace=False)
-    pytest.skip(message)
 
 
-def _run_script(argv, timeout, env=None):
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
-    if result.returncode != 0:
-        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
-        _unavailable('%s failed (exit %d):\n%s' % (
-            ' '.join(argv), result.returncode, tail))
-    return result.stdout
 
 
 @pytest.fixture(scope='module')
 def engine():
     """A client of the private engine, with the node image in it."""
-    if os.geteuid() != 0:
-        _unavailable('the private Docker engine needs root')
-    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
-    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
-    if not match:
-        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
-                     % out)
-    docker_host = match.group(1)
-    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
-                env=dict(os.environ, DOCKER_HOST=docker_host))
+    docker_host = docker_engine.engine_url()
     client = docker.DockerClient(base_url=docker_host, version='auto',
                                  timeout=60)
     yield client

@@ -29,13 +29,8 @@ Run them alone with::
 """
 
 import contextlib
-import io
-import os
 import re
-import shutil
 import socket
-import subprocess
-import tarfile
 import time
 import uuid
 
@@ -52,14 +47,9 @@ from magnum.conductor import certificates
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import nodes
 from magnum.objects import fields
-from magnum.tests import db_backends
+from magnum.tests.functional import docker_engine
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
-IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
-IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
-                                               'bookworm-1')
+IMAGE = docker_engine.IMAGE
 # The upgrade's "new" image: the same image under another tag, one per test
 # process (parallel workers share the engine).
 UPGRADE_IMAGE = 'magnum/swarm-node:local-driver-test-%s' % uuid.uuid4().hex[:8]
@@ -67,43 +57,17 @@ UPGRADE_IMAGE = 'magnum/swarm-node:local-driver-test-%s' % uuid.uuid4().hex[:8]
 STATUS = fields.ClusterStatus
 HEALTH = fields.ClusterHealthStatus
 
-ENGINE_TIMEOUT = 300
-IMAGE_TIMEOUT = 1200
 
 
-def _unavailable(message):
-    if db_backends.in_ci():
-        pytest.fail(message + ' (CI=true)', pytrace=False)
-    pytest.skip(message)
 
 
-def _run_script(argv, timeout, env=None):
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
-    if result.returncode != 0:
-        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
-        _unavailable('%s failed (exit %d):\n%s' % (
-            ' '.join(argv), result.returncode, tail))
-    return result.stdout
 
 
 @pytest.fixture(scope='module')
 def docker_host():
     """The private engine's URL, with the node image (and its upgrade
     tag) in it."""
-    if os.geteuid() != 0:
-        _unavailable('the private Docker engine needs root')
-    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
-    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
-    if not match:
-        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
-                     % out)
-    url = match.group(1)
-    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
-                env=dict(os.environ, DOCKER_HOST=url))
+    url = docker_engine.engine_url()
     client = docker.DockerClient(base_url=url, version='auto', timeout=60)
     repository, _sep, tag = UPGRADE_IMAGE.rpartition(':')
     client.images.get(IMAGE).tag(repository, tag)
@@ -319,28 +283,8 @@ def _swarm(client):
         n.attrs['Spec']['Availability']) for n in client.nodes.list()}
 
 
-def _sleep_image():
-    """A tar of a tiny root file system: this host's sleep and the
-    libraries it needs, for "docker import" into nodes that have no
-    registry to pull from."""
-    binary = os.path.realpath(shutil.which('sleep'))
-    out = subprocess.run(['ldd', binary], capture_output=True, text=True,
-                         check=True).stdout
-    files = {'bin/sleep': binary}
-    for path in re.findall(r'(/\S+\.so[.\d]*)', out):
-        files[path.lstrip('/')] = os.path.realpath(path)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode='w') as archive:
-        for name, source in sorted(files.items()):
-            archive.add(source, arcname=name)
-    return buffer.getvalue()
 
 
-def _leftovers(engine, cluster_uuid):
-    label = {'label': '%s=%s' % (nodes.LABEL_CLUSTER, cluster_uuid)}
-    return (engine.containers.list(all=True, filters=label) +
-            engine.networks.list(filters=label) +
-            engine.volumes.list(filters=label))
 
 
 def _node_containers(engine, cluster_uuid, role=None):
@@ -382,7 +326,7 @@ def test_cluster_lifecycle(local, engine, tmp_path):
     assert labels[names[1]][nodes.LABEL_NODEGROUP_NAME] == 'default-worker'
     # A service runs on it (its image imported into each node: there is
     # no registry).
-    image = _sleep_image()
+    image = docker_engine.sleep_image()
     for address in cluster.master_addresses + cluster.node_addresses:
         node = _tls_client('tcp://%s:2376' % address,
                            local.tls(cluster, tmp_path))
@@ -464,7 +408,7 @@ def test_cluster_lifecycle(local, engine, tmp_path):
     client.close()
 
     timings['delete 1+1'] = local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
     print('\n' + ', '.join('%s %.1f s' % item for item in timings.items()))
 
 
@@ -503,7 +447,7 @@ def test_managers_behind_a_load_balancer(local, engine, tmp_path):
     assert all(s == 'ready' for s, _r, _a in swarm_now.values())
     client.close()
     deleted = local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
     print('\ncreate 3+1 with LB %.1f s, upgrade of 3 managers %.1f s, '
           'delete %.1f s' % (seconds, upgraded, deleted))
 
@@ -551,7 +495,7 @@ def test_nodegroups_become_swarm_node_labels(local, engine, tmp_path):
     assert len(_swarm(client)) == 1
     client.close()
     local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
 
 
 def test_interrupted_create_is_resumed(local, engine, monkeypatch):
@@ -577,7 +521,7 @@ def test_interrupted_create_is_resumed(local, engine, monkeypatch):
     assert cluster.status == STATUS.CREATE_COMPLETE, cluster.status_reason
     assert len(cluster.node_addresses) == 2
     local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
 
 
 def test_missing_image_is_refused(local):
@@ -603,9 +547,10 @@ def test_taken_port_fails_the_create_and_delete_cleans_up(local, engine):
             local.driver.create_cluster(local.context, cluster, 10)
     cluster = local.reload(cluster)
     assert cluster.default_ng_master.status == STATUS.CREATE_FAILED
-    assert _leftovers(engine, cluster.uuid)  # the network was made
+    # the network was made
+    assert docker_engine.leftovers(engine, cluster.uuid)
     local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
 
 
 def test_node_that_never_answers_fails_with_its_name(local, engine,
@@ -625,7 +570,7 @@ def test_node_that_never_answers_fails_with_its_name(local, engine,
         local.driver.create_cluster(local.context, cluster, 10)
     assert time.monotonic() - started < 30  # not node_ready_timeout (90)
     local.delete(cluster)
-    assert _leftovers(engine, cluster.uuid) == []
+    assert docker_engine.leftovers(engine, cluster.uuid) == []
 
 
 def test_engine_unreachable(local, magnum_config, tmp_path):
