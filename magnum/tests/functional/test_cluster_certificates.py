@@ -19,7 +19,11 @@ real `openstack coe` client. Then:
 
 - `cluster config --output-certs` writes a directory with which the real
   `docker --tlsverify` CLI and the docker SDK reach the cluster over
-  verified TLS (and without a client certificate they are refused);
+  verified TLS (and without a client certificate they are refused), and
+  a replicated service runs on the swarm through the SDK with them;
+- `cluster config` of a Kubernetes cluster (made in the database: no
+  Kubernetes can run here) writes a kubeconfig of the shape kubectl
+  expects, which the Kubernetes client uses over verified mutual TLS;
 - `ca show` prints the CA that `openssl verify` checks the client
   certificate against; `ca sign` signs a CSR made by `openssl req`, and
   the certificate it returns verifies and opens the cluster;
@@ -39,6 +43,7 @@ them alone with::
     python -m pytest -q -s magnum/tests/functional/test_cluster_certificates.py
 """
 
+import base64
 import json
 import os
 import re
@@ -60,23 +65,21 @@ from cryptography.x509.oid import NameOID
 import docker
 import docker.errors
 import docker.tls
+import docker.types
+import kubernetes.client
+import kubernetes.config
 import pytest
 import requests.exceptions
+import sqlalchemy
+import yaml
 
 from magnum.drivers.local import nodes
-from magnum.tests import db_backends
+from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
-IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
-IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
-                                               'bookworm-1')
-ENGINE_TIMEOUT = 300     # may install docker.io first
-IMAGE_TIMEOUT = 1200     # debootstrap takes about 70 s on a good mirror
+IMAGE = docker_engine.IMAGE
 CLUSTER_TIMEOUT = 180    # one create, rotation or delete
 CLUSTER = 'certs'
 TEMPLATE = 'certs-template'
@@ -87,40 +90,16 @@ CERTIFICATE_ERROR = re.compile(
     r'x509|certificate|tls:|SSL', re.IGNORECASE)
 
 
-def _unavailable(message):
-    if db_backends.in_ci():
-        pytest.fail(message + ' (CI=true)', pytrace=False)
-    pytest.skip(message)
 
 
-def _run_script(argv, timeout, env=None):
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
-    if result.returncode != 0:
-        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
-        _unavailable('%s failed (exit %d):\n%s' % (
-            ' '.join(argv), result.returncode, tail))
-    return result.stdout
 
 
 @pytest.fixture(scope='module')
 def docker_host():
     """The private engine's URL, with the node image in it."""
-    if os.geteuid() != 0:
-        _unavailable('the private Docker engine needs root')
     if not shutil.which('docker') or not shutil.which('openssl'):
-        _unavailable('the docker CLI and openssl are needed')
-    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
-    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
-    if not match:
-        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
-                     % out)
-    url = match.group(1)
-    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
-                env=dict(os.environ, DOCKER_HOST=url))
+        docker_engine.unavailable('the docker CLI and openssl are needed')
+    url = docker_engine.engine_url()
     return url
 
 
@@ -133,7 +112,7 @@ def engine(docker_host):
 
 
 @pytest.fixture(scope='module')
-def cloud(migrated_db_url, docker_host, engine, tmp_path_factory):
+def stage(migrated_db_url, docker_host, engine, tmp_path_factory):
     rabbit = processes.require_rabbitmq()
     prefix = 'cc%s' % uuid.uuid4().hex[:6]
     deployment = services.Deployment(
@@ -153,22 +132,22 @@ def cloud(migrated_db_url, docker_host, engine, tmp_path_factory):
         print(deployment.logs())
         deployment.stop()
         raise
-    cloud = Cloud(deployment, engine, tmp_path_factory.mktemp('client'))
-    cloud.timings['deployment start'] = time.monotonic() - started
+    stage = Stage(deployment, engine, tmp_path_factory.mktemp('client'))
+    stage.timings['deployment start'] = time.monotonic() - started
     try:
-        yield cloud
+        yield stage
     finally:
         try:
-            problems = cloud.clean_up()
+            problems = stage.clean_up()
         finally:
             logs = deployment.logs()
             deployment.stop()
         print('\ntimings: %s' % ', '.join(
-            '%s %.1f s' % item for item in cloud.timings.items()))
+            '%s %.1f s' % item for item in stage.timings.items()))
     assert not problems, 'clean-up: %s\n%s' % ('\n'.join(problems), logs)
 
 
-class Cloud:
+class Stage:
     """The deployment, the commands run against it and what the tests
     pass on to the next one."""
 
@@ -361,6 +340,42 @@ def config_client(exports):
                       os.path.join(path, 'key.pem'))
 
 
+def run_service(client, exports, shown):
+    """A replicated service, one task per node, runs on the swarm and is
+    removed again, all with the certificates of `cluster config`.
+
+    The nodes cannot pull (no registry), so the service's tiny image is
+    first imported into each node's engine (port 2376, the same CA and
+    client certificate)."""
+    path = exports['DOCKER_CERT_PATH']
+    paths = [os.path.join(path, name) for name in
+             ('ca.pem', 'cert.pem', 'key.pem')]
+    image = docker_engine.sleep_image()
+    for address in shown['master_addresses'] + shown['node_addresses']:
+        node = sdk_client('tcp://%s:2376' % address, *paths)
+        try:
+            node.api.import_image_from_data(image, repository='local/sleep',
+                                            tag='1')
+        finally:
+            node.close()
+    service = client.services.create(
+        'local/sleep:1', command=['/bin/sleep', '3600'], name='sleeper',
+        mode=docker.types.ServiceMode('replicated', 2))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            tasks = service.tasks(filters={'desired-state': 'running'})
+            states = sorted(t['Status']['State'] for t in tasks)
+            if states == ['running', 'running']:
+                break
+            assert time.monotonic() < deadline, tasks
+            time.sleep(0.5)
+        # One task on each node (spread by the scheduler).
+        assert len({t['NodeID'] for t in tasks}) == 2, tasks
+    finally:
+        service.remove()
+
+
 def swarm_nodes(client):
     """sorted (role, state) of the swarm's nodes."""
     return sorted((n.attrs['Spec']['Role'], n.attrs['Status']['State'])
@@ -462,25 +477,25 @@ def huge_key_csr():
 
 # The tests -------------------------------------------------------------------
 
-def test_cluster_create(cloud):
+def test_cluster_create(stage):
     started = time.monotonic()
-    cloud.coe('cluster', 'template', 'create', TEMPLATE, '--coe',
+    stage.coe('cluster', 'template', 'create', TEMPLATE, '--coe',
               'swarm-mode', '--server-type', 'container', '--image', IMAGE,
               '--external-network', 'host', '--flavor', 'm1.small',
               '--master-flavor', 'm1.small')
-    cloud.coe('cluster', 'create', CLUSTER, '--cluster-template', TEMPLATE,
+    stage.coe('cluster', 'create', CLUSTER, '--cluster-template', TEMPLATE,
               '--master-count', 1, '--node-count', 1)
-    shown = cloud.wait_cluster('CREATE_COMPLETE')
-    cloud.timings['create 1+1'] = time.monotonic() - started
+    shown = stage.wait_cluster('CREATE_COMPLETE')
+    stage.timings['create 1+1'] = time.monotonic() - started
     assert re.match(r'^tcp://127\.0\.0\.1:\d+$', shown['api_address'])
-    cloud.state['cluster'] = shown['uuid']
-    cloud.state['api_address'] = shown['api_address']
+    stage.state['cluster'] = shown['uuid']
+    stage.state['api_address'] = shown['api_address']
 
 
-def test_cluster_config_reaches_docker_over_tls(cloud):
-    api_address, = cloud.need('api_address')
+def test_cluster_config_reaches_docker_over_tls(stage):
+    api_address, = stage.need('api_address')
     started = time.monotonic()
-    directory, exports = cloud.config('config-before')
+    directory, exports = stage.config('config-before')
     assert exports['DOCKER_HOST'] == api_address
     assert exports['DOCKER_TLS_VERIFY'].lower() in ('1', 'true')
 
@@ -494,6 +509,7 @@ def test_cluster_config_reaches_docker_over_tls(cloud):
     try:
         assert swarm_nodes(client) == [('manager', 'ready'),
                                        ('worker', 'ready')]
+        run_service(client, exports, stage.show())
     finally:
         client.close()
     # A client certificate is required.
@@ -502,18 +518,135 @@ def test_cluster_config_reaches_docker_over_tls(cloud):
                         docker.errors.DockerException)) as refused:
         sdk_client(exports['DOCKER_HOST'], os.path.join(directory, 'ca.pem'))
     assert CERTIFICATE_ERROR.search(str(refused.value)), refused.value
-    cloud.timings['config and docker'] = time.monotonic() - started
-    cloud.state['before'] = (directory, exports)
+    stage.timings['config and docker'] = time.monotonic() - started
+    stage.state['before'] = (directory, exports)
 
 
-def test_ca_show_and_sign(cloud):
-    cloud.need('cluster')
-    directory, exports = cloud.need('before')[0]
+
+def _copy_rows(connection, table, where, changes):
+    """Insert copies of a table's rows matching ``where`` with ``changes``
+    (a dict, or a function of the row giving one); the new rows' ids."""
+    table = sqlalchemy.Table(table, sqlalchemy.MetaData(),
+                             autoload_with=connection)
+    ids = []
+    for row in connection.execute(table.select().where(
+            *[table.c[k] == v for k, v in where.items()])).mappings():
+        values = dict(row)
+        values.pop('id')
+        values.update(changes(row) if callable(changes) else changes)
+        ids.append(connection.execute(
+            table.insert().values(**values)).inserted_primary_key[0])
+    return ids
+
+
+def _delete_rows(connection, table, where):
+    table = sqlalchemy.Table(table, sqlalchemy.MetaData(),
+                             autoload_with=connection)
+    connection.execute(table.delete().where(
+        *[table.c[k] == v for k, v in where.items()]))
+
+
+def test_cluster_config_writes_a_working_kubeconfig(stage, migrated_db_url):
+    """`cluster config` of a Kubernetes cluster writes a kubeconfig that
+    the Kubernetes client loads and uses over verified mutual TLS.
+
+    No Kubernetes driver can run here (no kube-apiserver on this
+    machine's registries), so the Kubernetes cluster is made in the
+    database: a template with coe kubernetes and a copy of the swarm
+    cluster that shares its CA, whose api_address is the swarm manager's
+    TLS endpoint. dockerd answers ``GET /version`` there, which is all
+    the Kubernetes client needs to show that the server certificate, the
+    CA and the client certificate Magnum signed for the kubeconfig fit
+    together."""
+    cluster_uuid, api_address = stage.need('cluster', 'api_address')
+    started = time.monotonic()
+    name = 'certs-k8s'
+    k8s_uuid, template_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+    server = 'https://' + api_address.split('://', 1)[1]
+    engine = sqlalchemy.create_engine(migrated_db_url)
+    template_id = stage.rest('GET', '/clusters/%s' % cluster_uuid)[1][
+        'cluster_template_id']
+    try:
+        with engine.begin() as connection:
+            _copy_rows(connection, 'cluster_template',
+                       {'uuid': template_id},
+                       {'uuid': template_uuid, 'name': 'certs-k8s-template',
+                        'coe': 'kubernetes', 'server_type': 'vm',
+                        'cluster_distro': 'fedora-coreos', 'driver': None,
+                        'tls_disabled': False})
+            _copy_rows(connection, 'cluster', {'uuid': cluster_uuid},
+                       {'uuid': k8s_uuid, 'name': name,
+                        'cluster_template_id': template_uuid,
+                        'api_address': server})
+            _copy_rows(connection, 'nodegroup',
+                       {'cluster_id': cluster_uuid},
+                       lambda row: {'uuid': str(uuid.uuid4()),
+                                    'cluster_id': k8s_uuid})
+        directory = os.path.join(stage.workdir, 'kubeconfig')
+        os.makedirs(directory)
+        out = stage.coe('cluster', 'config', name, '--dir', directory)
+        path = os.path.join(directory, 'config')
+        assert 'export KUBECONFIG=%s' % path in out, out
+        with open(path) as handle:
+            config = yaml.safe_load(handle)
+
+        # The shape kubectl expects: one cluster, one user, one context.
+        assert (config['apiVersion'], config['kind']) == ('v1', 'Config')
+        [cluster_entry] = config['clusters']
+        [user_entry] = config['users']
+        [context_entry] = config['contexts']
+        assert cluster_entry['name'] == name
+        assert cluster_entry['cluster']['server'] == server
+        assert context_entry['context'] == {'cluster': name,
+                                            'user': user_entry['name']}
+        assert config['current-context'] == context_entry['name']
+        ca_pem = base64.b64decode(
+            cluster_entry['cluster']['certificate-authority-data'])
+        assert ca_pem.decode().strip() == stage.coe(
+            'ca', 'show', name).strip()
+        cert_pem = base64.b64decode(
+            user_entry['user']['client-certificate-data'])
+        key_pem = base64.b64decode(user_entry['user']['client-key-data'])
+        for file_name, content in (('ca.pem', ca_pem), ('cert.pem', cert_pem)):
+            with open(os.path.join(directory, file_name), 'wb') as handle:
+                handle.write(content)
+        verified = openssl_verify(os.path.join(directory, 'ca.pem'),
+                                  os.path.join(directory, 'cert.pem'))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        assert certificate.public_key().public_numbers() == \
+            key.public_key().public_numbers()
+
+        # The Kubernetes client itself, from the file, over mutual TLS.
+        api = kubernetes.config.new_client_from_config(config_file=path)
+        try:
+            request = api.param_serialize('GET', '/version',
+                                          header_params={
+                                              'Accept': 'application/json'})
+            reply = api.call_api(*request, _request_timeout=30)
+            reply.read()
+        finally:
+            api.close()
+        assert reply.status == 200, reply.data
+        assert json.loads(reply.data)['ApiVersion'], reply.data
+    finally:
+        with engine.begin() as connection:
+            _delete_rows(connection, 'nodegroup', {'cluster_id': k8s_uuid})
+            _delete_rows(connection, 'cluster', {'uuid': k8s_uuid})
+            _delete_rows(connection, 'cluster_template',
+                         {'uuid': template_uuid})
+        engine.dispose()
+    stage.timings['kubeconfig'] = time.monotonic() - started
+
+def test_ca_show_and_sign(stage):
+    stage.need('cluster')
+    directory, exports = stage.need('before')[0]
     started = time.monotonic()
     ca_path = os.path.join(directory, 'ca.pem')
     with open(ca_path) as handle:
         ca_pem = handle.read()
-    shown = cloud.coe('ca', 'show', CLUSTER)
+    shown = stage.coe('ca', 'show', CLUSTER)
     assert shown.strip() == ca_pem.strip()
     assert shown.startswith('-----BEGIN CERTIFICATE-----')
     ca = x509.load_pem_x509_certificate(shown.encode())
@@ -522,9 +655,9 @@ def test_ca_show_and_sign(cloud):
     verified = openssl_verify(ca_path, os.path.join(directory, 'cert.pem'))
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    key, csr = openssl_csr(cloud.workdir, 'openssl-user')
-    signed = cloud.coe('ca', 'sign', CLUSTER, csr)
-    signed_path = os.path.join(cloud.workdir, 'openssl-user.pem')
+    key, csr = openssl_csr(stage.workdir, 'openssl-user')
+    signed = stage.coe('ca', 'sign', CLUSTER, csr)
+    signed_path = os.path.join(stage.workdir, 'openssl-user.pem')
     with open(signed_path, 'w') as handle:
         handle.write(signed)
     verified = openssl_verify(ca_path, signed_path)
@@ -541,13 +674,13 @@ def test_ca_show_and_sign(cloud):
         assert client.ping()
     finally:
         client.close()
-    cloud.timings['ca show and sign'] = time.monotonic() - started
+    stage.timings['ca show and sign'] = time.monotonic() - started
 
 
-def test_hostile_csrs_are_refused(cloud):
-    cluster_uuid, = cloud.need('cluster')
+def test_hostile_csrs_are_refused(stage):
+    cluster_uuid, = stage.need('cluster')
     _key, ca_true = openssl_csr(
-        cloud.workdir, 'hostile-ca', '-addext',
+        stage.workdir, 'hostile-ca', '-addext',
         'basicConstraints=critical,CA:TRUE', '-addext',
         'keyUsage=critical,keyCertSign,cRLSign')
     with open(ca_true) as handle:
@@ -563,7 +696,7 @@ def test_hostile_csrs_are_refused(cloud):
     }
     answers = {}
     for name, csr in hostile.items():
-        status, body = cloud.rest('POST', '/certificates', {
+        status, body = stage.rest('POST', '/certificates', {
             'cluster_uuid': cluster_uuid, 'csr': csr})
         answers[name] = (status, body)
     for name, (status, body) in answers.items():
@@ -580,28 +713,28 @@ def test_hostile_csrs_are_refused(cloud):
 
     # The same request with a good CSR is signed: the 400s were the CSRs'.
     good = _pem(_csr_der('rest-user'))
-    status, body = cloud.rest('POST', '/certificates', {
+    status, body = stage.rest('POST', '/certificates', {
         'cluster_uuid': cluster_uuid, 'csr': good})
     assert status == 201, body
     assert body['pem'].startswith('-----BEGIN CERTIFICATE-----')
-    signed = [line for line in cloud.conductor_log().splitlines()
+    signed = [line for line in stage.conductor_log().splitlines()
               if 'signed a certificate for' in line]
     assert any('CN=rest-user' in line for line in signed), signed
     assert not [line for line in signed if 'hostile' in line], signed
 
 
-def test_ca_rotation(cloud):
-    cluster_uuid, api_address = cloud.need('cluster', 'api_address')
-    (old_directory, old_exports), = cloud.need('before')
+def test_ca_rotation(stage):
+    cluster_uuid, api_address = stage.need('cluster', 'api_address')
+    (old_directory, old_exports), = stage.need('before')
     old_ca = x509.load_pem_x509_certificate(
-        cloud.coe('ca', 'show', CLUSTER).encode())
+        stage.coe('ca', 'show', CLUSTER).encode())
     started = time.monotonic()
-    rotated = cloud.coe('ca', 'rotate', CLUSTER)
+    rotated = stage.coe('ca', 'rotate', CLUSTER)
     assert rotated == ('Request to rotate the CA certificate for cluster '
                        '%s has been accepted.\n' % cluster_uuid), rotated
-    cloud.timings['ca rotate call'] = time.monotonic() - started
-    shown = cloud.wait_cluster('UPDATE_COMPLETE')
-    cloud.timings['ca rotation to UPDATE_COMPLETE'] = \
+    stage.timings['ca rotate call'] = time.monotonic() - started
+    shown = stage.wait_cluster('UPDATE_COMPLETE')
+    stage.timings['ca rotation to UPDATE_COMPLETE'] = \
         time.monotonic() - started
     assert shown['api_address'] == api_address
 
@@ -614,7 +747,7 @@ def test_ca_rotation(cloud):
         config_client(old_exports)
 
     # A new one works.
-    directory, exports = cloud.config('config-after')
+    directory, exports = stage.config('config-after')
     info = docker_cli(exports, 'info', '--format',
                       '{{.Swarm.LocalNodeState}} {{.Swarm.Nodes}}')
     assert info.returncode == 0, info.stderr
@@ -623,10 +756,11 @@ def test_ca_rotation(cloud):
     try:
         assert swarm_nodes(client) == [('manager', 'ready'),
                                        ('worker', 'ready')]
+        run_service(client, exports, stage.show())
     finally:
         client.close()
 
-    new_ca_pem = cloud.coe('ca', 'show', CLUSTER)
+    new_ca_pem = stage.coe('ca', 'show', CLUSTER)
     with open(os.path.join(directory, 'ca.pem')) as handle:
         assert handle.read().strip() == new_ca_pem.strip()
     new_ca = x509.load_pem_x509_certificate(new_ca_pem.encode())
@@ -639,20 +773,20 @@ def test_ca_rotation(cloud):
         old_directory, 'cert.pem')).returncode != 0
 
 
-def test_cluster_delete_leaves_nothing(cloud):
-    cluster_uuid, = cloud.need('cluster')
+def test_cluster_delete_leaves_nothing(stage):
+    cluster_uuid, = stage.need('cluster')
     started = time.monotonic()
-    cloud.coe('cluster', 'delete', CLUSTER)
+    stage.coe('cluster', 'delete', CLUSTER)
     deadline = time.monotonic() + CLUSTER_TIMEOUT
     while True:
-        result = cloud.run('cluster', 'show', CLUSTER)
+        result = stage.run('cluster', 'show', CLUSTER)
         if result.returncode != 0:
             assert 'could not be found' in result.stderr, result.stderr
             break
-        assert time.monotonic() < deadline, cloud.explain(
+        assert time.monotonic() < deadline, stage.explain(
             'cluster %s is still there' % CLUSTER, result)
         time.sleep(0.5)
-    cloud.timings['delete'] = time.monotonic() - started
-    assert cloud.leftovers(cluster_uuid) == []
-    status, _body = cloud.rest('GET', '/certificates/%s' % cluster_uuid)
+    stage.timings['delete'] = time.monotonic() - started
+    assert stage.leftovers(cluster_uuid) == []
+    status, _body = stage.rest('GET', '/certificates/%s' % cluster_uuid)
     assert status == 404
