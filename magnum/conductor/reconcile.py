@@ -15,7 +15,9 @@ owns.
 
 Status sync (every ``[conductor] sync_interval``): for each owned cluster
 with an operation in progress, observe it through its driver, repair an
-operation whose conductor died, enforce ``create_timeout``, record
+operation whose conductor died, take up a create or delete that no
+conductor ran (its request was lost, or a delete waited for another
+operation for longer than it could), enforce ``create_timeout``, record
 terminal statuses (with notifications) and forget deleted clusters.
 
 Health (every ``[kubernetes] health_polling_interval``): ask each owned
@@ -61,6 +63,11 @@ FAILED_STATUS = {
 NOTIFY_ACTION = {'CREATE': 'create', 'UPDATE': 'update', 'DELETE': 'delete',
                  'ROLLBACK': 'update'}
 
+# Operations the status sync takes up run beside it, in threads of their
+# own (a create takes as long as the driver needs), at most this many at
+# once; the others wait for a later period.
+RESUME_WORKERS = 4
+
 # Health is checked for clusters that exist and are not being deleted.
 HEALTH_STATUSES = (
     STATUS.CREATE_COMPLETE, STATUS.UPDATE_COMPLETE,
@@ -93,9 +100,15 @@ class Reconciler:
     def __init__(self, host):
         self.host = host
         self.ring = hash_ring.HashRing([host])
-        # The driver of each template, found once per status-sync period
-        # (not a template read per cluster).
+        # The driver of each template, found once per period (not a
+        # template read per cluster).
         self._drivers = {}
+        # Clusters this conductor has seen DELETE_IN_PROGRESS: uuid -> when
+        # first (what a lost or handed-over delete is measured from).
+        self._deleting_since = {}
+        self._handler = cluster_conductor.ClusterHandler(host)
+        self._jobs = {}
+        self._jobs_lock = threading.Lock()
 
     def refresh_ring(self, context):
         # This conductor is alive even before its first heartbeat lands.
@@ -127,6 +140,11 @@ class Reconciler:
                        'total': len(clusters),
                        'uuids': ', '.join(c.uuid for c in owned)})
         self._drivers = {}
+        now = timeutils.utcnow()
+        self._deleting_since = {
+            cluster.uuid: self._deleting_since.get(cluster.uuid, now)
+            for cluster in owned
+            if cluster.status == STATUS.DELETE_IN_PROGRESS}
         synced = 0
         for cluster in owned:
             synced += 1
@@ -139,33 +157,51 @@ class Reconciler:
 
     def sync_cluster(self, context, cluster):
         try:
-            lock = locks.ClusterLock(cluster.uuid, self.host, 'sync')
+            lock = locks.ClusterLock(cluster.uuid, self.host, locks.SYNC)
             lock.acquire()
         except locks.ClusterBusy:
             return  # its operation is running; look again next period
         try:
-            self._sync_locked(context, cluster.uuid, lock.interrupted)
+            resume = self._sync_locked(context, cluster.uuid, lock)
         finally:
             lock.release()
+        if resume is not None:
+            self._resume(cluster.uuid, *resume)
 
-    def _sync_locked(self, context, uuid, interrupted):
+    def _sync_locked(self, context, uuid, lock):
+        """Observe and repair the cluster under the sync's lock; returns
+        (operation, why) when an operation is to be run again (after the
+        lock is released), else None."""
         try:
             cluster = objects.Cluster.get_by_uuid(context, uuid)
         except exception.ClusterNotFound:
-            return
+            return None
         before = cluster.status
         if before not in FAILED_STATUS:
-            return
+            return None
+        interrupted = lock.interrupted
+        if interrupted and interrupted.get('operation') == locks.SYNC:
+            interrupted = None
+        if before == STATUS.DELETE_IN_PROGRESS:
+            if interrupted:
+                # Whatever was cut short, the cluster is to be deleted.
+                return locks.DELETE, _(
+                    'Deleting the cluster again: conductor %(holder)s '
+                    'stopped while running %(operation)s') % interrupted
+            if self._delete_is_due(cluster, lock):
+                return locks.DELETE, _(
+                    'Deleting the cluster: no delete ran in the %d seconds '
+                    'since it was asked for') % CONF.conductor.lock_timeout
         try:
             driver = self._driver_for(cluster)
         except exception.MagnumException as error:
             if before == STATUS.DELETE_IN_PROGRESS:
                 cluster_conductor.remove_cluster(context, cluster)
-                return
+                return None
             self._fail(context, cluster, _('Cannot observe the cluster: '
                                            'no driver (%s)') % error)
-            return
-        if interrupted and interrupted.get('operation') != 'sync':
+            return None
+        if interrupted:
             if not driver.resume_operation(context, cluster,
                                            interrupted['operation']):
                 self._fail(context, cluster, _(
@@ -173,7 +209,16 @@ class Reconciler:
                     'stopped while running it. Retry the operation.') % {
                         'operation': interrupted['operation'].capitalize(),
                         'holder': interrupted['holder']})
-                return
+                return None
+            # The driver took it up: it counts as run, not as lost.
+            lock.finish_as(interrupted['operation'])
+        elif before == STATUS.CREATE_IN_PROGRESS and \
+                not self._timed_out(cluster) and \
+                self._create_never_started(cluster, lock):
+            return 'create', _(
+                'No conductor took up the create in the %d seconds since '
+                'it was asked for; creating it now') % (
+                    CONF.conductor.lock_timeout)
         driver.update_cluster_status(context, cluster)
         cluster = objects.Cluster.get_by_uuid(context, uuid)
         if cluster.status == STATUS.CREATE_IN_PROGRESS and \
@@ -183,12 +228,87 @@ class Reconciler:
                 'minutes (create_timeout). Last progress: %(last)s') % {
                     'minutes': cluster.create_timeout,
                     'last': cluster.status_reason or _('none reported')})
-            return
+            return None
         if cluster.status == STATUS.DELETE_COMPLETE:
             cluster_conductor.remove_cluster(context, cluster)
-            return
+            return None
         if cluster.status != before:
             self._notify_terminal(context, cluster)
+        return None
+
+    @staticmethod
+    def _older_than_lock_timeout(moment, now):
+        return moment is not None and (now - moment.replace(
+            tzinfo=None)).total_seconds() >= CONF.conductor.lock_timeout
+
+    def _create_never_started(self, cluster, lock):
+        """No conductor has run the cluster's create, a lock timeout after
+        it was asked for: its request was lost (never delivered, or its
+        conductor died before taking the lock)."""
+        if not self._older_than_lock_timeout(cluster.created_at,
+                                             timeutils.utcnow()):
+            return False
+        if cluster.stack_id:
+            return False  # the driver has it
+        record = lock.record()
+        return record is None or record.finished_operation != 'create'
+
+    def _delete_is_due(self, cluster, lock):
+        """The cluster has been DELETE_IN_PROGRESS for a lock timeout and
+        no delete ran to its end within one: its request was lost, or the
+        delete gave up waiting for another operation. Deletes are
+        idempotent, so one more is safe."""
+        now = timeutils.utcnow()
+        since = self._deleting_since.setdefault(cluster.uuid, now)
+        if not self._older_than_lock_timeout(since, now):
+            return False
+        record = lock.record()
+        return record is None or record.finished_operation != locks.DELETE \
+            or self._older_than_lock_timeout(record.finished_at, now)
+
+    def _resume(self, uuid, operation, why):
+        """Run ``operation`` again on the cluster in a thread of its own,
+        unless it is already running or RESUME_WORKERS are busy."""
+        with self._jobs_lock:
+            self._jobs = {ident: thread for ident, thread in
+                          self._jobs.items() if thread.is_alive()}
+            if uuid in self._jobs or len(self._jobs) >= RESUME_WORKERS:
+                return False
+            thread = threading.Thread(
+                target=self._run_resumed, args=(uuid, operation, why),
+                name='resume-%s-%s' % (operation, uuid[:8]), daemon=True)
+            self._jobs[uuid] = thread
+        thread.start()
+        return True
+
+    def _run_resumed(self, uuid, operation, why):
+        context = magnum_context.get_admin_context()
+        LOG.warning('Cluster %s: resuming the %s: %s', uuid, operation, why)
+        try:
+            cluster = objects.Cluster.get_by_uuid(context, uuid)
+            cluster.status_reason = why
+            cluster.save(expected={'status': cluster.status})
+            if operation == locks.DELETE:
+                self._deleting_since.pop(uuid, None)
+                self._handler.cluster_delete(context, uuid)
+            else:
+                self._handler.cluster_create(context, cluster,
+                                             cluster.create_timeout)
+        except (exception.ClusterNotFound, exception.ConcurrentUpdate) as \
+                error:
+            LOG.info('Cluster %s: not resuming the %s: %s', uuid,
+                     operation, error)
+        except Exception:
+            LOG.exception('Cluster %s: the resumed %s failed', uuid,
+                          operation)
+
+    def wait_for_resumed(self, timeout=None):
+        """Wait for the operations taken up so far (tests, shutdown)."""
+        with self._jobs_lock:
+            threads = list(self._jobs.values())
+        for thread in threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in threads)
 
     def _driver_for(self, cluster):
         """The cluster's driver: its template is read for the first of
@@ -209,9 +329,17 @@ class Reconciler:
         return timeutils.utcnow() > deadline
 
     def _fail(self, context, cluster, reason):
-        cluster.status = FAILED_STATUS.get(cluster.status, cluster.status)
+        before = cluster.status
+        cluster.status = FAILED_STATUS.get(before, before)
         cluster.status_reason = reason
-        cluster.save()
+        try:
+            # Only over what was observed: a delete asked for meanwhile
+            # is not overwritten.
+            cluster.save(expected={'status': before})
+        except (exception.ConcurrentUpdate, exception.ClusterNotFound):
+            LOG.info('Cluster %s changed meanwhile; not recording: %s',
+                     cluster.uuid, reason)
+            return
         LOG.warning('Cluster %s: %s', cluster.uuid, reason)
         self._notify_terminal(context, cluster)
 
@@ -238,6 +366,7 @@ class Reconciler:
                       {'host': self.host, 'owned': len(owned),
                        'total': len(clusters),
                        'uuids': ', '.join(c.uuid for c in owned)})
+        self._drivers = {}
         checked = 0
         for cluster in owned:
             checked += 1
@@ -251,7 +380,7 @@ class Reconciler:
     def check_health(self, context, cluster):
         self.check_certificates(context, cluster)
         cluster_credentials.check_condition(cluster)
-        driver = driver_base.registry().for_template(cluster.cluster_template)
+        driver = self._driver_for(cluster)
         monitor = driver.get_monitor(context, cluster)
         if monitor is None:
             return
