@@ -59,6 +59,13 @@ def _check_rotatable(cluster):
                   'uuid': cluster.uuid, 'status': cluster.status})
 
 
+def _rotates_ca(driver):
+    """Whether the driver implements CA rotation at all (the base class
+    only refuses it)."""
+    return type(driver).rotate_ca_certificate is not \
+        driver_base.Driver.rotate_ca_certificate
+
+
 class CertificateHandler:
     """sign_certificate, get_ca_certificate, rotate_ca_certificate."""
 
@@ -92,7 +99,8 @@ class CertificateHandler:
         once the driver took them (decision Q10). The cluster is
         UPDATE_IN_PROGRESS meanwhile; when a step fails it becomes
         UPDATE_FAILED with a reason naming the step, and the error is
-        raised to the caller.
+        raised to the caller. A driver that cannot rotate the CA is
+        refused first (NotSupported, a 400), the cluster untouched.
         """
         current = _current(cluster)
         _check_rotatable(current)
@@ -112,17 +120,25 @@ class CertificateHandler:
     def _rotate(self, context, cluster):
         cluster = _current(cluster)  # what changed before the lock
         _check_rotatable(cluster)
-        step = _('marking the cluster as being updated')
+        # Refused before anything changes: a driver without CA rotation
+        # leaves the cluster as it was and the caller gets the 400.
+        driver = driver_base.registry().for_template(cluster.cluster_template)
+        if not _rotates_ca(driver):
+            raise exception.NotSupported(operation=_(
+                'CA certificate rotation by the %s driver') % driver.name)
+        before = cluster.status, cluster.status_reason
+        cluster.status = STATUS.UPDATE_IN_PROGRESS
+        cluster.status_reason = None
         try:
-            cluster.status = STATUS.UPDATE_IN_PROGRESS
-            cluster.status_reason = None
-            cluster.save()
-            notifications.notify_cluster(context, cluster, 'update',
-                                         'start')
-            step = _('choosing the driver')
-            driver = driver_base.registry().for_template(
-                cluster.cluster_template)
-            step = _('generating the new certificates')
+            # Only from the status checked: a delete asked for meanwhile
+            # wins.
+            cluster.save(expected={'status': before[0]})
+        except exception.ConcurrentUpdate:
+            raise exception.OperationInProgress(
+                cluster_name=cluster.name or cluster.uuid) from None
+        notifications.notify_cluster(context, cluster, 'update', 'start')
+        step = _('generating the new certificates')
+        try:
             new_set = certificates.prepare_ca_rotation(context, cluster)
             step = _('asking the %s driver to rotate the CA certificate') % (
                 driver.name,)
@@ -130,6 +146,13 @@ class CertificateHandler:
                 driver.rotate_ca_certificate(context, cluster)
             step = _('storing the new certificates')
             certificates.commit_ca_rotation(context, cluster, new_set)
+        except exception.NotSupported as refusal:
+            # The driver refused this cluster after all: nothing was
+            # changed, so the cluster is as before.
+            LOG.info('Cluster %s: CA rotation refused by the driver: %s',
+                     cluster.uuid, refusal)
+            self._restore(context, cluster, before, refusal)
+            raise
         except Exception as error:
             LOG.exception('Cluster %s: CA rotation failed while %s',
                           cluster.uuid, step)
@@ -141,15 +164,29 @@ class CertificateHandler:
             raise
 
     @staticmethod
+    def _restore(context, cluster, before, refusal):
+        try:
+            stored = _current(cluster)
+            stored.status, stored.status_reason = before
+            stored.save(expected={'status': STATUS.UPDATE_IN_PROGRESS})
+        except (exception.ClusterNotFound, exception.ConcurrentUpdate):
+            return
+        notifications.notify_cluster(context, stored, 'update', 'error',
+                                     str(refusal))
+
+    @staticmethod
     def _fail(context, cluster, step, error):
         reason = _('CA rotation failed while %(step)s: %(error)s') % {
             'step': step, 'error': str(error) or type(error).__name__}
         try:
             stored = _current(cluster)
-        except exception.ClusterNotFound:
+            stored.status = STATUS.UPDATE_FAILED
+            stored.status_reason = reason
+            # Not over a delete asked for meanwhile.
+            stored.save(expected={'status': STATUS.UPDATE_IN_PROGRESS})
+        except (exception.ClusterNotFound, exception.ConcurrentUpdate):
+            LOG.info('Cluster %s changed meanwhile; not recording: %s',
+                     cluster.uuid, reason)
             return
-        stored.status = STATUS.UPDATE_FAILED
-        stored.status_reason = reason
-        stored.save()
         notifications.notify_cluster(context, stored, 'update', 'error',
                                      reason)

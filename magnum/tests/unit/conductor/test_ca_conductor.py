@@ -25,8 +25,10 @@ from magnum.tests import fake_driver
 from magnum.tests.unit.common import test_x509
 from magnum.tests.unit.common.test_x509 import assert_verifies
 from magnum.tests.unit.common.test_x509 import magnumclient_csr
+from magnum.tests.unit.conductor.conftest import held_lock
 from magnum.tests.unit.conductor.conftest import make_cluster
 from magnum.tests.unit.conductor.conftest import reload
+from magnum.tests.unit.conductor.conftest import take_lock
 from magnum.tests.unit.db import utils as db_utils
 
 openssl = test_x509.openssl
@@ -164,27 +166,62 @@ class TestRotate:
         assert ca_pem(stored, 'etcd') == new_set.etcd_ca.certificate
         magnum_pem, _ = certificates.get_cluster_magnum_cert(None, stored)
         assert_verifies(openssl.verify(new_set.ca.certificate, magnum_pem))
-        assert dbapi.get_cluster_lock(cluster.uuid) is None
+        assert held_lock(dbapi, cluster.uuid) is None
         assert certificates.get_pending_rotation(cluster) is None
         assert notifier.events() == ['magnum.cluster.update.start']
 
-    def test_driver_refusal_fails_the_update_and_keeps_the_old(
+    def test_driver_without_rotation_is_refused_with_nothing_changed(
             self, handler, dbapi, cluster, context, notifier):
-        # The fake driver has no CA rotation: the base class refuses.
+        # The fake driver has no CA rotation: refused before the status
+        # changes, so the cluster is not left UPDATE_FAILED.
+        dbapi.update_cluster(cluster.uuid, {'status_reason': 'all good'})
+        old = refs(cluster)
+        with pytest.raises(exception.NotSupported) as error:
+            handler.rotate_ca_certificate(context, cluster)
+        assert error.value.code == 400
+        assert str(error.value) == ('CA certificate rotation by the fake '
+                                    'driver is not supported.')
+        stored = reload(cluster)
+        assert (stored.status, stored.status_reason) == ('CREATE_COMPLETE',
+                                                         'all good')
+        assert refs(stored) == old
+        assert rows(dbapi) == set(old.values())  # nothing new persisted
+        assert notifier.events() == []
+        assert held_lock(dbapi, cluster.uuid) is None
+
+    def test_driver_refusing_this_cluster_restores_its_status(
+            self, handler, dbapi, cluster, context, notifier, monkeypatch):
+        # A driver with CA rotation may still refuse one cluster: the
+        # status it had comes back.
+        def rotate(driver, ctx, target):
+            raise exception.NotSupported(operation='Rotation of this COE')
+
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            rotate, raising=False)
         old = refs(cluster)
         with pytest.raises(exception.NotSupported) as error:
             handler.rotate_ca_certificate(context, cluster)
         assert error.value.code == 400
         stored = reload(cluster)
-        assert stored.status == 'UPDATE_FAILED'
-        assert stored.status_reason.startswith(
-            'CA rotation failed while asking the fake driver to rotate the '
-            'CA certificate: CA certificate rotation by the fake driver')
+        assert stored.status == 'CREATE_COMPLETE'
         assert refs(stored) == old
-        assert rows(dbapi) == set(old.values())  # nothing new persisted
+        assert rows(dbapi) == set(old.values())
         assert notifier.events() == ['magnum.cluster.update.start',
                                      'magnum.cluster.update.error']
-        assert dbapi.get_cluster_lock(cluster.uuid) is None
+
+    def test_failure_after_a_delete_was_asked_for_keeps_the_delete(
+            self, handler, dbapi, cluster, context, monkeypatch):
+        def rotate(driver, ctx, target):
+            # The API marks the cluster for deletion while this runs.
+            dbapi.update_cluster(target.uuid,
+                                 {'status': 'DELETE_IN_PROGRESS'})
+            raise RuntimeError('node unreachable')
+
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            rotate, raising=False)
+        with pytest.raises(RuntimeError):
+            handler.rotate_ca_certificate(context, cluster)
+        assert reload(cluster).status == 'DELETE_IN_PROGRESS'
 
     def test_driver_error_is_raised_as_it_is(self, handler, dbapi, cluster,
                                              context, monkeypatch):
@@ -239,11 +276,11 @@ class TestRotate:
 
     def test_busy_cluster(self, handler, dbapi, cluster, context):
         old = refs(cluster)
-        dbapi.acquire_cluster_lock(cluster.uuid, 'conductor-2', 'update', 60)
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'update')
         with pytest.raises(exception.OperationInProgress) as error:
             handler.rotate_ca_certificate(context, cluster)
         assert error.value.code == 400
         stored = reload(cluster)
         assert stored.status == 'CREATE_COMPLETE'
         assert refs(stored) == old
-        assert dbapi.get_cluster_lock(cluster.uuid).holder == 'conductor-2'
+        assert held_lock(dbapi, cluster.uuid).holder == 'conductor-2'
