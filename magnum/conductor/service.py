@@ -12,6 +12,7 @@
 
 """The conductor service: RPC server, heartbeat and periodic work."""
 
+import functools
 import socket
 import threading
 
@@ -22,6 +23,7 @@ from oslo_service import service
 from magnum import conf
 from magnum import objects
 from magnum.common import context as magnum_context
+from magnum.common import exception
 from magnum.common import rpc
 from magnum.conductor import reconcile
 from magnum.conductor import rpcapi
@@ -43,10 +45,89 @@ def host_name():
     return CONF.host or socket.gethostname()
 
 
-def endpoints(host):
-    """Every RPC endpoint of the conductor (contract 2.12)."""
+# The RPC methods after which the cluster's status is synced at once, and
+# the argument naming the cluster (an object, or a UUID for delete).
+FOLLOWED_OPERATIONS = {
+    'cluster_create': 'cluster', 'cluster_update': 'cluster',
+    'cluster_resize': 'cluster', 'cluster_upgrade': 'cluster',
+    'cluster_delete': 'uuid', 'nodegroup_create': 'cluster',
+    'nodegroup_update': 'cluster', 'nodegroup_delete': 'cluster',
+    'rotate_ca_certificate': 'cluster',
+}
+
+
+class StatusFollowUp:
+    """Syncs a cluster's status right after an operation on it returns.
+
+    A driver often knows at the end of its call that the cluster is
+    ready (or gone), but only the status sync turns that into
+    CREATE_COMPLETE, UPDATE_COMPLETE or a removed row; waiting for the
+    next periodic pass would leave users looking at *_IN_PROGRESS for
+    up to ``sync_interval`` more seconds. The follow-up runs in its own
+    thread, so that an RPC call's answer is not delayed, and takes the
+    cluster's lock like every sync: it never races an operation."""
+
+    def __init__(self, reconciler):
+        self.reconciler = reconciler
+        self._threads = set()
+        self._guard = threading.Lock()
+
+    def wrap(self, handler):
+        """Give ``handler`` a follow-up after each operation it has."""
+        for method, argument in FOLLOWED_OPERATIONS.items():
+            original = getattr(handler, method, None)
+            if original is not None:
+                setattr(handler, method, self._followed(original, argument))
+        return handler
+
+    def _followed(self, original, argument):
+        @functools.wraps(original)
+        def run(context, **kwargs):
+            try:
+                return original(context, **kwargs)
+            finally:
+                target = kwargs.get(argument)
+                uuid = getattr(target, 'uuid', target)
+                if uuid:
+                    self.start(uuid)
+        return run
+
+    def start(self, uuid):
+        thread = threading.Thread(target=self._sync, args=(uuid,),
+                                  name='magnum-follow-up', daemon=True)
+        with self._guard:
+            self._threads.add(thread)
+        thread.start()
+
+    def _sync(self, uuid):
+        try:
+            context = magnum_context.get_admin_context()
+            try:
+                cluster = objects.Cluster.get_by_uuid(context, uuid)
+            except exception.ClusterNotFound:
+                return  # deleted: nothing left to sync
+            self.reconciler.sync_cluster(context, cluster)
+        except Exception:
+            # The periodic sync looks again; this was only a shortcut.
+            LOG.exception('Status sync of cluster %s after its operation '
+                          'failed', uuid)
+        finally:
+            with self._guard:
+                self._threads.discard(threading.current_thread())
+
+    def wait(self, timeout=None):
+        """Wait for the follow-ups under way (service stop, tests)."""
+        with self._guard:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+
+def endpoints(host, follow_up=None):
+    """Every RPC endpoint of the conductor (contract 2.12); with
+    ``follow_up``, operations on clusters are followed by a status sync."""
     from magnum.conductor.handlers import ca_conductor
-    return [
+    handlers = [
         conductor_listener.ConductorEndpoint(),
         cluster_conductor.ClusterHandler(host),
         nodegroup_conductor.NodeGroupHandler(host),
@@ -54,6 +135,9 @@ def endpoints(host):
         credential_conductor.CredentialHandler(host),
         federation_conductor.FederationHandler(host),
     ]
+    if follow_up is not None:
+        handlers = [follow_up.wrap(handler) for handler in handlers]
+    return handlers
 
 
 class Heartbeat:
@@ -107,12 +191,14 @@ class ConductorService(service.Service):
         self.rpc_server = None
         self.heartbeat = Heartbeat(self.host)
         self.periodic = reconcile.PeriodicRunner(self.host)
+        self.follow_up = StatusFollowUp(self.periodic.reconciler)
 
     def start(self):
         super().start()
         target = messaging.Target(topic=self.topic, server=self.host,
                                   version=rpcapi.RPC_API_VERSION)
-        self.rpc_server = rpc.get_server(target, endpoints(self.host))
+        self.rpc_server = rpc.get_server(
+            target, endpoints(self.host, self.follow_up))
         self.rpc_server.start()
         self.heartbeat.start()
         if CONF.periodic_enable:
@@ -126,4 +212,5 @@ class ConductorService(service.Service):
         if self.rpc_server is not None:
             self.rpc_server.stop()
             self.rpc_server.wait()
+        self.follow_up.wait(timeout=10)
         super().stop(graceful)
