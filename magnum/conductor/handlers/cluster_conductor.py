@@ -171,6 +171,7 @@ class OperationRunner:
             if operation.stopped is None and notify_start:
                 notifications.notify_cluster(context, cluster,
                                              notify_action, 'start')
+        superseded = None
         try:
             try:
                 yield operation
@@ -181,9 +182,7 @@ class OperationRunner:
                 LOG.info('Cluster %s: %s stopped: %s', cluster.uuid, action,
                          stopped)
                 if stopped.superseded and operation.stopped is None:
-                    notifications.notify_cluster(
-                        context, cluster, notify_action, 'error',
-                        str(stopped))
+                    superseded = str(stopped)
             except Exception as error:
                 if isinstance(error, exception.NotSupported) and \
                         action == 'upgrade':
@@ -197,6 +196,10 @@ class OperationRunner:
         finally:
             if lock is not None:
                 lock.release()
+        if superseded is not None:
+            # Its start was announced: so is its end.
+            notifications.notify_cluster(context, cluster, notify_action,
+                                         'error', superseded)
 
     def _acquire(self, context, cluster, lock, failed_status, notify_action,
                  restore):

@@ -24,6 +24,10 @@ through the REST API:
 - ``kill -9`` of the conductor in the middle of a create: every cluster
   still ends in a terminal status within ``lock_timeout`` +
   ``service_down_time`` + the time a create takes;
+- delete always works: a DELETE in the middle of a create stops the
+  create and deletes the cluster, nothing left in the engine;
+- a create and a delete whose casts were lost (purged from the queue while
+  no conductor ran) are carried out by the clusters' owners;
 - a RabbitMQ outage (a private RabbitMQ node of this test): calls answer
   503 with a clear message within the RPC timeout, and once the broker is
   back both sides reconnect and a new create is processed.
@@ -249,7 +253,9 @@ def notifications(deployment):
             if not record['logger'].startswith(NOTIFICATION_LOGGER):
                 continue
             message = record['message']
-            body = json.loads(message[message.index('{'):])
+            # (A record logged while an exception is handled ends with it.)
+            body, _end = json.JSONDecoder().raw_decode(
+                message[message.index('{'):])
             found.append((host, body['event_type'],
                           body['payload']['cluster_uuid']))
     return found
@@ -290,14 +296,16 @@ def engine_state(engine, ident):
 
 
 def _lock_of(db_url, ident):
-    """(holder, operation) of the cluster's lock row, or None."""
+    """(holder, operation) of the cluster's lock while it is held, or
+    None."""
     engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
             table = models.ClusterLock.__table__
             row = connection.execute(sa.select(
                 table.c.holder, table.c.operation).where(
-                    table.c.cluster_uuid == ident)).first()
+                    table.c.cluster_uuid == ident,
+                    table.c.token.is_not(None))).first()
     finally:
         engine.dispose()
     return tuple(row) if row else None
@@ -613,9 +621,126 @@ def test_kill_9_during_a_create_ends_every_cluster(two, created):
                            60, interval=1, message='%s up again' % victim)
 
 
+def _mid_create(two, ident):
+    """The conductor creating the cluster once it has started nodes."""
+    def started():
+        handlers = create_handled_by(two.deployment, ident)
+        containers, _n, _v = engine_state(two.engine, ident)
+        return handlers and containers and handlers[0]
+    return processes.wait_for(started, 60, interval=0.2,
+                              message='the create of %s to start its '
+                              'nodes' % ident)
+
+
+def _wait_gone(api, ident, timeout, never=()):
+    """Poll until the cluster is gone; every status it had meanwhile.
+    Fails at once when it shows one of ``never``."""
+    seen = []
+
+    def gone():
+        cluster = api.cluster(ident)
+        if cluster is None:
+            return True
+        if not seen or seen[-1][0] != cluster['status']:
+            seen.append((cluster['status'], cluster['status_reason']))
+        assert cluster['status'] not in never, seen
+        return False
+
+    processes.wait_for(gone, timeout, interval=0.5,
+                       message='cluster %s to be deleted' % ident)
+    return seen
+
+
+def test_delete_during_a_create_deletes_the_cluster(two, created):
+    # Delete always works: the create stops, the delete waits for it (and
+    # past a lock_timeout leaves it to the cluster's owner), the cluster
+    # is removed with everything the create made.
+    ident = _create_concurrently(two, 1, 'deleted-early')[0]
+    creator = _mid_create(two, ident)
+    assert two.api.cluster(ident)['status'] == 'CREATE_IN_PROGRESS'
+    asked = time.monotonic()
+    two.api.ok('DELETE', '/v1/clusters/%s' % ident, expect=(204,))
+    try:
+        seen = _wait_gone(two.api, ident, LOCK_TIMEOUT + CREATE_TIME,
+                          never=('DELETE_FAILED', 'CREATE_FAILED',
+                                 'CREATE_COMPLETE'))
+    except BaseException:
+        print(two.deployment.logs())
+        raise
+    took = time.monotonic() - asked
+    handed_over = [host for host, _m in log_messages(
+        two.deployment, 'handed over to the status sync') if ident in _m]
+    print('\ncreate of %s by %s deleted %.0f s after the DELETE (%s); '
+          'statuses meanwhile: %s' % (
+              ident, creator, took,
+              'the delete waited for the create' if not handed_over else
+              'handed over by %s to the owner' % handed_over[0], seen))
+    assert engine_state(two.engine, ident) == ([], [], [])
+    counts = event_counts(two.deployment, [ident])[ident]
+    assert counts == {'magnum.cluster.create.start': 1,
+                      'magnum.cluster.create.error': 1,
+                      'magnum.cluster.delete.start': 1,
+                      'magnum.cluster.delete.end': 1}, counts
+    assert _lock_of(two.deployment.db_url, ident) is None
+
+
+def _purge_conductor_queue(deployment):
+    """Drop every message waiting for a conductor: casts lost as when
+    the broker lost them or a conductor died before taking them."""
+    import kombu
+    url = deployment.settings['DEFAULT']['transport_url']
+    with kombu.Connection(url.replace('rabbit://', 'amqp://')) as connection:
+        return connection.default_channel.queue_purge(deployment.topic)
+
+
+def test_lost_create_and_delete_are_carried_out(two, created):
+    uuids, done = created
+    doomed = uuids[0]
+    assert done[doomed][0]['status'] == 'CREATE_COMPLETE'
+    for host in two.hosts:
+        two.deployment.conductors[host].stop()
+    try:
+        lost_create = two.api.create_cluster(two.template, 'lost-create')
+        two.made.append(lost_create)
+        two.api.ok('DELETE', '/v1/clusters/%s' % doomed, expect=(204,))
+        purged = _purge_conductor_queue(two.deployment)
+        print('\npurged %s messages of %s' % (purged, two.deployment.topic))
+        assert purged == 2
+        assert two.api.cluster(lost_create)['status'] == \
+            'CREATE_IN_PROGRESS'
+    finally:
+        for host in two.hosts:
+            two.deployment.start_conductor(host)
+    restarted = time.monotonic()
+    try:
+        cluster, _t = two.api.wait_terminal(
+            [lost_create], LOCK_TIMEOUT + CREATE_TIME)[lost_create]
+        assert cluster['status'] == 'CREATE_COMPLETE', cluster
+        _wait_gone(two.api, doomed, LOCK_TIMEOUT + 60,
+                   never=('DELETE_FAILED',))
+    except BaseException:
+        print(two.deployment.logs())
+        raise
+    print('lost create complete and lost delete done %.0f s after the '
+          'restart' % (time.monotonic() - restarted))
+    assert_one_node_each(two.engine, lost_create)
+    assert engine_state(two.engine, doomed) == ([], [], [])
+    ring = two.ring()
+    for ident, operation in ((lost_create, 'create'), (doomed, 'delete')):
+        resumed = log_messages(two.deployment, '%s: resuming the %s' % (
+            ident, operation))
+        # By its owner, once.
+        assert [host for host, _m in resumed] == [ring.owner(ident)], \
+            resumed
+    counts = event_counts(two.deployment, [lost_create, doomed])
+    assert counts[lost_create] == {'magnum.cluster.create.start': 1,
+                                   'magnum.cluster.create.end': 1}, counts
+    assert counts[doomed]['magnum.cluster.delete.start'] == 1, counts
+    assert counts[doomed]['magnum.cluster.delete.end'] == 1, counts
+
+
 def test_delete_everything(two, created):
     uuids = [c for c in two.made if two.api.cluster(c) is not None]
-    # (A delete does not interrupt a create: it would fail as busy.)
     two.api.wait_terminal(uuids, CREATE_TIME)
     two.api.delete_clusters(uuids, 120)
     for ident in uuids:
