@@ -58,7 +58,7 @@ class NodeGroupHandler(cluster_conductor.OperationRunner):
             target.save()
             cluster.status = STATUS.UPDATE_IN_PROGRESS
             cluster.status_reason = None
-            cluster.save()
+            cluster_conductor.save_unless_deleted(cluster)
             operation.at(_('asking the %(driver)s driver to %(action)s '
                            'nodegroup %(name)s') % {
                                'driver': driver.name,

@@ -447,3 +447,22 @@ class TestDuplicates:
         take_lock(dbapi, cluster.uuid, 'dead-conductor', 'create', -1)
         handler.cluster_create(context, cluster, 60)
         assert Driver.calls == [('create_cluster', cluster.uuid)]
+
+
+def test_a_nodegroup_operation_does_not_mark_a_deleted_cluster(
+        dbapi, fake_drivers, notifier, template, context, monkeypatch):
+    from magnum.conductor.handlers import nodegroup_conductor
+    cluster = make_cluster(dbapi, template, status='UPDATE_COMPLETE')
+    handler = nodegroup_conductor.NodeGroupHandler('conductor-1')
+    worker = cluster.default_ng_worker
+    original = cluster_conductor.driver_for
+
+    def driver_for(target):
+        # The DELETE arrives between the driver's choice and the mark.
+        dbapi.update_cluster(target.uuid, {'status': 'DELETE_IN_PROGRESS'})
+        return original(target)
+
+    monkeypatch.setattr(cluster_conductor, 'driver_for', driver_for)
+    handler.nodegroup_delete(context, cluster, worker)
+    assert reload(cluster).status == 'DELETE_IN_PROGRESS'
+    assert Driver.calls == []
