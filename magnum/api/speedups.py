@@ -22,6 +22,7 @@ dispatch; both are worked out once per type instead (see below).
 import datetime
 import decimal
 import functools
+import inspect
 import json
 
 import pecan.core
@@ -56,6 +57,52 @@ def _cache_pecan_argspec():
 
 
 _cache_pecan_argspec()
+
+
+# -- oslo.policy and oslo.middleware ---------------------------------------
+#
+# Both introspect a method's signature on every call: oslo.policy for each
+# check of each rule (several per request), oslo.middleware once per
+# middleware layer per request. The methods belong to classes that do not
+# change at run time, so the signature of the underlying function is
+# cached.
+
+@functools.lru_cache(maxsize=1024)
+def _function_argspec(function):
+    return inspect.getfullargspec(function)
+
+
+def cached_getfullargspec(callable_):
+    """inspect.getfullargspec, cached by the function behind a (bound)
+    method; the answer for a bound method is the function's (``self``
+    included), as inspect gives it."""
+    function = getattr(callable_, '__func__', callable_)
+    try:
+        return _function_argspec(function)
+    except TypeError:  # unhashable: not worth caching
+        return inspect.getfullargspec(callable_)
+
+
+class _InspectWithCachedArgspec:
+    """The inspect module as oslo.policy's checks see it."""
+
+    getfullargspec = staticmethod(cached_getfullargspec)
+
+    def __getattr__(self, name):
+        return getattr(inspect, name)
+
+
+def _cache_oslo_argspecs():
+    import oslo_middleware.base
+    import oslo_policy._checks
+
+    if not isinstance(oslo_policy._checks.inspect,
+                      _InspectWithCachedArgspec):
+        oslo_policy._checks.inspect = _InspectWithCachedArgspec()
+    oslo_middleware.base.getfullargspec = cached_getfullargspec
+
+
+_cache_oslo_argspecs()
 
 
 # -- WSME attribute validation ---------------------------------------------

@@ -14,6 +14,7 @@
 exactly what WSME's generic ones give, for every type the API uses."""
 
 import datetime
+import inspect
 import json
 
 import pytest
@@ -194,3 +195,27 @@ def test_other_registered_converters_are_still_used():
         return 'converted %s' % value
 
     assert speedups.compile_encoder(sentinel)(3) == 'converted 3'
+
+
+class _Check:
+    def __call__(self, target, creds, enforcer, current_rule=None):
+        return True
+
+
+def test_cached_argspec_is_inspects():
+    bound = _Check().__call__
+    assert speedups.cached_getfullargspec(bound) == \
+        inspect.getfullargspec(bound)
+    assert speedups.cached_getfullargspec(_Check.__call__) == \
+        inspect.getfullargspec(_Check.__call__)
+    # The cache answers for the function behind every bound method.
+    assert speedups.cached_getfullargspec(_Check().__call__) is \
+        speedups.cached_getfullargspec(bound)
+
+
+def test_oslo_policy_checks_see_the_cached_argspec():
+    import oslo_policy._checks
+
+    assert oslo_policy._checks.inspect.getfullargspec is \
+        speedups.cached_getfullargspec
+    assert oslo_policy._checks.inspect.isclass is inspect.isclass
