@@ -1195,6 +1195,48 @@ class _Work:
         return len(containers), len(networks), len(volumes)
 
 
+# How long a successful image look-up stands (design: the API's look-ups
+# are "cached briefly"). Every POST of a template or a cluster checks its
+# image, and asking the engine costs a client, two round trips and about
+# as much CPU as the rest of the request. A missing image is never
+# remembered, so one just built or loaded is usable at once; one deleted
+# is noticed within this many seconds (and a create on it fails with the
+# engine's words meanwhile).
+IMAGE_FOUND_SECONDS = 10.0
+
+
+class _FoundImages:
+    """Images recently found, by engine URL and name, until they expire."""
+
+    LIMIT = 256  # names are few; stay bounded whatever callers send
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self._until = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, url, image):
+        until = self._until.get((url, image))
+        return until is not None and time.monotonic() < until
+
+    def remember(self, url, image):
+        with self._lock:
+            if len(self._until) >= self.LIMIT:
+                now = time.monotonic()
+                self._until = {key: until for key, until in
+                               self._until.items() if until > now}
+                if len(self._until) >= self.LIMIT:
+                    self._until.clear()
+            self._until[(url, image)] = time.monotonic() + self.seconds
+
+    def clear(self):
+        with self._lock:
+            self._until.clear()
+
+
+found_images = _FoundImages(IMAGE_FOUND_SECONDS)
+
+
 class LocalSwarmDriver(driver.Driver):
     """Swarm-mode clusters of Docker-in-Docker containers on one local
     Docker engine."""
@@ -1218,8 +1260,13 @@ class LocalSwarmDriver(driver.Driver):
                 err=_('image_id must name a node image in the local Docker '
                       'engine, such as magnum/swarm-node:bookworm-1'))
         engine = self._engine_factory()
+        url = getattr(engine, 'url', None)
+        if found_images.fresh(url, image):
+            engine.close()
+            return
         try:
             engine.image(image)
+            found_images.remember(url, image)
         except engine_module.ImageMissing as missing:
             # The engine's own words say where to look and how to build it.
             raise exception.ImageNotFound(str(missing),

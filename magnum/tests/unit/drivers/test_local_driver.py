@@ -409,7 +409,10 @@ class FakeEngine:
     down = False
     url = 'unix:///fake.sock'
 
+    lookups = 0
+
     def image(self, name):
+        FakeEngine.lookups += 1
         if self.down:
             raise engine_module.EngineUnavailable(reason='engine down')
         if name not in self.images:
@@ -423,6 +426,9 @@ class FakeEngine:
 @pytest.fixture
 def driver():
     FakeEngine.down = False
+    FakeEngine.images = {'magnum/swarm-node:bookworm-1'}
+    FakeEngine.lookups = 0
+    local_driver.found_images.clear()
     made = local_driver.LocalSwarmDriver(engine_factory=FakeEngine)
     made.name = 'local_swarm'
     return made
@@ -483,6 +489,46 @@ class TestValidation:
                                     types.SimpleNamespace(
                                         image_id='magnum/swarm-node:'
                                         'bookworm-1'))
+
+    def test_found_image_is_remembered_briefly(self, driver, monkeypatch):
+        now = [1000.0]
+        monkeypatch.setattr(local_driver.time, 'monotonic', lambda: now[0])
+        for _ in range(3):
+            driver.validate_cluster_template(None, _template())
+        assert FakeEngine.lookups == 1
+        # Gone from the engine: still accepted while the answer stands...
+        FakeEngine.images = set()
+        now[0] += local_driver.IMAGE_FOUND_SECONDS - 1
+        driver.validate_cluster_template(None, _template())
+        assert FakeEngine.lookups == 1
+        # ...and refused once it expired.
+        now[0] += 2
+        with pytest.raises(exception.ImageNotFound):
+            driver.validate_cluster_template(None, _template())
+        assert FakeEngine.lookups == 2
+
+    def test_missing_image_is_not_remembered(self, driver):
+        with pytest.raises(exception.ImageNotFound):
+            driver.validate_cluster_template(
+                None, _template(image_id='magnum/new:1'))
+        FakeEngine.images = {'magnum/new:1'}
+        driver.validate_cluster_template(
+            None, _template(image_id='magnum/new:1'))
+        assert FakeEngine.lookups == 2
+
+    def test_images_are_remembered_per_engine(self, driver, monkeypatch):
+        driver.validate_cluster_template(None, _template())
+        monkeypatch.setattr(FakeEngine, 'url', 'tcp://other:2376')
+        driver.validate_cluster_template(None, _template())
+        assert FakeEngine.lookups == 2
+
+    def test_remembered_images_stay_bounded(self):
+        found = local_driver._FoundImages(60)
+        for index in range(found.LIMIT * 2):
+            found.remember('unix:///e.sock', 'image-%d' % index)
+        assert len(found._until) <= found.LIMIT
+        assert found.fresh('unix:///e.sock', 'image-%d' % (
+            found.LIMIT * 2 - 1))
 
     def test_masters_must_be_odd(self, driver):
         with pytest.raises(exception.MasterNGSizeInvalid):
