@@ -10,11 +10,30 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Functional tests run against MariaDB unless a package says otherwise."""
+"""Functional tests run against MariaDB unless a package says otherwise;
+the ``cloud`` fixture is the cloud-in-a-box (tools/cloud-in-a-box.sh)."""
 
 import pytest
+
+from magnum.tests import db_backends
+from magnum.tests.functional import cloud as cloud_box
 
 
 @pytest.fixture(scope='session')
 def db_backend():
     return 'mysql'
+
+
+@pytest.fixture(scope='session')
+def cloud():
+    """The cloud-in-a-box (real Keystone and Heat), brought up once per
+    run by tools/cloud-in-a-box.sh and left running afterwards. Where it
+    cannot come up the tests skip and say why; under CI=true they fail."""
+    try:
+        return cloud_box.bring_up()
+    except cloud_box.CloudUnavailable as error:
+        message = 'The cloud-in-a-box is not available: %s' % error
+        if db_backends.in_ci():
+            pytest.fail(message + '\n(CI=true: the Keystone tests must run)',
+                        pytrace=False)
+        pytest.skip(message)

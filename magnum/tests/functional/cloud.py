@@ -1,0 +1,304 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The cloud-in-a-box (a real Keystone and Heat on loopback, made by
+tools/cloud-in-a-box.sh) as the functional tests see it.
+
+The ``cloud`` session fixture (magnum/tests/functional/conftest.py) runs
+``tools/cloud-in-a-box.sh up`` once per test run, which reuses a cloud that
+is already up, and gives the tests a :class:`Cloud`. It leaves the cloud
+running at the end (the next run starts in a tenth of a second instead of a
+minute); ``tools/cloud-in-a-box.sh down`` stops it.
+
+Where the cloud cannot be brought up the tests that use it skip and say
+why; under ``CI=true`` they fail, with the end of the failing log.
+"""
+
+import contextlib
+import copy
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+SCRIPT = os.path.join(ROOT, 'tools', 'cloud-in-a-box.sh')
+STATE_DIR = os.environ.get('MAGNUM_CLOUD_STATE', '/var/tmp/magnum-cloud')
+# The first install takes about 3 minutes (pip, then the services).
+UP_TIMEOUT = int(os.environ.get('MAGNUM_CLOUD_UP_TIMEOUT', '1200'))
+MAGNUM_SERVICE_TYPE = 'container-infrastructure-management'
+INTERFACES = ('public', 'internal', 'admin')
+# The keyword arguments of keystoneauth1's v3.Password among those the
+# user dicts carry (they also carry user_id and project_id for the tests).
+PASSWORD_KWARGS = ('auth_url', 'username', 'user_id', 'password',
+                   'project_name', 'project_id', 'user_domain_name',
+                   'user_domain_id', 'project_domain_name',
+                   'project_domain_id')
+
+
+class CloudUnavailable(Exception):
+    """The cloud could not be brought up; the message says why."""
+
+
+def bring_up(state_dir=STATE_DIR, timeout=UP_TIMEOUT):
+    """Run ``cloud-in-a-box.sh up`` and return the :class:`Cloud`."""
+    env = dict(os.environ, MAGNUM_CLOUD_STATE=state_dir)
+    try:
+        result = subprocess.run(['bash', SCRIPT, 'up'], capture_output=True,
+                                text=True, timeout=timeout, env=env,
+                                stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as error:
+        raise CloudUnavailable('%s up took more than %ss:\n%s' % (
+            SCRIPT, timeout, _text(error.stderr)[-6000:]))
+    if result.returncode != 0:
+        output = result.stdout + result.stderr
+        raise CloudUnavailable('%s up failed (exit %d):\n%s' % (
+            SCRIPT, result.returncode, output[-6000:]))
+    return Cloud.load(os.path.join(state_dir, 'cloud.json'))
+
+
+def _text(output):
+    if isinstance(output, bytes):
+        return output.decode(errors='replace')
+    return output or ''
+
+
+class Cloud:
+    """What a test needs of the cloud: URLs, users and sessions.
+
+    ``admin`` and ``service_user`` are keystoneauth password kwargs;
+    ``projects`` is ``{'a': {'id', 'name', 'users': {'reader': {...},
+    'member': {...}, 'admin': {...}}}, 'b': {...}}``, each user a dict of
+    password kwargs plus ``user_id`` and ``project_id``.
+    """
+
+    def __init__(self, state):
+        self.state = state
+        self.state_dir = state['state_dir']
+        self.keystone_url = state['keystone_url']
+        self.auth_url = state['auth_url']
+        self.region = state['region']
+        self.heat_url = state['heat_url']
+        self.admin = state['admin']
+        self.service_user = state['service_user']
+        self.projects = state['projects']
+        self.logs_dir = state['logs']
+        self._admin_session = None
+
+    @classmethod
+    def load(cls, path):
+        with open(path) as handle:
+            return cls(json.load(handle))
+
+    # Sessions --------------------------------------------------------------
+
+    def auth(self, user, auth_url=None):
+        kwargs = {key: value for key, value in user.items()
+                  if key in PASSWORD_KWARGS}
+        # Name and id of the same user or project would both be sent;
+        # the names are enough.
+        if 'username' in kwargs:
+            kwargs.pop('user_id', None)
+        if 'project_name' in kwargs:
+            kwargs.pop('project_id', None)
+        if auth_url:
+            kwargs['auth_url'] = auth_url
+        return v3.Password(**kwargs)
+
+    def session(self, user, auth_url=None):
+        """A keystoneauth Session authenticated as user (one of the dicts
+        above), optionally against another Keystone URL."""
+        return ks_session.Session(auth=self.auth(user, auth_url), timeout=30)
+
+    def admin_session(self):
+        if self._admin_session is None:
+            self._admin_session = self.session(self.admin)
+        return self._admin_session
+
+    def users(self):
+        """[(project key, role, user dict)] of every test user."""
+        return [(key, role, user)
+                for key, project in sorted(self.projects.items())
+                for role, user in sorted(project['users'].items())]
+
+    def client_env(self, user, region=None):
+        """Environment for the openstack CLI with user's password auth."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        env.update({
+            'OS_AUTH_TYPE': 'password',
+            'OS_AUTH_URL': user['auth_url'],
+            'OS_IDENTITY_API_VERSION': '3',
+            'OS_USERNAME': user['username'],
+            'OS_PASSWORD': user['password'],
+            'OS_PROJECT_NAME': user['project_name'],
+            'OS_USER_DOMAIN_NAME': user['user_domain_name'],
+            'OS_PROJECT_DOMAIN_NAME': user['project_domain_name'],
+            'OS_REGION_NAME': region or self.region,
+            'PYTHONWARNINGS': 'ignore',
+        })
+        return env
+
+    # Magnum's side ---------------------------------------------------------
+
+    def magnum_settings(self):
+        """{section: {option: value}} for magnum.conf: auth_strategy
+        keystone, [keystone_authtoken] and [keystone_auth] for Magnum's
+        service user. A fresh copy each time (callers may change it)."""
+        return copy.deepcopy(self.state['magnum_conf'])
+
+    def _admin(self, method, path, **kwargs):
+        return self.admin_session().request(self.auth_url + path, method,
+                                            **kwargs)
+
+    def _magnum_service(self):
+        services = self._admin('GET', '/services', params={
+            'type': MAGNUM_SERVICE_TYPE}).json()['services']
+        if services:
+            return services[0]
+        return self._admin('POST', '/services', json={'service': {
+            'type': MAGNUM_SERVICE_TYPE, 'name': 'magnum',
+            'enabled': True}}).json()['service']
+
+    def register_magnum(self, url, region=None):
+        """Point the container-infra endpoints (public, internal, admin)
+        of region (the cloud's region by default; made when missing) at
+        url, a Magnum API root without /v1."""
+        region = region or self.region
+        try:
+            self._admin('GET', '/regions/%s' % region)
+        except ks_exceptions.NotFound:
+            self._admin('POST', '/regions', json={'region': {'id': region}})
+        service = self._magnum_service()
+        endpoints = self._admin('GET', '/endpoints', params={
+            'service_id': service['id']}).json()['endpoints']
+        url = url.rstrip('/')
+        for interface in INTERFACES:
+            rows = [e for e in endpoints if e['interface'] == interface
+                    and e.get('region_id') == region]
+            for extra in rows[1:]:
+                self._admin('DELETE', '/endpoints/%s' % extra['id'])
+            if not rows:
+                self._admin('POST', '/endpoints', json={'endpoint': {
+                    'service_id': service['id'], 'interface': interface,
+                    'url': url, 'region_id': region, 'enabled': True}})
+            elif rows[0]['url'] != url:
+                self._admin('PATCH', '/endpoints/%s' % rows[0]['id'],
+                            json={'endpoint': {'url': url}})
+
+    def remove_region(self, region):
+        """Delete a region made by register_magnum and its endpoints."""
+        endpoints = self._admin('GET', '/endpoints', params={
+            'region_id': region}).json()['endpoints']
+        for endpoint in endpoints:
+            if endpoint.get('region_id') == region:
+                self._admin('DELETE', '/endpoints/%s' % endpoint['id'])
+        with contextlib.suppress(ks_exceptions.NotFound):
+            self._admin('DELETE', '/regions/%s' % region)
+
+    @contextlib.contextmanager
+    def magnum_region(self, url):
+        """A region of the catalog of its own whose container-infra
+        endpoints are at url, removed afterwards: test runs sharing the
+        cloud do not repoint each other's Magnum. Yields its name (clients
+        take it as region_name / OS_REGION_NAME)."""
+        region = 'magnum-test-%s' % uuid.uuid4().hex[:8]
+        self.register_magnum(url, region=region)
+        try:
+            yield region
+        finally:
+            self.remove_region(region)
+
+    # Keystone processes ----------------------------------------------------
+
+    def keystone_process(self, directory, port):
+        """One more Keystone on the cloud's database and keys (so it
+        validates the cloud's tokens), for a test to stop and start."""
+        return KeystoneProcess(self.state['keystone'], directory, port)
+
+    def log_tail(self, name, size=4000):
+        path = os.path.join(self.logs_dir, '%s.log' % name)
+        try:
+            with open(path, errors='replace') as handle:
+                return handle.read()[-size:]
+        except OSError:
+            return ''
+
+
+class KeystoneProcess:
+    """A Keystone (gunicorn) of the cloud on a port of the test's."""
+
+    def __init__(self, settings, directory, port):
+        self.settings = settings
+        self.port = port
+        self.url = 'http://127.0.0.1:%d' % port
+        self.log_path = os.path.join(str(directory),
+                                     'keystone-%d.log' % port)
+        self.process = None
+
+    def start(self, timeout=60):
+        log = open(self.log_path, 'ab')
+        try:
+            self.process = subprocess.Popen(
+                [self.settings['gunicorn'], '--no-control-socket',
+                 '--pythonpath', self.settings['pythonpath'],
+                 '--bind', '127.0.0.1:%d' % self.port, '--workers', '1',
+                 '--threads', '4', '--graceful-timeout', '2',
+                 'keystone_wsgi:application'],
+                stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+                env=dict(os.environ, PYTHONWARNINGS='ignore',
+                         MAGNUM_CLOUD_KEYSTONE_CONF=self.settings[
+                             'config_file']))
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.answers():
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise CloudUnavailable('Keystone on port %d did not start:\n%s' % (
+            self.port, self.log()[-4000:]))
+
+    def answers(self):
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(self.url + '/v3', timeout=2) as reply:
+                return reply.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def stop(self, timeout=20):
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def log(self):
+        with open(self.log_path, errors='replace') as handle:
+            return handle.read()
