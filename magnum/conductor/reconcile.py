@@ -254,17 +254,22 @@ class Reconciler:
         return record is None or record.finished_operation != 'create'
 
     def _delete_is_due(self, cluster, lock):
-        """The cluster has been DELETE_IN_PROGRESS for a lock timeout and
-        no delete ran to its end within one: its request was lost, or the
-        delete gave up waiting for another operation. Deletes are
-        idempotent, so one more is safe."""
+        """This conductor has seen the cluster DELETE_IN_PROGRESS for a
+        lock timeout and no delete ran to its end since it first saw it:
+        its request was lost, or the delete gave up waiting for another
+        operation. The request came before the first sight, so a delete
+        that finished after it served the request; one that finished
+        before it may be an earlier (failed) one, and then the delete runs
+        again: at worst once more than needed, which is safe (deletes are
+        idempotent), never a cluster left deleting for ever."""
         now = timeutils.utcnow()
         since = self._deleting_since.setdefault(cluster.uuid, now)
         if not self._older_than_lock_timeout(since, now):
             return False
         record = lock.record()
         return record is None or record.finished_operation != locks.DELETE \
-            or self._older_than_lock_timeout(record.finished_at, now)
+            or record.finished_at is None or \
+            record.finished_at.replace(tzinfo=None) < since
 
     def _resume(self, uuid, operation, why):
         """Run ``operation`` again on the cluster in a thread of its own,
@@ -289,7 +294,6 @@ class Reconciler:
             cluster.status_reason = why
             cluster.save(expected={'status': cluster.status})
             if operation == locks.DELETE:
-                self._deleting_since.pop(uuid, None)
                 self._handler.cluster_delete(context, uuid)
             else:
                 self._handler.cluster_create(context, cluster,

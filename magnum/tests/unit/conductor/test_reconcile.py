@@ -389,6 +389,26 @@ class TestLostRequests:
         resumer.sync_once()
         assert Driver.calls == [('update_cluster_status', cluster.uuid)] * 2
 
+    def test_a_retried_delete_whose_request_was_lost_runs_once(
+            self, resumer, dbapi, template):
+        # A delete failed an hour ago; the user asked again and that
+        # request was lost.
+        cluster = make_cluster(dbapi, template, status='DELETE_IN_PROGRESS')
+        _finished(dbapi, cluster, 'delete', seconds_ago=3600)
+        resumer.sync_once()
+        resumer._deleting_since[cluster.uuid] -= datetime.timedelta(
+            seconds=60)
+        resumer.sync_once()
+        assert Driver.calls == [('update_cluster_status', cluster.uuid),
+                                ('delete_cluster', cluster.uuid)]
+        # A driver that deletes in the background: observed from now on,
+        # its delete not sent again and again.
+        Driver.calls.clear()
+        resumer._deleting_since[cluster.uuid] -= datetime.timedelta(
+            seconds=3600)
+        resumer.sync_once()
+        assert Driver.calls == [('update_cluster_status', cluster.uuid)]
+
     def test_a_delete_that_waited_too_long_is_taken_up(
             self, resumer, dbapi, template):
         # The delete handed over while a create ran; the create ended.
