@@ -211,6 +211,44 @@ def _wsattr_set(self, instance, value):
         setattr(holder, self.key, value)
 
 
+_assignable = {}
+
+
+def _wsattrs_by_key(cls):
+    attributes = _assignable.get(cls)
+    if attributes is None:
+        attributes = _assignable[cls] = {
+            attribute.key: attribute
+            for attribute in wsme.types.list_attributes(cls)
+            if type(cls.__dict__.get(attribute.key,
+                                     getattr(cls, attribute.key, None)))
+            is wsme.types.wsattr}
+    return attributes
+
+
+def assign(instance, items):
+    """``setattr(instance, key, value)`` for each (key, value) of
+    ``items``, with the same validation and errors, minus the attribute
+    look-ups of doing it one by one."""
+    holder = _dataholder(instance)
+    attributes = _wsattrs_by_key(type(instance))
+    unset = wsme.types.Unset
+    for key, value in items:
+        attribute = attributes.get(key)
+        if attribute is None:  # not a plain WSME attribute
+            setattr(instance, key, value)
+            continue
+        try:
+            value = _attribute_validator(attribute)(value)
+        except (ValueError, TypeError) as e:
+            raise wsme.exc.InvalidInput(attribute.name, value, str(e))
+        if value is unset:
+            if hasattr(holder, key):
+                delattr(holder, key)
+        else:
+            setattr(holder, key, value)
+
+
 def _speed_up_wsattr():
     if getattr(wsme.types.wsattr, '_magnum_fast', False):
         return

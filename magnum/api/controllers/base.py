@@ -16,6 +16,8 @@ import datetime
 
 from wsme import types as wtypes
 
+from magnum.api import speedups
+
 
 def utc(value):
     """Timestamps leave the API as ISO 8601 with an offset (+00:00)."""
@@ -40,6 +42,11 @@ class APIBase(wtypes.Base):
         # representations of objects narrow it to the object's fields.
         self.fields = [a.key for a in wtypes.list_attributes(type(self))]
 
+    def assign(self, items):
+        """Set each (attribute, value) of ``items``, validated as setattr
+        would, but faster (representations set dozens per item)."""
+        speedups.assign(self, items)
+
     def as_dict(self):
         """The attributes that are set, as a dict."""
         return {key: getattr(self, key) for key in self.fields
@@ -51,5 +58,5 @@ class APIBase(wtypes.Base):
                 setattr(self, key, wtypes.Unset)
 
     def set_timestamps(self, obj):
-        self.created_at = utc(obj.created_at)
-        self.updated_at = utc(obj.updated_at)
+        self.assign((('created_at', utc(obj.created_at)),
+                     ('updated_at', utc(obj.updated_at))))

@@ -142,8 +142,7 @@ class Cluster(base.APIBase):
     def __init__(self, **kwargs):
         super().__init__()
         self.fields = [a.key for a in wtypes.list_attributes(Cluster)]
-        for key, value in kwargs.items():
-            setattr(self, key, value)
+        self.assign(kwargs.items())
 
     @staticmethod
     def values(cluster):

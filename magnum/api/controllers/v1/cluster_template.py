@@ -65,19 +65,28 @@ class TemplateRepresentation(base.APIBase):
 
     def __init__(self, **kwargs):
         super().__init__()
-        self.fields = []
-        for field in objects.ClusterTemplate.fields:
-            if not hasattr(self, field):
-                continue
-            self.fields.append(field)
-            setattr(self, field, kwargs.get(field, wtypes.Unset))
+        self.fields = self._object_fields()
+        self.assign((field, kwargs.get(field, wtypes.Unset))
+                    for field in self.fields)
+
+    @classmethod
+    def _object_fields(cls):
+        """The object's fields this representation has, in the object's
+        order (worked out once per class)."""
+        fields = cls.__dict__.get('_object_field_names')
+        if fields is None:
+            probe = super().__new__(cls)
+            fields = [field for field in objects.ClusterTemplate.fields
+                      if hasattr(probe, field)]
+            cls._object_field_names = fields
+        return list(fields)
 
     @classmethod
     def convert(cls, template):
         item = cls(**template.as_dict())
         item.set_timestamps(template)
-        item.links = link.self_and_bookmark(link.base_url(), cls._resource,
-                                            template.uuid)
+        item.assign([('links', link.self_and_bookmark(
+            link.base_url(), cls._resource, template.uuid))])
         return item
 
 

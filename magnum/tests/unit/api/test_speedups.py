@@ -219,3 +219,17 @@ def test_oslo_policy_checks_see_the_cached_argspec():
     assert oslo_policy._checks.inspect.getfullargspec is \
         speedups.cached_getfullargspec
     assert oslo_policy._checks.inspect.isclass is inspect.isclass
+
+
+def test_assign_validates_like_setattr():
+    template = cluster_template.ClusterTemplate()
+    template.assign([('coe', 'kubernetes'), ('labels', {'a': 1}),
+                     ('flavor_id', wtypes.Unset), ('fields', ['coe'])])
+    assert template.coe == 'kubernetes'
+    assert template.labels == {'a': '1'}
+    assert template.fields == ['coe']  # not a WSME attribute: plain set
+    with pytest.raises(wsme.exc.InvalidInput) as caught:
+        template.assign([('apiserver_port', 80)])
+    assert caught.value.fieldname == 'apiserver_port'
+    template.assign([('coe', wtypes.Unset)])
+    assert template.coe is wtypes.Unset
