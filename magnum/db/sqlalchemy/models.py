@@ -17,6 +17,7 @@ them on every backend, so a change here without a migration fails.
 """
 
 from oslo_db.sqlalchemy import models
+from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -35,6 +36,10 @@ class MagnumBase(models.TimestampMixin, models.ModelBase):
     """Base of every table: integer id plus created_at/updated_at."""
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    created_at = sa.Column(types.DateTime,
+                           default=lambda: timeutils.utcnow())
+    updated_at = sa.Column(types.DateTime,
+                           onupdate=lambda: timeutils.utcnow())
 
     def as_dict(self):
         return {c.name: self[c.name] for c in self.__table__.columns}
@@ -141,7 +146,7 @@ class Cluster(Base):
     application_credential_id = _string(64)
     application_credential_secret = sa.Column(sa.Text)
     application_credential_user_id = _string(64)
-    application_credential_expires_at = sa.Column(sa.DateTime)
+    application_credential_expires_at = sa.Column(types.DateTime)
 
 
 class NodeGroup(Base):
@@ -201,7 +206,7 @@ class MagnumService(Base):
     binary = _string()
     disabled = sa.Column(sa.Boolean, default=False)
     disabled_reason = _string()
-    last_seen_up = sa.Column(sa.DateTime)
+    last_seen_up = sa.Column(types.DateTime)
     forced_down = sa.Column(sa.Boolean, default=False)
     report_count = sa.Column(sa.Integer, nullable=False, default=0)
 
@@ -255,7 +260,7 @@ class ClusterLock(Base):
     cluster_uuid = _string(36, nullable=False)
     holder = _string(nullable=False)
     operation = _string(64, nullable=False)
-    expires_at = sa.Column(sa.DateTime, nullable=False)
+    expires_at = sa.Column(types.DateTime, nullable=False)
     # Random per acquisition: several workers of one host share its name,
     # so only the token tells whose lock it is. NULL once released.
     token = _string(36)
@@ -263,4 +268,4 @@ class ClusterLock(Base):
     # (ran to its end, whatever its outcome), and when: the status sync
     # tells from it whether a request ever reached a conductor.
     finished_operation = _string(64)
-    finished_at = sa.Column(sa.DateTime)
+    finished_at = sa.Column(types.DateTime)

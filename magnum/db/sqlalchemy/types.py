@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Column types for JSON held in TEXT columns.
+"""Column types: JSON held in TEXT columns, and timestamps.
 
 The contract stores dicts and lists as JSON text where writing NULL stores
 an empty container, so readers never have to tell "unset" from "empty".
@@ -19,6 +19,15 @@ come back empty.
 """
 
 from oslo_db.sqlalchemy import types as oslo_types
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# A point in time to the microsecond on every backend. MySQL's and
+# MariaDB's plain DATETIME drops the fraction, so a created_at answered in
+# a 201 would differ from the same object read back later, and two events
+# of one second could not be ordered.
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
 
 
 class JSONDict(oslo_types.JsonEncodedDict):

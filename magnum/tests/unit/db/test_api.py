@@ -359,6 +359,22 @@ def _race(dbapi, count, project_of, max_clusters):
     return outcomes
 
 
+def test_timestamps_keep_their_microseconds(dbapi, ctx):
+    """What a create answers is what a later read gives (MySQL's plain
+    DATETIME would drop the fraction)."""
+    moment = datetime.datetime(2026, 11, 21, 23, 20, 1, 654321)
+    cluster = utils.create_test_cluster(dbapi, created_at=moment)
+    dbapi.update_cluster(cluster.uuid, {'updated_at': moment})
+    stored = dbapi.get_cluster_by_uuid(ctx, cluster.uuid)
+    assert (stored.created_at, stored.updated_at) == (moment, moment)
+    service = dbapi.create_magnum_service({
+        'host': 'h', 'binary': 'magnum-conductor', 'report_count': 1,
+        'last_seen_up': moment})
+    assert dbapi.get_magnum_service_by_host_and_binary(
+        'h', 'magnum-conductor').last_seen_up == moment == \
+        service.last_seen_up
+
+
 class TestClusterQuota:
 
     def test_default_limit_applies_without_quota_row(self, dbapi, ctx):
