@@ -330,28 +330,30 @@ def credential_status(cluster, now=None):
                   'rotate its credential (PATCH /v1/credentials/%s) to '
                   'create one.') % cluster.uuid)
     expires_at = cluster.application_credential_expires_at
+    # The messages name no credential id: the API shows conditions, and
+    # never anything of the credential but its expiry.
     if expires_at is None:
         return (conditions.TRUE, 'CredentialsValid',
-                _('The application credential %s does not expire.') %
-                cluster.application_credential_id)
+                _("The cluster's application credential does not "
+                  "expire."))
     now = now or _now()
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=datetime.timezone.utc)
-    values = {'id': cluster.application_credential_id,
-              'date': expires_at.strftime(DATE_FORMAT)}
+    values = {'date': expires_at.strftime(DATE_FORMAT)}
     if expires_at <= now:
         return (conditions.FALSE, 'CredentialExpired',
-                _('The application credential %(id)s expired on %(date)s; '
-                  'rotate it (PATCH /v1/credentials).') % values)
+                _("The cluster's application credential expired on "
+                  "%(date)s; rotate it (PATCH /v1/credentials).") % values)
     warning = datetime.timedelta(
         days=CONF.cluster_credentials.expiry_warning_days)
     if expires_at - now <= warning:
         return (conditions.FALSE, 'CredentialExpiring',
-                _('The application credential %(id)s expires on %(date)s; '
-                  'rotate it (PATCH /v1/credentials) before then.') % values)
+                _("The cluster's application credential expires on "
+                  "%(date)s; rotate it (PATCH /v1/credentials) before "
+                  "then.") % values)
     return (conditions.TRUE, 'CredentialsValid',
-            _('The application credential %(id)s is valid until '
-              '%(date)s.') % values)
+            _("The cluster's application credential is valid until "
+              "%(date)s.") % values)
 
 
 def record_condition(cluster, now=None):

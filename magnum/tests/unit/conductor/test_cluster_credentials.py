@@ -129,7 +129,9 @@ class TestCreate:
         assert ('create_cluster', cluster.uuid) in Driver.calls
         condition = conditions.get(cluster, conditions.CREDENTIALS_VALID)
         assert condition['status'] == 'True'
-        assert credential['id'] in condition['message']
+        assert credential['expires_at'].strftime('%Y-%m-%d %H:%M:%S') in \
+            condition['message']
+        assert credential['id'] not in condition['message']
 
     def test_it_was_proven_to_authenticate(self, fake, dbapi, template,
                                            handler):
