@@ -306,6 +306,17 @@ class TestSecrecy:
         assert 'magnum-aes256gcm' not in sent
 
 
+    def test_older_peers_are_not_sent_it(self, fake, dbapi, template,
+                                         handler):
+        cluster = create(fake, dbapi, template, handler)
+        current = cluster.obj_to_primitive()['magnum_object.data']
+        assert current['application_credential_id']
+        older = cluster.obj_to_primitive(target_version='1.2')[
+            'magnum_object.data']
+        assert not [key for key in older if 'credential' in key]
+        assert 'conditions' in older
+
+
 # -- delete -------------------------------------------------------------------
 
 def deleted(cluster):
