@@ -15,12 +15,16 @@ processes behind one listening socket."""
 
 import sys
 
-from gunicorn.app import base as gunicorn_base
-from oslo_log import log as logging
+from magnum.api import unused_imports
 
-from magnum import conf
-from magnum.api import app
-from magnum.common import service
+unused_imports.refuse_unused()
+
+from gunicorn.app import base as gunicorn_base  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+
+from magnum import conf  # noqa: E402
+from magnum.api import app  # noqa: E402
+from magnum.common import service  # noqa: E402
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

@@ -20,8 +20,12 @@ from ``MAGNUM_CONFIG_FILE`` (several files separated by commas).
 
 import os
 
-from magnum.api import app
-from magnum.common import service
+from magnum.api import unused_imports
+
+unused_imports.refuse_unused()
+
+from magnum.api import app  # noqa: E402
+from magnum.common import service  # noqa: E402
 
 
 def init_application():
