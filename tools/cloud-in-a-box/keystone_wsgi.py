@@ -14,13 +14,16 @@
 
 Keystone parses sys.argv with oslo.config when the application is built,
 and gunicorn's own arguments would be taken for Keystone's: put the config
-file (from the environment gunicorn is started with) there first.
+files there first. MAGNUM_CLOUD_KEYSTONE_CONF names them (separated by
+os.pathsep; a later one overrides an earlier one, as tests do to get
+short-lived tokens).
 """
 
 import os
 import sys
 
-sys.argv = ['keystone', '--config-file',
-            os.environ['MAGNUM_CLOUD_KEYSTONE_CONF']]
+sys.argv = ['keystone']
+for config_file in os.environ['MAGNUM_CLOUD_KEYSTONE_CONF'].split(os.pathsep):
+    sys.argv += ['--config-file', config_file]
 
 from keystone.wsgi.api import application  # noqa: E402,F401

@@ -15,11 +15,20 @@
 The version documents (``/`` and ``/v1``) answer without a token; every
 other path needs one. A route matches with or without a trailing slash or
 a ``.json`` suffix.
+
+When Keystone cannot be asked about a token (down, unreachable, failing),
+keystonemiddleware answers 503 with a body of webob's making (HTML or
+plain text); callers get it in the OpenStack error format instead.
 """
 
+import json
 import re
 
 from keystonemiddleware import auth_token
+import webob
+import webob.exc
+
+from magnum.api.middleware import parsable_error
 
 
 class AuthTokenMiddleware(auth_token.AuthProtocol):
@@ -39,6 +48,19 @@ class AuthTokenMiddleware(auth_token.AuthProtocol):
         if public:
             return self._app(env, start_response)
         return super().__call__(env, start_response)
+
+    def process_request(self, request):
+        try:
+            return super().process_request(request)
+        except webob.exc.HTTPServiceUnavailable as error:
+            body = {'errors': [parsable_error.error_element(503, {
+                'title': 'The Keystone service is temporarily unavailable',
+                'description': '%s Try again later.' % (
+                    error.detail or 'The Keystone service is temporarily '
+                    'unavailable.')})]}
+            return webob.Response(
+                status=503, body=json.dumps(body).encode(),
+                content_type='application/json')
 
     @classmethod
     def factory(cls, global_config, **local_conf):

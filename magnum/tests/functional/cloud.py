@@ -23,6 +23,7 @@ Where the cloud cannot be brought up the tests that use it skip and say
 why; under ``CI=true`` they fail, with the end of the failing log.
 """
 
+import configparser
 import contextlib
 import copy
 import json
@@ -169,25 +170,25 @@ class Cloud:
         return self.admin_session().request(self.auth_url + path, method,
                                             **kwargs)
 
-    def _magnum_service(self):
+    def _service(self, service_type, name):
         services = self._admin('GET', '/services', params={
-            'type': MAGNUM_SERVICE_TYPE}).json()['services']
+            'type': service_type}).json()['services']
         if services:
             return services[0]
         return self._admin('POST', '/services', json={'service': {
-            'type': MAGNUM_SERVICE_TYPE, 'name': 'magnum',
+            'type': service_type, 'name': name,
             'enabled': True}}).json()['service']
 
-    def register_magnum(self, url, region=None):
-        """Point the container-infra endpoints (public, internal, admin)
-        of region (the cloud's region by default; made when missing) at
-        url, a Magnum API root without /v1."""
+    def register_endpoints(self, service_type, url, region=None):
+        """Point service_type's endpoints (public, internal, admin) of
+        region (the cloud's region by default; made when missing) at
+        url."""
         region = region or self.region
         try:
             self._admin('GET', '/regions/%s' % region)
         except ks_exceptions.NotFound:
             self._admin('POST', '/regions', json={'region': {'id': region}})
-        service = self._magnum_service()
+        service = self._service(service_type, service_type)
         endpoints = self._admin('GET', '/endpoints', params={
             'service_id': service['id']}).json()['endpoints']
         url = url.rstrip('/')
@@ -204,6 +205,12 @@ class Cloud:
                 self._admin('PATCH', '/endpoints/%s' % rows[0]['id'],
                             json={'endpoint': {'url': url}})
 
+    def register_magnum(self, url, region=None):
+        """Point the container-infra endpoints (public, internal, admin)
+        of region (the cloud's region by default) at url, a Magnum API
+        root without /v1."""
+        self.register_endpoints(MAGNUM_SERVICE_TYPE, url, region)
+
     def remove_region(self, region):
         """Delete a region made by register_magnum and its endpoints."""
         endpoints = self._admin('GET', '/endpoints', params={
@@ -215,24 +222,32 @@ class Cloud:
             self._admin('DELETE', '/regions/%s' % region)
 
     @contextlib.contextmanager
-    def magnum_region(self, url):
-        """A region of the catalog of its own whose container-infra
-        endpoints are at url, removed afterwards: test runs sharing the
-        cloud do not repoint each other's Magnum. Yields its name (clients
-        take it as region_name / OS_REGION_NAME)."""
+    def region_of_own(self, endpoints):
+        """A region of the catalog of its own, with endpoints
+        {service_type: url}, removed afterwards: test runs sharing the
+        cloud do not repoint each other's services. Yields its name
+        (clients take it as region_name / OS_REGION_NAME)."""
         region = 'magnum-test-%s' % uuid.uuid4().hex[:8]
-        self.register_magnum(url, region=region)
         try:
+            for service_type, url in endpoints.items():
+                self.register_endpoints(service_type, url, region=region)
             yield region
         finally:
             self.remove_region(region)
 
+    def magnum_region(self, url):
+        """region_of_own with Magnum's endpoints at url."""
+        return self.region_of_own({MAGNUM_SERVICE_TYPE: url})
+
     # Keystone processes ----------------------------------------------------
 
-    def keystone_process(self, directory, port):
+    def keystone_process(self, directory, port, config=None):
         """One more Keystone on the cloud's database and keys (so it
-        validates the cloud's tokens), for a test to stop and start."""
-        return KeystoneProcess(self.state['keystone'], directory, port)
+        validates the cloud's tokens), for a test to stop and start;
+        config: {section: {option: value}} over the cloud's keystone.conf
+        (e.g. a short [token] expiration for the tokens it issues)."""
+        return KeystoneProcess(self.state['keystone'], directory, port,
+                               config)
 
     def log_tail(self, name, size=4000):
         path = os.path.join(self.logs_dir, '%s.log' % name)
@@ -246,12 +261,21 @@ class Cloud:
 class KeystoneProcess:
     """A Keystone (gunicorn) of the cloud on a port of the test's."""
 
-    def __init__(self, settings, directory, port):
+    def __init__(self, settings, directory, port, config=None):
         self.settings = settings
         self.port = port
         self.url = 'http://127.0.0.1:%d' % port
         self.log_path = os.path.join(str(directory),
                                      'keystone-%d.log' % port)
+        self.config_files = [settings['config_file']]
+        if config:
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read_dict({section: {k: str(v) for k, v in opts.items()}
+                              for section, opts in config.items()})
+            path = os.path.join(str(directory), 'keystone-%d.conf' % port)
+            with open(path, 'w') as handle:
+                parser.write(handle)
+            self.config_files.append(path)
         self.process = None
 
     def start(self, timeout=60):
@@ -266,8 +290,8 @@ class KeystoneProcess:
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 env=dict(os.environ, PYTHONWARNINGS='ignore',
-                         MAGNUM_CLOUD_KEYSTONE_CONF=self.settings[
-                             'config_file']))
+                         MAGNUM_CLOUD_KEYSTONE_CONF=os.pathsep.join(
+                             self.config_files)))
         finally:
             log.close()
         deadline = time.monotonic() + timeout
