@@ -122,14 +122,46 @@ def measure(port, request, concurrency, seconds):
     elapsed = time.monotonic() - started
     latencies = sorted(x for c in clients for x in c.latencies)
     if not latencies:
-        return {'rps': 0, 'p50': 0, 'p90': 0, 'p99': 0, 'errors': sum(
-            c.errors for c in clients)}
+        return {'rps': 0, 'p50': 0, 'p90': 0, 'p99': 0, 'count': 0,
+                'errors': sum(c.errors for c in clients)}
     quantiles = statistics.quantiles(latencies, n=100) if len(
         latencies) > 1 else [latencies[0]] * 99
     return {'rps': len(latencies) / elapsed,
             'p50': quantiles[49] * 1000, 'p90': quantiles[89] * 1000,
-            'p99': quantiles[98] * 1000,
+            'p99': quantiles[98] * 1000, 'count': len(latencies),
             'errors': sum(c.errors for c in clients)}
+
+
+def cpu_seconds(pids):
+    """User + system CPU time the processes used so far."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    total = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / ticks
+
+
+def memory_mib(pid):
+    """RSS, PSS and USS (private memory) of one process, in MiB."""
+    values = {}
+    try:
+        with open('/proc/%d/smaps_rollup' % pid) as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0].rstrip(':') in (
+                        'Rss', 'Pss', 'Private_Clean', 'Private_Dirty'):
+                    values[parts[0].rstrip(':')] = int(parts[1])
+    except OSError:
+        return None
+    return {'rss': values.get('Rss', 0) / 1024,
+            'pss': values.get('Pss', 0) / 1024,
+            'uss': (values.get('Private_Clean', 0) +
+                    values.get('Private_Dirty', 0)) / 1024}
 
 
 def rss_mib(pids):
@@ -211,25 +243,38 @@ def main():
             os.makedirs(deployment.directory, exist_ok=True)
             deployment.start()
             try:
+                master = deployment.api.process.pid
                 for name, request in scenarios(templates):
                     for concurrency in [int(c) for c in
                                         args.concurrency.split(',')]:
+                        server = [master] + worker_pids(master)
+                        cpu_before = cpu_seconds(server)
                         result = measure(deployment.port, request,
                                          concurrency, args.seconds)
+                        done = result.pop('count')
+                        # Server CPU per request: what the API processes
+                        # used, whatever else ran on the machine.
+                        result['cpu_ms'] = (cpu_seconds(server) -
+                                            cpu_before) * 1000 / max(done, 1)
                         result.update(name=name, workers=workers,
                                       concurrency=concurrency)
                         rows.append(result)
                         print('%-26s workers=%d clients=%d  %7.1f req/s  '
                               'p50 %6.1f ms  p90 %6.1f ms  p99 %6.1f ms  '
-                              'errors %d' % (
+                              'server CPU %5.2f ms/req  errors %d' % (
                                   name, workers, concurrency, result['rps'],
                                   result['p50'], result['p90'],
-                                  result['p99'], result['errors']),
+                                  result['p99'], result['cpu_ms'],
+                                  result['errors']),
                               flush=True)
-                pids = worker_pids(deployment.api.process.pid)
-                print('largest API worker RSS: %d MiB' % rss_mib(pids))
-                rows.append({'name': 'worker RSS MiB', 'workers': workers,
-                             'rss': rss_mib(pids)})
+                pids = worker_pids(master)
+                memories = [m for m in map(memory_mib, pids) if m]
+                largest = max(memories, key=lambda m: m['rss'])
+                print('largest API worker: RSS %.0f MiB, PSS %.0f MiB, '
+                      'USS %.0f MiB' % (largest['rss'], largest['pss'],
+                                        largest['uss']))
+                rows.append(dict(largest, name='worker memory',
+                                 workers=workers))
             finally:
                 deployment.stop()
     if args.rst:
@@ -245,19 +290,23 @@ def write_rst(path, rows, args):
              '.. list-table::', '   :header-rows: 1', '',
              '   * - request', '     - workers', '     - clients',
              '     - req/s', '     - p50 ms', '     - p90 ms',
-             '     - p99 ms']
+             '     - p99 ms', '     - server CPU ms/req']
     for row in rows:
         if 'rps' not in row:
             continue
         lines += ['   * - %s' % row['name'], '     - %d' % row['workers'],
                   '     - %d' % row['concurrency'],
                   '     - %.0f' % row['rps'], '     - %.1f' % row['p50'],
-                  '     - %.1f' % row['p90'], '     - %.1f' % row['p99']]
+                  '     - %.1f' % row['p90'], '     - %.1f' % row['p99'],
+                  '     - %.2f' % row['cpu_ms']]
     lines += ['']
     for row in rows:
         if 'rss' in row:
-            lines.append('Largest API worker RSS with %d worker(s): %d MiB.'
-                         % (row['workers'], row['rss']))
+            lines.append('Largest API worker after the run, %d worker(s): '
+                         'RSS %.0f MiB, PSS %.0f MiB, USS %.0f MiB.' % (
+                             row['workers'], row['rss'], row['pss'],
+                             row['uss']))
+            lines.append('')
     with open(path, 'w') as handle:
         handle.write('\n'.join(lines) + '\n')
 

@@ -53,9 +53,8 @@ class APIBase(wtypes.Base):
                 if getattr(self, key) is not wtypes.Unset}
 
     def unset_fields_except(self, keep):
-        for key in self.fields:
-            if key not in keep:
-                setattr(self, key, wtypes.Unset)
+        self.assign([(key, wtypes.Unset) for key in self.fields
+                     if key not in keep])
 
     def set_timestamps(self, obj):
         self.assign((('created_at', utc(obj.created_at)),
