@@ -72,7 +72,7 @@ class MagnumObject(ovo_base.VersionedObject,
         # call, which made this the larger part of converting a list.
         values = {}
         missing = _MISSING
-        for name, attrname, _field in _field_plan(type(self)):
+        for name, attrname, _field, _unchanged in _field_plan(type(self)):
             value = getattr(self, attrname, missing)
             if value is not missing:
                 values[name] = value
@@ -83,13 +83,30 @@ _MISSING = object()
 _field_plans = {}
 
 
+# Field types whose coercion returns a value of exactly the Python type
+# below unchanged (str(s), int(i), bool(b)): a value read from the
+# database that already is one needs no coercion.
+_UNCHANGED_BY_COERCION = {fields.String: str, fields.Integer: int,
+                          fields.Boolean: bool}
+
+
+def _unchanged_type(field):
+    """The Python type whose values ``field.coerce`` returns unchanged,
+    or None."""
+    if type(field).coerce is not fields.Field.coerce:
+        return None
+    return _UNCHANGED_BY_COERCION.get(type(getattr(field, '_type', None)))
+
+
 def _field_plan(cls):
-    """(name, attribute holding the value, field) of each of the
-    fields of ``cls``, worked out once per class."""
+    """(name, attribute holding the value, field, type its coercion
+    leaves unchanged) of each of the fields of ``cls``, worked out once
+    per class."""
     plan = _field_plans.get(cls)
     if plan is None:
         plan = _field_plans[cls] = tuple(
-            (name, ovo_base._get_attrname(name), field)
+            (name, ovo_base._get_attrname(name), field,
+             _unchanged_type(field))
             for name, field in cls.fields.items())
     return plan
 
@@ -113,8 +130,10 @@ class MagnumPersistentObject:
         obj._context = context
         # What the fields' setters do, without recording each change only
         # to forget it at the end (a list of 100 rows sets 3,600 fields).
-        for name, attrname, field in _field_plan(type(obj)):
-            value = field.coerce(obj, name, row[name])
+        for name, attrname, field, unchanged in _field_plan(type(obj)):
+            value = row[name]
+            if type(value) is not unchanged:
+                value = field.coerce(obj, name, value)
             if field.read_only and hasattr(obj, attrname):
                 if getattr(obj, attrname) != value:
                     raise ovo_exception.ReadOnlyFieldError(field=name)

@@ -18,6 +18,7 @@ import datetime
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import exception as ovo_exception
+from oslo_versionedobjects import fields
 from oslo_versionedobjects import fixture
 import pytest
 
@@ -142,6 +143,37 @@ def test_from_db_object_takes_every_field_and_resets_changes():
                                         tzinfo=datetime.timezone.utc)}
     assert quota.obj_what_changed() == set()
     assert quota._context is ctx
+
+
+def test_from_db_object_coerces_values_of_other_types():
+    # What is already of the field's type is taken as it is; anything
+    # else goes through the field's coercion, as assignment would.
+    row = dict(utils.get_test_quota(), id='4', hard_limit=True,
+               project_id=12, created_at=None, updated_at=None)
+    quota = base.MagnumPersistentObject._from_db_object(
+        None, objects.Quota(), row)
+    assert (quota.id, quota.hard_limit, quota.project_id) == (4, 1, '12')
+    assert type(quota.hard_limit) is int
+    with pytest.raises(ValueError):
+        base.MagnumPersistentObject._from_db_object(
+            None, objects.Quota(), dict(row, hard_limit='many'))
+    with pytest.raises(ValueError):  # not nullable
+        base.MagnumPersistentObject._from_db_object(
+            None, objects.Quota(), dict(row, hard_limit=None))
+
+
+def test_from_db_object_keeps_read_only_fields():
+    class Frozen(base.MagnumPersistentObject, base.MagnumObject):
+        fields = {'id': fields.IntegerField(read_only=True),
+                  'created_at': fields.DateTimeField(nullable=True),
+                  'updated_at': fields.DateTimeField(nullable=True)}
+
+    row = {'id': 1, 'created_at': None, 'updated_at': None}
+    frozen = base.MagnumPersistentObject._from_db_object(None, Frozen(), row)
+    base.MagnumPersistentObject._from_db_object(None, frozen, row)
+    with pytest.raises(ovo_exception.ReadOnlyFieldError):
+        base.MagnumPersistentObject._from_db_object(
+            None, frozen, dict(row, id=2))
 
 
 def test_from_db_object_needs_every_field():
