@@ -23,6 +23,7 @@ here turn rows into objects once for every class.
 """
 
 import datetime
+import uuid
 
 from oslo_utils import strutils
 from oslo_utils import uuidutils
@@ -83,30 +84,51 @@ _MISSING = object()
 _field_plans = {}
 
 
-# Field types whose coercion returns a value of exactly the Python type
-# below unchanged (str(s), int(i), bool(b)): a value read from the
-# database that already is one needs no coercion.
-_UNCHANGED_BY_COERCION = {fields.String: str, fields.Integer: int,
-                          fields.Boolean: bool}
+def _is_uuid_string(value):
+    # UUID coercion returns str(value), warning (under a per-call
+    # warnings filter, which is what makes it slow) when it is not a
+    # UUID; a string that parses as one comes back unchanged, silently.
+    if type(value) is not str:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
-def _unchanged_type(field):
-    """The Python type whose values ``field.coerce`` returns unchanged,
-    or None."""
+# Field types whose coercion returns values accepted by the check below
+# unchanged (str(s), int(i), bool(b), a UUID string): a value read from
+# the database that passes needs no coercion.
+_UNCHANGED_BY_COERCION = {
+    fields.String: lambda value: type(value) is str,
+    fields.Integer: lambda value: type(value) is int,
+    fields.Boolean: lambda value: type(value) is bool,
+    fields.UUID: _is_uuid_string,
+}
+
+
+def _never(value):
+    return False
+
+
+def _unchanged_check(field):
+    """A check of values that ``field.coerce`` returns unchanged."""
     if type(field).coerce is not fields.Field.coerce:
-        return None
-    return _UNCHANGED_BY_COERCION.get(type(getattr(field, '_type', None)))
+        return _never
+    return _UNCHANGED_BY_COERCION.get(
+        type(getattr(field, '_type', None)), _never)
 
 
 def _field_plan(cls):
-    """(name, attribute holding the value, field, type its coercion
-    leaves unchanged) of each of the fields of ``cls``, worked out once
-    per class."""
+    """(name, attribute holding the value, field, check of values its
+    coercion leaves unchanged) of each of the fields of ``cls``, worked
+    out once per class."""
     plan = _field_plans.get(cls)
     if plan is None:
         plan = _field_plans[cls] = tuple(
             (name, ovo_base._get_attrname(name), field,
-             _unchanged_type(field))
+             _unchanged_check(field))
             for name, field in cls.fields.items())
     return plan
 
@@ -132,7 +154,7 @@ class MagnumPersistentObject:
         # to forget it at the end (a list of 100 rows sets 3,600 fields).
         for name, attrname, field, unchanged in _field_plan(type(obj)):
             value = row[name]
-            if type(value) is not unchanged:
+            if not unchanged(value):
                 value = field.coerce(obj, name, value)
             if field.read_only and hasattr(obj, attrname):
                 if getattr(obj, attrname) != value:

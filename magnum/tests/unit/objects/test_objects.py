@@ -162,6 +162,22 @@ def test_from_db_object_coerces_values_of_other_types():
             None, objects.Quota(), dict(row, hard_limit=None))
 
 
+def test_from_db_object_uuid_fields_coerce_as_assignment_does():
+    class Named(base.MagnumPersistentObject, base.MagnumObject):
+        fields = {'id': fields.IntegerField(),
+                  'uuid': fields.UUIDField(nullable=True),
+                  'created_at': fields.DateTimeField(nullable=True),
+                  'updated_at': fields.DateTimeField(nullable=True)}
+
+    row = {'id': 1, 'created_at': None, 'updated_at': None}
+    for value in (uuidutils.generate_uuid(), None, 'not-a-uuid', 42):
+        loaded = base.MagnumPersistentObject._from_db_object(
+            None, Named(), dict(row, uuid=value))
+        assigned = Named.fields['uuid'].coerce(None, 'uuid', value)
+        assert loaded._obj_uuid == assigned
+        assert type(loaded._obj_uuid) is type(assigned)
+
+
 def test_from_db_object_keeps_read_only_fields():
     class Frozen(base.MagnumPersistentObject, base.MagnumObject):
         fields = {'id': fields.IntegerField(read_only=True),
