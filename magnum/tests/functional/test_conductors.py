@@ -65,20 +65,14 @@ from magnum.db import migration
 from magnum.db.sqlalchemy import models
 from magnum.drivers.local import nodes
 from magnum.tests import db_backends
+from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-ENGINE_SCRIPT = os.path.join(ROOT, 'tools', 'docker-engine.sh')
-IMAGE_SCRIPT = os.path.join(ROOT, 'tools', 'build-node-image.sh')
-IMAGE = 'magnum/swarm-node:%s' % os.environ.get('MAGNUM_NODE_IMAGE_TAG',
-                                               'bookworm-1')
+IMAGE = docker_engine.IMAGE
 RABBITMQ_SERVER = os.environ.get('MAGNUM_TEST_RABBITMQ_SERVER',
                                  '/usr/lib/rabbitmq/bin/rabbitmq-server')
 
-ENGINE_TIMEOUT = 300
-IMAGE_TIMEOUT = 1200
 
 # Small values, so that a dead conductor's work moves quickly.
 LOCK_TIMEOUT = 10
@@ -96,23 +90,8 @@ CLUSTERS = 4
 TERMINAL = ('CREATE_COMPLETE', 'CREATE_FAILED')
 
 
-def _unavailable(message):
-    if db_backends.in_ci():
-        pytest.fail(message + ' (CI=true)', pytrace=False)
-    pytest.skip(message)
 
 
-def _run_script(argv, timeout, env=None):
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True,
-                                timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        _unavailable('%s took more than %d s' % (' '.join(argv), timeout))
-    if result.returncode != 0:
-        tail = '\n'.join((result.stderr or result.stdout).splitlines()[-15:])
-        _unavailable('%s failed (exit %d):\n%s' % (
-            ' '.join(argv), result.returncode, tail))
-    return result.stdout
 
 
 # -- the REST API -------------------------------------------------------------
@@ -344,17 +323,7 @@ def assert_one_node_each(engine, ident):
 @pytest.fixture(scope='module')
 def docker_host():
     """The private engine's URL, with the node image in it."""
-    if os.geteuid() != 0:
-        _unavailable('the private Docker engine needs root')
-    out = _run_script([ENGINE_SCRIPT, 'start'], ENGINE_TIMEOUT)
-    match = re.search(r'^export DOCKER_HOST=(\S+)$', out, re.M)
-    if not match:
-        _unavailable('docker-engine.sh start printed no DOCKER_HOST: %r'
-                     % out)
-    url = match.group(1)
-    _run_script([IMAGE_SCRIPT], IMAGE_TIMEOUT,
-                env=dict(os.environ, DOCKER_HOST=url))
-    return url
+    return docker_engine.engine_url()
 
 
 @pytest.fixture(scope='module')
@@ -867,14 +836,14 @@ class PrivateRabbit:
 @pytest.fixture
 def private_rabbit(tmp_path):
     if not os.path.exists(RABBITMQ_SERVER) or not shutil.which('epmd'):
-        _unavailable('a private RabbitMQ node needs %s and epmd' %
+        docker_engine.unavailable('a private RabbitMQ node needs %s and epmd' %
                      RABBITMQ_SERVER)
     rabbit = PrivateRabbit(tmp_path / 'rabbit')
     try:
         rabbit.start()
     except RuntimeError as error:
         rabbit.close()
-        _unavailable(str(error))
+        docker_engine.unavailable(str(error))
     yield rabbit
     rabbit.close()
 
