@@ -41,7 +41,7 @@ OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 # keystonemiddleware's cache of validated tokens in each API process: a
 # revoked token keeps working until its entry ends.
 TOKEN_CACHE_TIME = 3
-SHORT_TOKEN_LIFETIME = 20
+SHORT_TOKEN_LIFETIME = 10
 
 
 @pytest.fixture(scope='module')
