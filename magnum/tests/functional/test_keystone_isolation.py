@@ -56,6 +56,22 @@ class World:
     def __getitem__(self, name):
         return self.callers[name]
 
+    def clean_up(self):
+        """Delete what is left of project A's clusters (so the conductor
+        deletes their Keystone application credentials too) and
+        templates, whatever the tests did."""
+        admin = self['b-admin']
+        clusters = [c['uuid'] for c in admin.get('/v1/clusters').json()[
+            'clusters']]
+        for uuid in clusters:
+            admin.delete('/v1/clusters/%s' % uuid)
+        processes.wait_for(
+            lambda: not admin.get('/v1/clusters').json()['clusters'], 120,
+            interval=1, message='the clusters of this module to go')
+        for name in ('tA', 'tPub', 'tHid'):
+            if name in self.ids:
+                admin.delete('/v1/clustertemplates/%s' % self.ids[name])
+
     @staticmethod
     def _template(caller, name, **fields):
         return kh.expect(caller.post('/v1/clustertemplates', kh.template_body(
@@ -88,10 +104,14 @@ def world(cloud, migrated_db_url, tmp_path_factory):
     magnum = kh.start_deployment(cloud, migrated_db_url,
                                  tmp_path_factory.mktemp('magnum'),
                                  docker_host)
+    world = World(cloud, magnum)
     try:
-        yield World(cloud, magnum).build()
+        yield world.build()
     finally:
-        magnum.stop()
+        try:
+            world.clean_up()
+        finally:
+            magnum.stop()
 
 
 def _statuses(**by_caller):
