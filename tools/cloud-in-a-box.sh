@@ -332,10 +332,12 @@ EOF
 }
 
 # What the running services were started from: when it changes (a new
-# version of this script or its files, other ports), "up" restarts them.
+# version of this script or its files, other ports, a checkout elsewhere,
+# such as CI's clone, whose entry modules gunicorn should load), "up"
+# restarts them.
 config_hash() {
     cat "${BASH_SOURCE[0]}" "$TOOLS"/*.py "$TOOLS/constraints.txt" "$SECRETS" |
-        { cat; echo "$KEYSTONE_PORT $HEAT_PORT $DB_PORT $RABBIT_URL ${MAGNUM_CLOUD_TOKEN_EXPIRATION:-}"; } |
+        { cat; echo "$TOOLS $KEYSTONE_PORT $HEAT_PORT $DB_PORT $RABBIT_URL ${MAGNUM_CLOUD_TOKEN_EXPIRATION:-}"; } |
         sha256sum | cut -d' ' -f1
 }
 
