@@ -33,12 +33,7 @@ def start_deployment(cloud, db_url, directory, docker_host, config=None):
     for section, options in (config or {}).items():
         settings.setdefault(section, {}).update(options)
     magnum = services.Deployment(directory, db_url, rabbit, config=settings)
-    try:
-        magnum.start()
-    except BaseException:
-        print(magnum.logs())
-        magnum.stop()
-        raise
+    magnum.start_or_explain()
     return magnum
 
 

@@ -89,6 +89,16 @@ class Deployment:
                            self.url)
         return self
 
+    def start_or_explain(self):
+        """start(); when it fails, print what the processes logged and stop
+        whatever did start, then raise."""
+        try:
+            return self.start()
+        except BaseException:
+            print(self.logs())
+            self.stop()
+            raise
+
     def start_conductor(self, host):
         config = self._config('conductor-%s.conf' % host, {
             'DEFAULT': {'host': host, 'log_file': os.path.join(

@@ -37,12 +37,7 @@ def deployment(migrated_db_url, tmp_path_factory):
     rabbit = processes.require_rabbitmq()
     magnum = services.Deployment(tmp_path_factory.mktemp('magnum'),
                                  migrated_db_url, rabbit)
-    try:
-        magnum.start()
-    except BaseException:
-        print(magnum.logs())
-        magnum.stop()
-        raise
+    magnum.start_or_explain()
     yield magnum
     magnum.stop()
 

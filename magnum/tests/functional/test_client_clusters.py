@@ -368,12 +368,7 @@ def stage(migrated_db_url, docker_host, engine, upgrade_image,
                 # The CA rotation is a call that lasts while the driver
                 # restarts every node's dockerd.
                 'conductor': {'rpc_call_timeout': 60}})
-    try:
-        deployment.start()
-    except BaseException:
-        print(deployment.logs())
-        deployment.stop()
-        raise
+    deployment.start_or_explain()
     stage = Stage(deployment, engine, prefix, upgrade_image,
                   tmp_path_factory.mktemp('client'))
     started = time.monotonic()

@@ -126,12 +126,7 @@ def stage(migrated_db_url, docker_host, engine, tmp_path_factory):
             # restarts the nodes' dockerd one after the other.
             'conductor': {'rpc_call_timeout': 60}})
     started = time.monotonic()
-    try:
-        deployment.start()
-    except BaseException:
-        print(deployment.logs())
-        deployment.stop()
-        raise
+    deployment.start_or_explain()
     stage = Stage(deployment, engine, tmp_path_factory.mktemp('client'))
     stage.timings['deployment start'] = time.monotonic() - started
     try:

@@ -85,12 +85,7 @@ def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
     magnum = services.Deployment(
         tmp_path_factory.mktemp('magnum-keystone-credentials'),
         migrated_db_url, rabbit, config=config)
-    try:
-        magnum.start()
-    except BaseException:
-        print(magnum.logs())
-        magnum.stop()
-        raise
+    magnum.start_or_explain()
     try:
         yield magnum
     finally:

@@ -744,6 +744,26 @@ def _expire_lock(dbapi, uuid):
             {'t': datetime.datetime(2000, 1, 1), 'u': uuid})
 
 
+def _race_for_lock(dbapi, uuid, takers=6):
+    """Let ``takers`` threads try to take the cluster's lock at once; what
+    each got (True when it took it)."""
+    barrier = threading.Barrier(takers)
+    results = []
+
+    def take(n):
+        barrier.wait()
+        results.append(dbapi.acquire_cluster_lock(
+            uuid, 'conductor-%d' % n, 'sync', 60, 'token-%d' % n)[0])
+
+    threads = [threading.Thread(target=take, args=(n,))
+               for n in range(1, takers + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 class TestClusterLocks:
 
     def test_one_holder_at_a_time(self, dbapi):
@@ -833,38 +853,10 @@ class TestClusterLocks:
 
     def test_racing_takers_get_it_once(self, dbapi):
         uuid = uuidutils.generate_uuid()
-        barrier = threading.Barrier(6)
-        results = []
-
-        def take(n):
-            barrier.wait()
-            results.append(dbapi.acquire_cluster_lock(
-                uuid, 'conductor-%d' % n, 'sync', 60, 'token-%d' % n)[0])
-
-        threads = [threading.Thread(target=take, args=(n,))
-                   for n in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert results.count(True) == 1
+        assert _race_for_lock(dbapi, uuid).count(True) == 1
 
     def test_racing_takers_of_a_released_lock_get_it_once(self, dbapi):
         uuid = uuidutils.generate_uuid()
         dbapi.acquire_cluster_lock(uuid, 'c0', 'create', 60, 'token-0')
         dbapi.release_cluster_lock(uuid, 'token-0', finished='create')
-        barrier = threading.Barrier(6)
-        results = []
-
-        def take(n):
-            barrier.wait()
-            results.append(dbapi.acquire_cluster_lock(
-                uuid, 'conductor-%d' % n, 'sync', 60, 'token-%d' % n)[0])
-
-        threads = [threading.Thread(target=take, args=(n,))
-                   for n in range(1, 7)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert results.count(True) == 1
+        assert _race_for_lock(dbapi, uuid).count(True) == 1
