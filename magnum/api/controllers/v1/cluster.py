@@ -274,8 +274,9 @@ def _quota_limit(context, project_id):
 
 
 def _check_quota(context, project_id):
-    """The early quota check (it decides which error wins); the create
-    itself enforces the quota again, atomically."""
+    """The quota check of a create that a later check refuses (it decides
+    which error wins); a create that passes is checked by the insert,
+    atomically."""
     limit = _quota_limit(context, project_id)
     count = objects.Cluster.get_count_all(context,
                                           filters={'project_id': project_id})
@@ -415,6 +416,29 @@ def _patched_values(document, original):
             if value != original[key]}
 
 
+def _checked_create_values(context, body, template, driver, master_count,
+                           node_count):
+    """The new cluster's values and default nodegroups, once the checks
+    that come after the quota's have passed."""
+    if template.hidden and not context.is_admin:
+        raise exception.NotAuthorized(
+            message=_('Cluster template %s is hidden: only admins can '
+                      'create clusters from it.') %
+            (template.name or template.uuid))
+    values = _create_values(context, body, template)
+    nodegroups = _default_nodegroups(values, template, master_count,
+                                     node_count)
+    driver.validate_cluster(
+        context, dict(values, master_count=master_count,
+                      node_count=node_count), template)
+    if master_count > 1 and not values['master_lb_enabled']:
+        raise exception.InvalidParameterValue(
+            err=_('master_count %d needs a load balancer in front of '
+                  'the masters: enable master_lb_enabled') %
+            master_count)
+    return values, nodegroups
+
+
 def create(context, body, rule='cluster:create'):
     """Store a new cluster (with its default nodegroups) from a
     ClusterCreate body, cast cluster_create and return the cluster.
@@ -434,23 +458,15 @@ def create(context, body, rule='cluster:create'):
                   'devicemapper storage driver'))
     driver.validate_master_size(master_count)
     policy.authorize(context, rule)
-    _check_quota(context, context.project_id)
-    if template.hidden and not context.is_admin:
-        raise exception.NotAuthorized(
-            message=_('Cluster template %s is hidden: only admins can '
-                      'create clusters from it.') %
-            (template.name or template.uuid))
-    values = _create_values(context, body, template)
-    nodegroups = _default_nodegroups(values, template, master_count,
-                                     node_count)
-    driver.validate_cluster(
-        context, dict(values, master_count=master_count,
-                      node_count=node_count), template)
-    if master_count > 1 and not values['master_lb_enabled']:
-        raise exception.InvalidParameterValue(
-            err=_('master_count %d needs a load balancer in front of '
-                  'the masters: enable master_lb_enabled') %
-            master_count)
+    try:
+        values, nodegroups = _checked_create_values(
+            context, body, template, driver, master_count, node_count)
+    except Exception:
+        # Being over quota wins over whatever the later checks refuse.
+        # Only a refused create pays for counting here: the insert below
+        # enforces the quota atomically, with the same error.
+        _check_quota(context, context.project_id)
+        raise
     cluster = objects.Cluster(context, **values)
     cluster.create(nodegroups=nodegroups,
                    max_clusters=CONF.quotas.max_clusters_per_project)

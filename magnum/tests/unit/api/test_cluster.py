@@ -502,6 +502,23 @@ class TestQuota:
                                    hard_limit=0)
         _create(api, template, status=403)
 
+    def test_being_over_quota_wins_over_the_later_checks(
+            self, api, rpc, dbapi, magnum_config):
+        # The contract's order: the quota is checked before the hidden
+        # template and the load balancer, although a create that passes
+        # every check is only counted by the insert.
+        magnum_config.config(group='quotas', max_clusters_per_project=1)
+        without_lb = make_template(dbapi, name='nolb', public=True,
+                                   master_lb_enabled=False)
+        hidden = make_template(dbapi, name='hidden', public=True,
+                               hidden=True)
+        _create(api, without_lb)
+        for template, extra in ((without_lb, {'master_count': 3}),
+                                (hidden, {})):
+            response = _create(api, template, status=403, **extra)
+            assert 'at most 1' in error_of(response)['detail']
+        assert rpc.methods() == ['cluster_create']
+
     def test_the_insert_enforces_the_quota_atomically(
             self, api, rpc, template, magnum_config, monkeypatch):
         # A create that passed the early check while another create took
