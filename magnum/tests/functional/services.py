@@ -121,15 +121,18 @@ class Deployment:
             if process is not None:
                 process.stop()
 
-    def logs(self):
-        """The end of every service log, for failure messages."""
+    def logs(self, tail=4000):
+        """The last ``tail`` characters of every service log (None: all
+        of them), for failure messages and searches."""
         text = []
         for name in sorted(os.listdir(self.directory)):
             if name.endswith(('.log', '.out')):
                 with open(os.path.join(self.directory, name),
                           errors='replace') as handle:
-                    text.append('==> %s <==\n%s' % (name,
-                                                    handle.read()[-4000:]))
+                    content = handle.read()
+                if tail is not None:
+                    content = content[-tail:]
+                text.append('==> %s <==\n%s' % (name, content))
         return '\n'.join(text)
 
     def client_env(self):

@@ -35,7 +35,6 @@ under CI=true they fail.
 
 import base64
 import datetime
-import os
 import time
 import types
 import uuid
@@ -218,17 +217,6 @@ def authenticates(cloud, credential_id, secret):
         return None
 
 
-def every_log(deployment):
-    """All that the API and conductor logged (the whole files)."""
-    text = []
-    for name in sorted(os.listdir(deployment.directory)):
-        if name.endswith(('.log', '.out')):
-            with open(os.path.join(deployment.directory, name),
-                      errors='replace') as handle:
-                text.append(handle.read())
-    return '\n'.join(text)
-
-
 def shows_nothing_of(text, row, secret):
     return (row.application_credential_id not in text and
             secret not in text and
@@ -294,7 +282,7 @@ def test_create_gives_the_cluster_a_restricted_expiring_credential(
         'CredentialsValid']
     assert condition['status'] == 'True'
     assert expires_at.strftime('%Y-%m-%d') in condition['message']
-    logged = every_log(deployment)
+    logged = deployment.logs(tail=None)
     assert row.application_credential_id in logged  # the id may be logged
     assert secret not in logged
 
@@ -320,7 +308,7 @@ def test_rotation_replaces_the_credential(cloud, deployment, project, admin,
     text = member.call('GET', '/clusters/%s' % cluster_uuid,
                        status=200).text
     assert shows_nothing_of(text, row, secret)
-    assert secret not in every_log(deployment)
+    assert secret not in deployment.logs(tail=None)
     state['second'] = (row.application_credential_id, secret)
 
 
