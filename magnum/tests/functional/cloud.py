@@ -39,6 +39,8 @@ from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from magnum.tests.functional import processes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 SCRIPT = os.path.join(ROOT, 'tools', 'cloud-in-a-box.sh')
@@ -289,6 +291,7 @@ class KeystoneProcess:
                  'keystone_wsgi:application'],
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=processes.die_with_parent,
                 env=dict(os.environ, PYTHONWARNINGS='ignore',
                          MAGNUM_CLOUD_KEYSTONE_CONF=os.pathsep.join(
                              self.config_files)))

@@ -784,6 +784,7 @@ class PrivateRabbit:
         return subprocess.Popen(argv, stdout=self._out,
                                 stderr=subprocess.STDOUT, env=self.env,
                                 start_new_session=True,
+                                preexec_fn=processes.die_with_parent,
                                 cwd=self.directory)
 
     def start(self, timeout=60):
