@@ -21,6 +21,7 @@ argument added, and note it here:
           federation_create/update/delete
 """
 
+import kombu.exceptions
 import oslo_messaging as messaging
 
 from magnum import conf
@@ -37,6 +38,21 @@ RPC_API_VERSION = '1.0'
 # rabbit_retry_interval and rabbit_retry_backoff this gives up after
 # about 5 seconds and the caller gets a 503 naming the broker.
 SEND_RETRIES = 2
+
+
+# What a message that could not reach the broker raises: oslo.messaging's
+# own failure once it has given up, or kombu's when a new connection's
+# bounded retries ran out before oslo.messaging could wrap the error.
+BROKER_UNREACHABLE = (messaging.MessageDeliveryFailure,
+                      kombu.exceptions.OperationalError)
+
+# Whether this process has a reply queue on the broker. oslo.messaging
+# declares it at the first call, on a connection that retries for ever:
+# with the broker down, that first call would hang its request. Until a
+# call has got that far, a cast with bounded retries checks the broker
+# first. (Once declared, the reply queue reconnects by itself and sends
+# are bounded by SEND_RETRIES.)
+_reply_queue = {'ready': False}
 
 
 class ConductorAPI:
@@ -56,21 +72,27 @@ class ConductorAPI:
                                       timeout=self._timeout)
 
     def _call(self, context, method, **kwargs):
+        if not _reply_queue['ready']:
+            # A harmless message (a conductor answers a ping cast by doing
+            # nothing) that fails fast when the broker is unreachable.
+            self._cast(context, 'ping_conductor')
         try:
-            return self._client.prepare(retry=SEND_RETRIES).call(
+            result = self._client.prepare(retry=SEND_RETRIES).call(
                 context, method, **kwargs)
         except messaging.MessagingTimeout:
+            _reply_queue['ready'] = True
             raise exception.ConductorUnavailable(timeout=self._timeout)
-        except messaging.MessageDeliveryFailure as error:
+        except BROKER_UNREACHABLE as error:
             raise exception.ServiceUnavailable(service='message broker',
                                                reason=error)
+        _reply_queue['ready'] = True
+        return result
 
     def _cast(self, context, method, **kwargs):
         try:
             self._client.prepare(retry=SEND_RETRIES).cast(
                 context, method, **kwargs)
-        except (messaging.MessageDeliveryFailure,
-                messaging.MessagingTimeout) as error:
+        except BROKER_UNREACHABLE + (messaging.MessagingTimeout,) as error:
             raise exception.ServiceUnavailable(service='message broker',
                                                reason=error)
 

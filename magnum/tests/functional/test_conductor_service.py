@@ -13,7 +13,11 @@
 """magnum-conductor as a real process on RabbitMQ and MariaDB: it answers
 RPC calls, reports itself in magnum_service, and stops cleanly."""
 
+import json
 import signal
+import socket
+import subprocess
+import sys
 import uuid
 
 import oslo_messaging as messaging
@@ -105,3 +109,45 @@ def test_conductor_stops_cleanly_on_sigterm(conductor):
     processes.wait_for(lambda: _service(conductor.host), 60,
                        message='the conductor to start')
     assert conductor.stop(signal.SIGTERM, timeout=30) == 0, conductor.log()
+
+
+FIRST_CALL_SCRIPT = '''
+import json, sys, time
+from magnum import conf
+from magnum.common import context, exception, rpc
+from magnum.conductor import rpcapi
+rpc.register_opts(conf.CONF)
+conf.CONF([], project='magnum', default_config_files=[])
+conf.CONF.set_override('transport_url', sys.argv[1])
+conf.CONF.set_override('rpc_call_timeout', 3, group='conductor')
+started = time.monotonic()
+try:
+    rpcapi.ConductorAPI().ping_conductor(context.get_admin_context())
+    outcome = {'error': None}
+except exception.MagnumException as error:
+    outcome = {'error': type(error).__name__, 'code': error.code,
+               'message': str(error)}
+outcome['took'] = time.monotonic() - started
+print(json.dumps(outcome))
+'''
+
+
+def test_a_first_call_with_the_broker_down_is_503_not_a_hang():
+    """oslo.messaging declares the reply queue at a process's first call
+    on a connection that retries for ever; Magnum checks the broker first
+    so that the request ends in a 503 instead of hanging. A fresh process
+    (no reply queue yet) against a port where no broker listens."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    # The socket is closed: nothing listens on the port now.
+    result = subprocess.run(
+        [sys.executable, '-c', FIRST_CALL_SCRIPT,
+         'rabbit://guest:guest@127.0.0.1:%d/' % port],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome['error'] == 'ServiceUnavailable', outcome
+    assert outcome['code'] == 503
+    assert 'message broker is unavailable' in outcome['message'], outcome
+    assert outcome['took'] < 20, outcome
