@@ -192,16 +192,12 @@ class BayCollection(collection.Collection):
 
     bays = [Bay]
 
-    def __init__(self, **kwargs):
-        super().__init__()
-        self._type = 'bays'
+    _type = 'bays'
 
     @classmethod
     def convert(cls, clusters, limit, view, url=None, **filters):
-        page = cls()
-        page.bays = [Bay.convert(c, view) for c in clusters]
-        page.next = page.get_next(limit, url=url, **filters)
-        return page
+        return cls.page([Bay.convert(c, view) for c in clusters], limit,
+                        url=url, **filters)
 
 
 def _baymodel(context, ident):

@@ -68,16 +68,12 @@ class BayModelCollection(collection.Collection):
 
     baymodels = [BayModel]
 
-    def __init__(self, **kwargs):
-        super().__init__()
-        self._type = 'baymodels'
+    _type = 'baymodels'
 
     @classmethod
     def convert(cls, templates, limit, url=None, **filters):
-        page = cls()
-        page.baymodels = [BayModel.convert(t) for t in templates]
-        page.next = page.get_next(limit, url=url, **filters)
-        return page
+        return cls.page([BayModel.convert(t) for t in templates], limit,
+                        url=url, **filters)
 
 
 def _prepare(values):

@@ -241,16 +241,12 @@ class ClusterCollection(collection.Collection):
 
     clusters = [Cluster]
 
-    def __init__(self, **kwargs):
-        super().__init__()
-        self._type = 'clusters'
+    _type = 'clusters'
 
     @classmethod
     def convert(cls, clusters, limit, view, url=None, **filters):
-        page = cls()
-        page.clusters = [Cluster.convert(c, view) for c in clusters]
-        page.next = page.get_next(limit, url=url, **filters)
-        return page
+        return cls.page([Cluster.convert(c, view) for c in clusters], limit,
+                        url=url, **filters)
 
 
 # -- create -------------------------------------------------------------------

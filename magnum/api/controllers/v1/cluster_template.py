@@ -140,17 +140,12 @@ class ClusterTemplateCollection(collection.Collection):
 
     clustertemplates = [ClusterTemplate]
 
-    def __init__(self, **kwargs):
-        super().__init__()
-        self._type = 'clustertemplates'
+    _type = 'clustertemplates'
 
     @classmethod
     def convert(cls, templates, limit, url=None, **filters):
-        page = cls()
-        page.clustertemplates = [ClusterTemplate.convert(t)
-                                 for t in templates]
-        page.next = page.get_next(limit, url=url, **filters)
-        return page
+        return cls.page([ClusterTemplate.convert(t) for t in templates],
+                        limit, url=url, **filters)
 
 
 # -- validation (contract 2.2, steps 2-5) ----------------------------------

@@ -25,6 +25,15 @@ class Collection(base.APIBase):
     next = wtypes.text
     """A link to the next page, present only when this page is full."""
 
+    @classmethod
+    def page(cls, items, limit, url=None, **filters):
+        """A page of ``items`` (already in their API form) with the link
+        to the next page when it is full."""
+        page = cls()
+        setattr(page, cls._type, items)
+        page.next = page.get_next(limit, url=url, **filters)
+        return page
+
     @property
     def collection(self):
         return getattr(self, self._type)

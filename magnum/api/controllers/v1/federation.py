@@ -212,11 +212,9 @@ class FederationCollection(collection.Collection):
 
     @classmethod
     def convert(cls, federations, limit, url, expand, **filters):
-        result = cls()
-        result.federations = [Federation.convert(federation, expand)
-                              for federation in federations]
-        result.next = result.get_next(limit, url=url, **filters)
-        return result
+        return cls.page([Federation.convert(federation, expand)
+                         for federation in federations], limit, url=url,
+                        **filters)
 
 
 def _cluster(context, ident, error):

@@ -183,18 +183,14 @@ class NodeGroupCollection(collection.Collection):
 
     nodegroups = [NodeGroup]
 
-    def __init__(self, **kwargs):
-        super().__init__()
-        self._type = 'nodegroups'
+    _type = 'nodegroups'
 
     @classmethod
     def convert(cls, nodegroups, cluster, limit, **filters):
-        page = cls()
-        page.nodegroups = [NodeGroup.convert(ng, cluster, summary=True)
-                           for ng in nodegroups]
-        page.next = page.get_next(
+        return cls.page(
+            [NodeGroup.convert(ng, cluster, summary=True)
+             for ng in nodegroups],
             limit, url='clusters/%s/nodegroups' % cluster.uuid, **filters)
-        return page
 
 
 # -- validation (contract 2.5) ---------------------------------------------
