@@ -123,22 +123,28 @@ class Reconciler:
     def owns(self, cluster):
         return self.ring.owner(cluster.uuid) == self.host
 
+    def _owned(self, context, statuses, work):
+        """The clusters in ``statuses`` that this conductor owns, with the
+        ring refreshed first."""
+        self.refresh_ring(context)
+        clusters = objects.Cluster.list(context,
+                                        filters={'status': list(statuses)})
+        owned = [cluster for cluster in clusters if self.owns(cluster)]
+        if owned and LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('%(work)s by %(host)s: %(owned)d of %(total)d '
+                      'clusters are its own: %(uuids)s',
+                      {'work': work, 'host': self.host, 'owned': len(owned),
+                       'total': len(clusters),
+                       'uuids': ', '.join(c.uuid for c in owned)})
+        return owned
+
     # -- status sync --------------------------------------------------------
 
     def sync_once(self):
         """One pass over the owned clusters in progress; returns how many
         clusters were looked at."""
         context = magnum_context.get_admin_context()
-        self.refresh_ring(context)
-        clusters = objects.Cluster.list(
-            context, filters={'status': list(FAILED_STATUS)})
-        owned = [cluster for cluster in clusters if self.owns(cluster)]
-        if owned and LOG.isEnabledFor(logging.DEBUG):
-            LOG.debug('Status sync by %(host)s: %(owned)d of %(total)d '
-                      'clusters in progress are its own: %(uuids)s',
-                      {'host': self.host, 'owned': len(owned),
-                       'total': len(clusters),
-                       'uuids': ', '.join(c.uuid for c in owned)})
+        owned = self._owned(context, FAILED_STATUS, 'Status sync')
         self._drivers = {}
         now = timeutils.utcnow()
         self._deleting_since = {
@@ -360,16 +366,7 @@ class Reconciler:
 
     def health_once(self):
         context = magnum_context.get_admin_context()
-        self.refresh_ring(context)
-        clusters = objects.Cluster.list(
-            context, filters={'status': list(HEALTH_STATUSES)})
-        owned = [cluster for cluster in clusters if self.owns(cluster)]
-        if owned and LOG.isEnabledFor(logging.DEBUG):
-            LOG.debug('Health check by %(host)s: %(owned)d of %(total)d '
-                      'clusters are its own: %(uuids)s',
-                      {'host': self.host, 'owned': len(owned),
-                       'total': len(clusters),
-                       'uuids': ', '.join(c.uuid for c in owned)})
+        owned = self._owned(context, HEALTH_STATUSES, 'Health check')
         self._drivers = {}
         checked = 0
         for cluster in owned:

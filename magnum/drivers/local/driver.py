@@ -218,6 +218,18 @@ class _Authority:
             self._credentials = None
 
 
+def _failure_reason(error, step):
+    """What a status reason says of ``error`` raised at ``step``: the
+    driver's own errors already name what failed; anything else is
+    prefixed with the step it broke."""
+    if isinstance(error, (engine_module.EngineError, LocalDriverError,
+                          swarm.SwarmError)):
+        return str(error)
+    return _('%(step)s: %(error)s') % {
+        'step': step[:1].upper() + step[1:],
+        'error': str(error) or type(error).__name__}
+
+
 class _Work:
     """One operation on one cluster: its engine, credentials, progress
     and the steps every operation is made of."""
@@ -1016,13 +1028,7 @@ class _Work:
         try:
             self.rotate_to(target, [current])
         except Exception as error:
-            if isinstance(error, (engine_module.EngineError,
-                                  LocalDriverError, swarm.SwarmError)):
-                reason = str(error)
-            else:
-                reason = _('%(step)s: %(error)s') % {
-                    'step': self.step[:1].upper() + self.step[1:],
-                    'error': str(error) or type(error).__name__}
+            reason = _failure_reason(error, self.step)
             if self.touched:
                 reason = '%s %s' % (reason, self.move_back(current, target,
                                                            reason))
@@ -1316,13 +1322,7 @@ class LocalSwarmDriver(driver.Driver):
         try:
             yield work
         except Exception as error:
-            if isinstance(error, (engine_module.EngineError,
-                                  LocalDriverError, swarm.SwarmError)):
-                reason = str(error)
-            else:
-                reason = _('%(step)s: %(error)s') % {
-                    'step': work.step[:1].upper() + work.step[1:],
-                    'error': str(error) or type(error).__name__}
+            reason = _failure_reason(error, work.step)
             LOG.warning('Cluster %s: %s (while %s)', cluster.uuid, reason,
                         work.step)
             if mark is not None:
