@@ -123,17 +123,19 @@ class Reconciler:
     def owns(self, cluster):
         return self.ring.owner(cluster.uuid) == self.host
 
-    def _owned(self, context, statuses, work):
+    def _owned(self, context, statuses, work, kind):
         """The clusters in ``statuses`` that this conductor owns, with the
-        ring refreshed first."""
+        ring refreshed first; ``work`` and ``kind`` name them in the log
+        (operators and tests read which conductor took which)."""
         self.refresh_ring(context)
         clusters = objects.Cluster.list(context,
                                         filters={'status': list(statuses)})
         owned = [cluster for cluster in clusters if self.owns(cluster)]
         if owned and LOG.isEnabledFor(logging.DEBUG):
             LOG.debug('%(work)s by %(host)s: %(owned)d of %(total)d '
-                      'clusters are its own: %(uuids)s',
-                      {'work': work, 'host': self.host, 'owned': len(owned),
+                      '%(kind)s are its own: %(uuids)s',
+                      {'work': work, 'kind': kind, 'host': self.host,
+                       'owned': len(owned),
                        'total': len(clusters),
                        'uuids': ', '.join(c.uuid for c in owned)})
         return owned
@@ -144,7 +146,8 @@ class Reconciler:
         """One pass over the owned clusters in progress; returns how many
         clusters were looked at."""
         context = magnum_context.get_admin_context()
-        owned = self._owned(context, FAILED_STATUS, 'Status sync')
+        owned = self._owned(context, FAILED_STATUS, 'Status sync',
+                            'clusters in progress')
         self._drivers = {}
         now = timeutils.utcnow()
         self._deleting_since = {
@@ -366,7 +369,8 @@ class Reconciler:
 
     def health_once(self):
         context = magnum_context.get_admin_context()
-        owned = self._owned(context, HEALTH_STATUSES, 'Health check')
+        owned = self._owned(context, HEALTH_STATUSES, 'Health check',
+                            'clusters')
         self._drivers = {}
         checked = 0
         for cluster in owned:
