@@ -13,10 +13,12 @@
 """Functional tests run against MariaDB unless a package says otherwise;
 the ``cloud`` fixture is the cloud-in-a-box (tools/cloud-in-a-box.sh)."""
 
+import docker
 import pytest
 
 from magnum.tests import db_backends
 from magnum.tests.functional import cloud as cloud_box
+from magnum.tests.functional import docker_engine
 
 
 @pytest.fixture(scope='session')
@@ -37,3 +39,19 @@ def cloud():
             pytest.fail(message + '\n(CI=true: the Keystone tests must run)',
                         pytrace=False)
         pytest.skip(message)
+
+
+@pytest.fixture(scope='session')
+def docker_host():
+    """The private Docker engine's URL, with the swarm node image in it
+    (started and built on first use; see docker_engine)."""
+    return docker_engine.engine_url()
+
+
+@pytest.fixture(scope='session')
+def engine(docker_host):
+    """A docker SDK client of the private engine."""
+    client = docker.DockerClient(base_url=docker_host, version='auto',
+                                 timeout=60)
+    yield client
+    client.close()

@@ -102,10 +102,6 @@ FULL_FIELDS = {
 }
 
 
-
-
-
-
 def http_error(message, status):
     """The line the client prints for an HTTP error, as a regex."""
     return r'%s \(HTTP %d\) \(Request-ID: req-%s\)' % (re.escape(message),
@@ -325,18 +321,6 @@ class Stage:
 
 
 # Fixtures --------------------------------------------------------------------
-
-@pytest.fixture(scope='module')
-def docker_host():
-    return docker_engine.engine_url()
-
-
-@pytest.fixture(scope='module')
-def engine(docker_host):
-    client = docker.DockerClient(base_url=docker_host, version='auto',
-                                 timeout=60)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope='module')

@@ -90,25 +90,10 @@ CERTIFICATE_ERROR = re.compile(
     r'x509|certificate|tls:|SSL', re.IGNORECASE)
 
 
-
-
-
-
-@pytest.fixture(scope='module')
-def docker_host():
-    """The private engine's URL, with the node image in it."""
+@pytest.fixture(scope='module', autouse=True)
+def command_line_tools():
     if not shutil.which('docker') or not shutil.which('openssl'):
         docker_engine.unavailable('the docker CLI and openssl are needed')
-    url = docker_engine.engine_url()
-    return url
-
-
-@pytest.fixture(scope='module')
-def engine(docker_host):
-    client = docker.DockerClient(base_url=docker_host, version='auto',
-                                 timeout=60)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope='module')
@@ -515,7 +500,6 @@ def test_cluster_config_reaches_docker_over_tls(stage):
     assert CERTIFICATE_ERROR.search(str(refused.value)), refused.value
     stage.timings['config and docker'] = time.monotonic() - started
     stage.state['before'] = (directory, exports)
-
 
 
 def _copy_rows(connection, table, where, changes):

@@ -90,10 +90,6 @@ CLUSTERS = 4
 TERMINAL = ('CREATE_COMPLETE', 'CREATE_FAILED')
 
 
-
-
-
-
 # -- the REST API -------------------------------------------------------------
 
 class Api:
@@ -319,19 +315,6 @@ def assert_one_node_each(engine, ident):
 
 
 # -- fixtures -----------------------------------------------------------------
-
-@pytest.fixture(scope='module')
-def docker_host():
-    """The private engine's URL, with the node image in it."""
-    return docker_engine.engine_url()
-
-
-@pytest.fixture(scope='module')
-def engine(docker_host):
-    client = docker.DockerClient(base_url=docker_host, version='auto',
-                                 timeout=60)
-    yield client
-    client.close()
 
 
 def _settings(docker_host, prefix, extra=None):

@@ -79,20 +79,6 @@ NODE_TIMEOUT = 30
 SWARM_TIMEOUT = 30
 
 
-
-
-
-
-@pytest.fixture(scope='module')
-def engine():
-    """A client of the private engine, with the node image in it."""
-    docker_host = docker_engine.engine_url()
-    client = docker.DockerClient(base_url=docker_host, version='auto',
-                                 timeout=60)
-    yield client
-    client.close()
-
-
 # Certificates -------------------------------------------------------------
 
 def _now():

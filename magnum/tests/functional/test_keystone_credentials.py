@@ -62,10 +62,6 @@ CLUSTER_TIMEOUT = 240
 
 # -- fixtures -----------------------------------------------------------------
 
-@pytest.fixture(scope='module')
-def docker_host():
-    return docker_engine.engine_url()
-
 
 @pytest.fixture(scope='module')
 def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
