@@ -35,11 +35,7 @@ import datetime
 import json
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 from cryptography import x509
@@ -57,13 +53,13 @@ import pytest
 import requests.exceptions
 
 from magnum.drivers.local import nodes
+from magnum.tests.functional import client_stage
 from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 IMAGE = docker_engine.IMAGE
-CLUSTER_TIMEOUT = 180    # one create, resize, upgrade or delete
+CLUSTER_TIMEOUT = client_stage.CLUSTER_TIMEOUT
 UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 COMPLETE = ('CREATE_COMPLETE', 'UPDATE_COMPLETE')
 
@@ -154,41 +150,17 @@ def swarm_nodes(client):
         for n in client.nodes.list()}
 
 
-class Stage:
-    """The deployment, the client commands run against it, what the tests
-    made (for the clean-up) and what they pass on to the next test."""
+class Stage(client_stage.ClientStage):
+    """The deployment of this module, and what the tests made (for the
+    clean-up)."""
 
     def __init__(self, deployment, engine, prefix, upgrade_image, workdir):
-        self.deployment = deployment
-        self.engine = engine
+        super().__init__(deployment, engine, workdir)
         self.prefix = prefix
         self.upgrade_image = upgrade_image
-        self.workdir = str(workdir)
-        self.env = deployment.client_env()
-        self.env['SHELL'] = '/bin/bash'   # `cluster config` reads it
         self.clusters = set()
         self.templates = set()
         self.quotas = set()
-        self.state = {}
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}))
-
-    # The client ------------------------------------------------------------
-
-    def run(self, *args):
-        command = [OPENSTACK, 'coe'] + [str(a) for a in args]
-        return subprocess.run(command, capture_output=True, text=True,
-                              timeout=180, env=self.env)
-
-    def coe(self, *args):
-        """stdout of a command that must succeed."""
-        result = self.run(*args)
-        if result.returncode != 0:
-            pytest.fail(self.explain(
-                '`openstack coe %s` failed (exit %d)' % (
-                    ' '.join(str(a) for a in args), result.returncode),
-                result), pytrace=False)
-        return result.stdout
 
     def coe_json(self, *args, preface=''):
         """The JSON a command prints with -f json, after the line(s) some
@@ -200,87 +172,18 @@ class Stage:
         assert out[:match.start()] == preface, out
         return json.loads(out[match.start():])
 
-    def explain(self, what, result=None):
-        """A failure message: what, the command's output, the services'
-        logs."""
-        text = what
-        if result is not None:
-            text += '\n--- stdout:\n%s\n--- stderr:\n%s' % (result.stdout,
-                                                          result.stderr)
-        return text + '\n' + self.deployment.logs()
-
     def show(self, name):
         return self.coe_json('cluster', 'show', name)
 
     def wait_cluster(self, name, status):
-        """Poll `cluster show` until the cluster is in status; fail at once
-        when it failed, naming the statuses it went through."""
-        deadline = time.monotonic() + CLUSTER_TIMEOUT
-        seen = []
-        while True:
-            shown = self.show(name)
-            step = '%s (%s)' % (shown['status'], shown['status_reason'])
-            if not seen or seen[-1] != step:
-                seen.append(step)
-            if shown['status'] == status:
-                return shown
-            if shown['status'].endswith('FAILED') or \
-                    time.monotonic() > deadline:
-                pytest.fail(self.explain(
-                    'cluster %s did not become %s; it went through:\n  %s'
-                    % (name, status, '\n  '.join(seen))), pytrace=False)
-            time.sleep(0.5)
+        return self.wait_for_status('cluster %s' % name,
+                                    lambda: self.show(name), status)
 
     def wait_nodegroup(self, cluster, name, status):
-        deadline = time.monotonic() + CLUSTER_TIMEOUT
-        seen = []
-        while True:
-            shown = self.coe_json('nodegroup', 'show', cluster, name)
-            step = '%s (%s)' % (shown['status'], shown['status_reason'])
-            if not seen or seen[-1] != step:
-                seen.append(step)
-            if shown['status'] == status:
-                return shown
-            if shown['status'].endswith('FAILED') or \
-                    time.monotonic() > deadline:
-                pytest.fail(self.explain(
-                    'nodegroup %s of %s did not become %s; it went '
-                    'through:\n  %s' % (name, cluster, status,
-                                        '\n  '.join(seen))), pytrace=False)
-            time.sleep(0.5)
-
-    def need(self, *keys):
-        """What earlier tests left, or a skip naming what is missing."""
-        missing = [k for k in keys if k not in self.state]
-        if missing:
-            pytest.skip('an earlier test did not provide %s' %
-                        ', '.join(missing))
-        return [self.state[k] for k in keys]
-
-    # Plain REST, for checks below the client and for the clean-up ----------
-
-    def rest(self, method, path, version='latest'):
-        request = urllib.request.Request(
-            self.deployment.url + '/v1' + path, method=method,
-            headers={'Accept': 'application/json',
-                     'OpenStack-API-Version': 'container-infra %s' %
-                     version})
-        try:
-            with self.opener.open(request, timeout=30) as reply:
-                body = reply.read()
-                return reply.status, json.loads(body) if body else None
-        except urllib.error.HTTPError as error:
-            body = error.read()
-            try:
-                return error.code, json.loads(body)
-            except ValueError:
-                return error.code, body
-
-    def leftovers(self, cluster_uuid):
-        label = {'label': '%s=%s' % (nodes.LABEL_CLUSTER, cluster_uuid)}
-        return (self.engine.containers.list(all=True, filters=label) +
-                self.engine.networks.list(filters=label) +
-                self.engine.volumes.list(filters=label))
+        return self.wait_for_status(
+            'nodegroup %s of %s' % (name, cluster),
+            lambda: self.coe_json('nodegroup', 'show', cluster, name),
+            status)
 
     def clean_up(self):
         """Delete whatever the tests made and did not delete; the problems
@@ -511,7 +414,8 @@ def test_cluster_show_and_list(stage):
     # cluster_id from 1.13, stack_id below, never both.
     (latest, new), (status, old) = together(
         lambda: stage.rest('GET', '/clusters/%s' % cluster_uuid),
-        lambda: stage.rest('GET', '/clusters/%s' % cluster_uuid, '1.12'))
+        lambda: stage.rest('GET', '/clusters/%s' % cluster_uuid,
+                           version='1.12'))
     assert (latest, status) == (200, 200)
     assert (new['cluster_id'], 'stack_id' in new) == (stack, False)
     assert (old['stack_id'], 'cluster_id' in old) == (stack, False)

@@ -50,10 +50,7 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 from cryptography import x509
@@ -73,14 +70,13 @@ import requests.exceptions
 import sqlalchemy
 import yaml
 
-from magnum.drivers.local import nodes
+from magnum.tests.functional import client_stage
 from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 IMAGE = docker_engine.IMAGE
-CLUSTER_TIMEOUT = 180    # one create, rotation or delete
+CLUSTER_TIMEOUT = client_stage.CLUSTER_TIMEOUT
 CLUSTER = 'certs'
 TEMPLATE = 'certs-template'
 
@@ -127,72 +123,19 @@ def stage(migrated_db_url, docker_host, engine, tmp_path_factory):
     assert not problems, 'clean-up: %s\n%s' % ('\n'.join(problems), logs)
 
 
-class Stage:
-    """The deployment, the commands run against it and what the tests
-    pass on to the next one."""
+class Stage(client_stage.ClientStage):
+    """The deployment of this module, with its one cluster."""
 
     def __init__(self, deployment, engine, workdir):
-        self.deployment = deployment
-        self.engine = engine
-        self.workdir = str(workdir)
-        self.env = deployment.client_env()
-        self.env['SHELL'] = '/bin/bash'   # `cluster config` reads it
-        self.state = {}
+        super().__init__(deployment, engine, workdir)
         self.timings = {}
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}))
-
-    # The client ------------------------------------------------------------
-
-    def run(self, *args):
-        command = [OPENSTACK, 'coe'] + [str(a) for a in args]
-        return subprocess.run(command, capture_output=True, text=True,
-                              timeout=180, env=self.env, cwd=self.workdir)
-
-    def coe(self, *args):
-        """stdout of a command that must succeed."""
-        result = self.run(*args)
-        if result.returncode != 0:
-            pytest.fail(self.explain('`openstack coe %s` failed (exit %d)' % (
-                ' '.join(str(a) for a in args), result.returncode), result),
-                pytrace=False)
-        return result.stdout
-
-    def explain(self, what, result=None):
-        text = what
-        if result is not None:
-            text += '\n--- stdout:\n%s\n--- stderr:\n%s' % (result.stdout,
-                                                          result.stderr)
-        return text + '\n' + self.deployment.logs()
-
-    def need(self, *keys):
-        missing = [k for k in keys if k not in self.state]
-        if missing:
-            pytest.skip('an earlier test did not provide %s' %
-                        ', '.join(missing))
-        return [self.state[k] for k in keys]
 
     def show(self):
         return json.loads(self.coe('cluster', 'show', CLUSTER, '-f', 'json'))
 
     def wait_cluster(self, status):
-        """Poll until the cluster is in ``status``; fail at once when it
-        failed, naming the statuses it went through."""
-        deadline = time.monotonic() + CLUSTER_TIMEOUT
-        seen = []
-        while True:
-            shown = self.show()
-            step = '%s (%s)' % (shown['status'], shown['status_reason'])
-            if not seen or seen[-1] != step:
-                seen.append(step)
-            if shown['status'] == status:
-                return shown
-            if shown['status'].endswith('FAILED') or \
-                    time.monotonic() > deadline:
-                pytest.fail(self.explain(
-                    'cluster %s did not become %s; it went through:\n  %s'
-                    % (CLUSTER, status, '\n  '.join(seen))), pytrace=False)
-            time.sleep(0.5)
+        return self.wait_for_status('cluster %s' % CLUSTER, self.show,
+                                    status)
 
     def config(self, name):
         """`cluster config --output-certs` into a new directory: (its
@@ -211,39 +154,11 @@ class Stage:
                 os.listdir(directory)
         return directory, exports
 
-    # Plain REST ------------------------------------------------------------
-
-    def rest(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.deployment.url + '/v1' + path, method=method, data=data,
-            headers={'Accept': 'application/json',
-                     'Content-Type': 'application/json',
-                     'OpenStack-API-Version': 'container-infra latest'})
-        try:
-            with self.opener.open(request, timeout=60) as reply:
-                answer = reply.read()
-                return reply.status, json.loads(answer) if answer else None
-        except urllib.error.HTTPError as error:
-            answer = error.read()
-            try:
-                return error.code, json.loads(answer)
-            except ValueError:
-                return error.code, answer
-
     def conductor_log(self):
         path = os.path.join(self.deployment.directory,
                             'magnum-conductor-conductor-1.log')
         with open(path, errors='replace') as handle:
             return handle.read()
-
-    # The engine ------------------------------------------------------------
-
-    def leftovers(self, cluster_uuid):
-        label = {'label': '%s=%s' % (nodes.LABEL_CLUSTER, cluster_uuid)}
-        return (self.engine.containers.list(all=True, filters=label) +
-                self.engine.networks.list(filters=label) +
-                self.engine.volumes.list(filters=label))
 
     def clean_up(self):
         """Delete the cluster and template if a test left them, and
