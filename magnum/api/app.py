@@ -21,7 +21,9 @@ import pecan
 from magnum import conf
 from magnum.api import hooks
 from magnum.api import speedups  # noqa: F401
+from magnum.api import unused_imports
 from magnum.api.middleware import parsable_error
+from magnum.conf import keystone_authtoken
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -92,9 +94,20 @@ def paste_config_path():
     return path
 
 
+def admit_auth_middleware():
+    """With ``auth_strategy = keystone``, let keystonemiddleware into the
+    process (the API entry points refuse it until then) and register its
+    [keystone_authtoken] options, before the pipeline or a request reads
+    them. Under noauth the API never imports it."""
+    if CONF.auth_strategy == 'keystone':
+        unused_imports.admit('keystonemiddleware')
+        keystone_authtoken.register_middleware_opts(CONF)
+
+
 def load_app():
     """The application with its middleware, as the paste file assembles
     it."""
+    admit_auth_middleware()
     path = paste_config_path()
     LOG.info('Loading the API application from %s', path)
     return deploy.loadapp('config:%s' % path, name='main')

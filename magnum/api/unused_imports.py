@@ -22,23 +22,38 @@ libraries treat a failed import as "no eventlet", which is the truth here.
 pygments is imported by mako (through pecan) only to colour tracebacks on
 debug pages, which magnum-api never serves; mako does without it (about
 5 MiB).
+
+keystonemiddleware (with keystoneclient, oslo.cache, dogpile and the
+cryptography bindings it brings, about 13 MiB) validates tokens only with
+``[DEFAULT] auth_strategy = keystone``. It is refused the same way until
+the API, having read its configuration, admits it (see
+magnum.api.app.admit_auth_middleware); under ``noauth`` it never loads.
 """
 
 import sys
 
 UNUSED = ('eventlet', 'pygments')
+# Used only with some configurations: refused like UNUSED until admit().
+ON_DEMAND = ('keystonemiddleware',)
 
 
 def refuse_unused():
-    """Make importing the UNUSED packages fail in this process (an
-    ImportError, as if they were not installed), unless something
-    imported them already."""
-    for name in UNUSED:
+    """Make importing the UNUSED and ON_DEMAND packages fail in this
+    process (an ImportError, as if they were not installed), unless
+    something imported them already."""
+    for name in UNUSED + ON_DEMAND:
         if name not in sys.modules:
             sys.modules[name] = None
 
 
+def admit(name):
+    """Let ``name`` be imported again in this process (a no-op unless it
+    was refused)."""
+    if name in sys.modules and sys.modules[name] is None:
+        del sys.modules[name]
+
+
 def refused():
-    """The UNUSED packages that this process refuses."""
-    return [name for name in UNUSED
+    """The UNUSED and ON_DEMAND packages that this process refuses."""
+    return [name for name in UNUSED + ON_DEMAND
             if name in sys.modules and sys.modules[name] is None]

@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-from oslo_concurrency import processutils
+import os
+
 from oslo_config import cfg
 
 api_group = cfg.OptGroup(
@@ -81,7 +82,10 @@ api_opts = [
     ),
     cfg.IntOpt(
         'workers',
-        default=processutils.get_worker_count(),
+        # What oslo.concurrency's get_worker_count() answers,
+        # without importing it (and multiprocessing) into every
+        # process that reads its configuration.
+        default=os.cpu_count() or 1,
         sample_default='<number of CPUs>',
         min=1,
         help=(

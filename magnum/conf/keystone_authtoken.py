@@ -18,6 +18,8 @@ admin_* credentials, still read as a fallback for its service account
 when [keystone_auth] is not configured.
 """
 
+import sys
+
 from oslo_config import cfg
 
 keystone_authtoken_group = cfg.OptGroup(
@@ -59,12 +61,29 @@ legacy_opts = [
 def register_opts(conf):
     conf.register_group(keystone_authtoken_group)
     conf.register_opts(legacy_opts, group=keystone_authtoken_group)
-    # keystonemiddleware's own options, registered up front so that Magnum
-    # can read them (www_authenticate_uri) before the middleware loads.
-    # They are listed in the sample under keystonemiddleware's namespace.
+    register_middleware_opts(conf)
+
+
+def register_middleware_opts(conf):
+    """Register keystonemiddleware's own options of this group, so that
+    Magnum can read them (www_authenticate_uri) before the middleware
+    loads. They are listed in the sample under keystonemiddleware's
+    namespace. Registering them again changes nothing.
+
+    Importing keystonemiddleware costs every process about 13 MiB. A
+    process that refuses it (magnum-api does until ``[DEFAULT]
+    auth_strategy = keystone`` asks for it, see
+    magnum.api.unused_imports) is left without these options and calls
+    this again once it admits keystonemiddleware. Returns whether the
+    options are registered.
+    """
+    if 'keystonemiddleware' in sys.modules and \
+            sys.modules['keystonemiddleware'] is None:
+        return False
     from keystonemiddleware import auth_token
     for group, options in auth_token.list_opts():
         conf.register_opts(options, group=group)
+    return True
 
 
 def list_opts():

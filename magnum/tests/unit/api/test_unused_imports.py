@@ -12,10 +12,15 @@
 
 """magnum-api's entry points keep eventlet and pygments out of the
 process, and everything the API needs still imports and works without
-them."""
+them; keystonemiddleware loads only when auth_strategy = keystone asks for
+it."""
 
+import json
+import socket
 import subprocess
 import sys
+
+import pytest
 
 from magnum.api import unused_imports
 
@@ -27,7 +32,8 @@ import oslo_messaging
 import futurist
 from magnum.api import unused_imports
 from magnum.common import rpc
-assert unused_imports.refused() == ['eventlet', 'pygments'], \\
+assert unused_imports.refused() == ['eventlet', 'pygments',
+                                    'keystonemiddleware'], \\
     unused_imports.refused()
 try:
     import eventlet  # noqa: F401
@@ -46,6 +52,84 @@ def test_api_process_runs_without_eventlet_and_pygments():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == 'ok'
+
+
+# The API process as magnum-api's workers run it: the entry point, the
+# configuration parsed from a file, the paste pipeline loaded, a request.
+SERVE = '''
+import json
+import sys
+import magnum.cmd.api
+import webob
+from magnum import conf
+from magnum.api import app
+from magnum.common import service
+service.prepare_service(['magnum-api', '--config-file', sys.argv[1]])
+application = app.load_app()
+request = webob.Request.blank(sys.argv[2])
+if len(sys.argv) > 3:
+    request.headers['X-Auth-Token'] = sys.argv[3]
+response = request.get_response(application)
+loaded = sorted(name for name in ('keystonemiddleware', 'keystoneclient',
+                                  'oslo_cache')
+                if sys.modules.get(name) is not None)
+print(json.dumps({'status': response.status_int, 'loaded': loaded,
+                  'body': response.json_body,
+                  'uri': getattr(conf.CONF.keystone_authtoken,
+                                 'www_authenticate_uri', 'unregistered')}))
+'''
+
+
+def _serve(tmp_path, strategy, path, *token):
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        keystone = 'http://127.0.0.1:%d' % sock.getsockname()[1]
+    config_file = tmp_path / 'magnum.conf'
+    config_file.write_text(
+        '[DEFAULT]\nauth_strategy = %(strategy)s\nstate_path = %(tmp)s\n'
+        '[database]\nconnection = sqlite://\n'
+        '[keystone_authtoken]\nwww_authenticate_uri = %(url)s\n'
+        'auth_url = %(url)s\nauth_type = password\nusername = magnum\n'
+        'password = secret\nproject_name = service\n'
+        'user_domain_name = Default\nproject_domain_name = Default\n'
+        'http_request_max_retries = 0\nhttp_connect_timeout = 2\n' % {
+            'strategy': strategy, 'tmp': tmp_path, 'url': keystone})
+    result = subprocess.run(
+        [sys.executable, '-c', SERVE, str(config_file), path] + list(token),
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return keystone, json.loads(result.stdout.splitlines()[-1])
+
+
+def test_noauth_api_never_imports_keystonemiddleware(tmp_path):
+    _, answer = _serve(tmp_path, 'noauth', '/')
+    assert answer['status'] == 200
+    assert answer['loaded'] == []
+    # Nobody can read keystonemiddleware's options by mistake either.
+    assert answer['uri'] == 'unregistered'
+
+
+@pytest.mark.parametrize('token, status', [((), 401), (('a-token',), 503)])
+def test_keystone_api_admits_keystonemiddleware(tmp_path, token, status):
+    keystone, answer = _serve(tmp_path, 'keystone', '/v1/clusters', *token)
+    assert answer['loaded'] == ['keystoneclient', 'keystonemiddleware',
+                                'oslo_cache']
+    # Its options are registered and read from the file.
+    assert answer['uri'] == keystone
+    assert answer['status'] == status
+    if status == 503:
+        # Keystone unreachable: Magnum's error format, not webob's.
+        error, = answer['body']['errors']
+        assert error['title'] == \
+            'The Keystone service is temporarily unavailable'
+
+
+def test_admit_lets_a_refused_package_in_again(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'json_magnum_alias', None)
+    unused_imports.admit('json_magnum_alias')
+    assert 'json_magnum_alias' not in sys.modules
+    unused_imports.admit('json')
+    assert sys.modules['json'] is not None
 
 
 def test_already_imported_packages_are_left_alone(monkeypatch):
