@@ -51,7 +51,6 @@ import socket
 import threading
 import time
 
-from cryptography.hazmat.primitives import hashes
 import docker.errors
 from oslo_log import log as logging
 
@@ -59,8 +58,6 @@ from magnum import conf
 from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
-from magnum.common.x509 import operations
-from magnum.conductor import certificates
 from magnum.conductor import conditions
 from magnum.drivers.common import driver
 from magnum.drivers.local import engine as engine_module
@@ -72,6 +69,11 @@ from magnum.objects import fields
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
+
+# magnum.conductor.certificates and magnum.common.x509.operations (with the
+# cryptography bindings, about 10 MiB) are imported where they are used:
+# magnum-api loads this driver to validate templates and clusters, which
+# needs neither.
 
 STATUS = fields.ClusterStatus
 
@@ -158,6 +160,9 @@ def _label_port(labels):
 
 def fingerprint(ca_pem):
     """The SHA-256 fingerprint of a certificate, hex."""
+    from cryptography.hazmat.primitives import hashes
+
+    from magnum.common.x509 import operations
     return operations.load_certificate(ca_pem).fingerprint(
         hashes.SHA256()).hex()
 
@@ -178,6 +183,7 @@ class _Authority:
 
     @classmethod
     def current(cls, context, cluster):
+        from magnum.conductor import certificates
         return cls(context, cluster,
                    certificates.get_ca_key_pair(context, cluster),
                    certificates.get_cluster_magnum_cert(context, cluster),
@@ -200,6 +206,7 @@ class _Authority:
 
     def issue(self, common_name, dns_names, ip_addresses):
         """A server certificate and key (PEM) signed by this CA."""
+        from magnum.common.x509 import operations
         certificate, key = operations.generate_server_certificate(
             operations.load_certificate(self.ca_pem),
             operations.load_private_key(self._ca_key_pem),
@@ -432,6 +439,7 @@ class _Work:
     def install_tls(self, node, ca_pem, restart=False):
         """Give a node its server certificate; its dockerd then starts
         (is restarted, with ``restart``)."""
+        from magnum.conductor import certificates
         self.at(_('installing the certificates of node %s') % node.name)
         dns_names, ip_addresses = self.node_names(node)
         cert, key = certificates.issue_server_certificate(
@@ -471,6 +479,7 @@ class _Work:
         (its dockerd then starts while the next ones are made); the new
         nodes. When one cannot start, the others still are (their labels
         find them again) and the first error is raised."""
+        from magnum.conductor import certificates
         ca_pem = certificates.get_ca_certificate(self.context, self.cluster)
         self.engine.cpu_count()
 
@@ -500,6 +509,7 @@ class _Work:
         """{name: client} of every running node, installing certificates
         where a half-finished operation left none (``installed`` names
         the nodes just given theirs)."""
+        from magnum.conductor import certificates
         clients = {}
         waiting = []
         for node in running:
@@ -1344,6 +1354,7 @@ class LocalSwarmDriver(driver.Driver):
 
     @staticmethod
     def _ensure_certificates(context, cluster):
+        from magnum.conductor import certificates
         if not (cluster.ca_cert_ref and cluster.magnum_cert_ref):
             certificates.generate_certificates_to_cluster(context, cluster)
             cluster.save()
@@ -1449,6 +1460,7 @@ class LocalSwarmDriver(driver.Driver):
         restart, the new one after. When a node cannot be moved, those
         moved are given their current certificates back and the error
         says so; the conductor then keeps the current certificates."""
+        from magnum.conductor import certificates
         new_set = certificates.get_pending_rotation(cluster)
         if new_set is None:
             raise LocalDriverError(reason=_(
@@ -1471,6 +1483,7 @@ class LocalSwarmDriver(driver.Driver):
         done again with another one (nodes moved to the lost CA are
         restarted through the engine, as Magnum can no longer talk to
         them)."""
+        from magnum.conductor import certificates
         with self._work(context, cluster) as work:
             work.at(_('reading what the interrupted CA rotation left'))
             marks = work.rotation_marks(work.rotation_nodes())

@@ -30,7 +30,6 @@ from oslo_log import log as logging
 import requests.exceptions
 
 from magnum import conf
-from magnum.conductor import certificates
 from magnum.drivers.local import nodes
 from magnum.i18n import _
 
@@ -65,6 +64,9 @@ class Credentials:
 
     def __init__(self, context, cluster, pems=None):
         if pems is None:
+            # Here, not at import: magnum-api loads the driver without
+            # the cryptography bindings certificates brings.
+            from magnum.conductor import certificates
             ca = certificates.get_ca_certificate(context, cluster)
             cert, key = certificates.get_cluster_magnum_cert(context,
                                                              cluster)

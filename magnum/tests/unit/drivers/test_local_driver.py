@@ -24,6 +24,7 @@ import types
 import pytest
 
 from magnum.common import exception
+from magnum.conductor import certificates
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import engine as engine_module
 from magnum.drivers.local import monitor
@@ -544,9 +545,9 @@ class TestValidation:
 class TestCredentials:
     @pytest.fixture(autouse=True)
     def pki(self, monkeypatch):
-        monkeypatch.setattr(swarm.certificates, 'get_ca_certificate',
+        monkeypatch.setattr(certificates, 'get_ca_certificate',
                             lambda context, cluster: 'CA PEM')
-        monkeypatch.setattr(swarm.certificates, 'get_cluster_magnum_cert',
+        monkeypatch.setattr(certificates, 'get_cluster_magnum_cert',
                             lambda context, cluster: ('CERT PEM', 'KEY PEM'))
 
     def _files(self, credentials):
