@@ -12,6 +12,8 @@
 
 """pecan hooks: request context, microversion, RPC client, error tidying."""
 
+import threading
+
 from oslo_log import log as logging
 import pecan
 from pecan import hooks
@@ -20,7 +22,6 @@ from magnum import conf
 from magnum.api import microversion
 from magnum.common import context as magnum_context
 from magnum.common import policy
-from magnum.conductor import rpcapi
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -105,15 +106,43 @@ def _under_v1(path):
     return first != ''
 
 
-class RPCHook(hooks.PecanHook):
-    """Gives controllers ``request.rpcapi``, made once per process."""
+class ConductorClient:
+    """The conductor's RPC client (magnum.conductor.rpcapi.ConductorAPI),
+    made once, when a request first uses it.
+
+    Most requests never talk to the conductor; until one does, the
+    process neither imports oslo.messaging's drivers (kombu, amqp) nor
+    sets up a transport. A failure to make the client (a bad
+    ``transport_url``) fails the requests that need it, and the next one
+    tries again.
+    """
 
     def __init__(self):
-        self._rpcapi = None
+        self._api = None
+        self._lock = threading.Lock()
+
+    def _client(self):
+        if self._api is None:
+            with self._lock:
+                if self._api is None:
+                    from magnum.conductor import rpcapi
+                    self._api = rpcapi.ConductorAPI()
+        return self._api
+
+    def __getattr__(self, name):
+        if name.startswith('_'):
+            raise AttributeError(name)
+        return getattr(self._client(), name)
+
+
+class RPCHook(hooks.PecanHook):
+    """Gives controllers ``request.rpcapi``, one ConductorClient per
+    process."""
+
+    def __init__(self):
+        self._rpcapi = ConductorClient()
 
     def before(self, state):
-        if self._rpcapi is None:
-            self._rpcapi = rpcapi.ConductorAPI()
         state.request.rpcapi = self._rpcapi
 
 

@@ -72,7 +72,8 @@ def server_options():
 
 
 def main(argv=None):
-    service.prepare_service(sys.argv if argv is None else argv)
+    service.prepare_service(sys.argv if argv is None else argv,
+                            messaging_opts=False)
     options = server_options()
     LOG.info('Serving the Magnum API on %s with %d worker(s)',
              options['bind'], options['workers'])

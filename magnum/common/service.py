@@ -24,18 +24,28 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 
-def parse_args(argv, default_config_files=None):
-    """Parse the command line and config files into ``CONF``."""
+def parse_args(argv, default_config_files=None, messaging_opts=True):
+    """Parse the command line and config files into ``CONF``.
+
+    ``messaging_opts``: register oslo.messaging's [DEFAULT] options
+    (``transport_url``, ...) so that the process can read them before it
+    makes a transport. magnum-api never reads them itself and leaves them
+    to oslo.messaging, which registers them when the first request that
+    needs the conductor makes the transport: importing its option lists
+    would bring every driver (kombu, amqp) into each API worker.
+    """
     conf.set_defaults(CONF)
-    rpc.register_opts(CONF)
+    if messaging_opts:
+        rpc.register_opts(CONF)
     CONF(argv[1:], project='magnum', version=version.version_string(),
          default_config_files=default_config_files)
 
 
-def prepare_service(argv=None, default_config_files=None):
+def prepare_service(argv=None, default_config_files=None,
+                    messaging_opts=True):
     """Parse configuration and set up logging for a Magnum service."""
     argv = sys.argv if argv is None else argv
-    parse_args(argv, default_config_files)
+    parse_args(argv, default_config_files, messaging_opts=messaging_opts)
     logging.setup(CONF, 'magnum')
     # Noisy libraries stay at WARNING unless an operator asks otherwise.
     logging.set_defaults(default_log_levels=logging.get_default_log_levels()

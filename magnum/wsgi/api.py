@@ -32,7 +32,8 @@ def init_application():
     config_files = os.environ.get('MAGNUM_CONFIG_FILE')
     default_files = config_files.split(',') if config_files else None
     service.prepare_service(['magnum-api-wsgi'],
-                            default_config_files=default_files)
+                            default_config_files=default_files,
+                            messaging_opts=False)
     return app.load_app()
 
 
