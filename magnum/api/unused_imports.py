@@ -23,6 +23,11 @@ pygments is imported by mako (through pecan) only to colour tracebacks on
 debug pages, which magnum-api never serves; mako does without it (about
 5 MiB).
 
+greenlet (about 1 MiB) is imported by oslo.middleware's healthcheck only
+to list greenlets in its detailed report, where a process without
+eventlet has none; SQLAlchemy needs it only for its asyncio extension.
+Both do without it.
+
 keystonemiddleware (with keystoneclient, oslo.cache, dogpile and the
 cryptography bindings it brings, about 13 MiB) validates tokens only with
 ``[DEFAULT] auth_strategy = keystone``. It is refused the same way until
@@ -32,7 +37,7 @@ magnum.api.app.admit_auth_middleware); under ``noauth`` it never loads.
 
 import sys
 
-UNUSED = ('eventlet', 'pygments')
+UNUSED = ('eventlet', 'pygments', 'greenlet')
 # Used only with some configurations: refused like UNUSED until admit().
 ON_DEMAND = ('keystonemiddleware',)
 
