@@ -249,6 +249,23 @@ def assign(instance, items):
             setattr(holder, key, value)
 
 
+def fill(instance, items):
+    """Set each (key, value) of ``items`` on ``instance`` without
+    validating it: for representations built from values Magnum itself
+    stored and read back (objects from the database), which were
+    validated when they were written and have the declared types. Every
+    key must be a plain WSME attribute of the instance's type; Unset
+    clears it, as an assignment would."""
+    holder = _dataholder(instance)
+    unset = wsme.types.Unset
+    for key, value in items:
+        if value is unset:
+            if hasattr(holder, key):
+                delattr(holder, key)
+        else:
+            setattr(holder, key, value)
+
+
 def _speed_up_wsattr():
     if getattr(wsme.types.wsattr, '_magnum_fast', False):
         return
@@ -345,9 +362,16 @@ def _complex_encoder(datatype):
     def encode_complex(value):
         if value is None:
             return None
+        # Plain attributes are read from the instance's data holder, as
+        # their descriptor would (the value, else the attribute's
+        # default), without a descriptor call per attribute.
+        holder = value.__dict__.get('_wsme_dataholder')
         result = {}
-        for key, name, encode in plan:
-            item = getattr(value, key)
+        for key, name, encode, plain, default in plan:
+            if plain and holder is not None:
+                item = getattr(holder, key, default)
+            else:
+                item = getattr(value, key)
             if item is not unset:
                 result[name] = item if encode is _identity \
                     else encode(item)
@@ -355,8 +379,11 @@ def _complex_encoder(datatype):
     # Registered before its attributes so that a type that contains
     # itself finds its own encoder.
     _complex_encoders[datatype] = encode_complex
+    plain_keys = _wsattrs_by_key(datatype) if isinstance(
+        datatype, type) else {}
     plan.extend((attribute.key, attribute.name,
-                 compile_encoder(attribute.datatype))
+                 compile_encoder(attribute.datatype),
+                 attribute.key in plain_keys, attribute.default)
                 for attribute in wsme.types.list_attributes(datatype))
     return encode_complex
 

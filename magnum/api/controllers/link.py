@@ -16,8 +16,13 @@ import pecan
 
 
 def base_url():
-    """The application URL of the current request (scheme, host, script)."""
-    return pecan.request.application_url
+    """The application URL of the current request (scheme, host, script),
+    worked out once per request (a list links every item)."""
+    environ = pecan.request.environ
+    url = environ.get('magnum.base_url')
+    if url is None:
+        url = environ['magnum.base_url'] = pecan.request.application_url
+    return url
 
 
 def build_url(resource, resource_args='', bookmark=False, base=None):

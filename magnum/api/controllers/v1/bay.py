@@ -127,9 +127,10 @@ class Bay(base.APIBase):
 
     @classmethod
     def convert(cls, cluster, view='one'):
-        item = cls(**cls.values(cluster))
-        item.links = link.self_and_bookmark(link.base_url(), 'bays',
-                                            cluster.uuid)
+        item = cls.trusted(
+            [a.key for a in wtypes.list_attributes(Bay)], cls.values(cluster))
+        item.fill([('links', link.self_and_bookmark(
+            link.base_url(), 'bays', cluster.uuid))])
         if view == 'summary':
             item.unset_fields_except(SUMMARY_FIELDS)
             return item

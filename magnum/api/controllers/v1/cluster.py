@@ -141,8 +141,12 @@ class Cluster(base.APIBase):
 
     def __init__(self, **kwargs):
         super().__init__()
-        self.fields = [a.key for a in wtypes.list_attributes(Cluster)]
+        self.fields = self._field_names()
         self.assign(kwargs.items())
+
+    @staticmethod
+    def _field_names():
+        return [a.key for a in wtypes.list_attributes(Cluster)]
 
     @staticmethod
     def values(cluster):
@@ -161,9 +165,9 @@ class Cluster(base.APIBase):
     def convert(cls, cluster, view='one'):
         """``view``: 'summary' (list), 'detail' (detail list) or 'one'
         (GET one: the detail view plus faults of a failed cluster)."""
-        item = cls(**cls.values(cluster))
-        item.links = link.self_and_bookmark(link.base_url(), 'clusters',
-                                            cluster.uuid)
+        item = cls.trusted(cls._field_names(), cls.values(cluster))
+        item.fill([('links', link.self_and_bookmark(
+            link.base_url(), 'clusters', cluster.uuid))])
         if view == 'summary':
             item.unset_fields_except(SUMMARY_FIELDS)
             return item

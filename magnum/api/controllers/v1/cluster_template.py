@@ -83,9 +83,9 @@ class TemplateRepresentation(base.APIBase):
 
     @classmethod
     def convert(cls, template):
-        item = cls(**template.as_dict())
+        item = cls.trusted(cls._object_fields(), template.as_dict())
         item.set_timestamps(template)
-        item.assign([('links', link.self_and_bookmark(
+        item.fill([('links', link.self_and_bookmark(
             link.base_url(), cls._resource, template.uuid))])
         return item
 

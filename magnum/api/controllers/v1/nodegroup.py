@@ -129,7 +129,8 @@ class NodeGroup(base.APIBase):
 
     @classmethod
     def convert(cls, nodegroup, cluster, summary=False):
-        item = cls(**{key: nodegroup[key] for key in cls._FIELDS})
+        item = cls.trusted([a.key for a in wtypes.list_attributes(NodeGroup)],
+                           {key: nodegroup[key] for key in cls._FIELDS})
         if summary:
             item.unset_fields_except(SUMMARY_FIELDS)
             return item

@@ -233,3 +233,33 @@ def test_assign_validates_like_setattr():
     assert caught.value.fieldname == 'apiserver_port'
     template.assign([('coe', wtypes.Unset)])
     assert template.coe is wtypes.Unset
+
+
+def test_fill_sets_values_as_they_are_without_validating():
+    template = cluster_template.ClusterTemplate()
+    template.fill([('coe', 'kubernetes'), ('apiserver_port', 80),
+                   ('labels', {'a': 1})])
+    # Values taken as given: nothing converted, nothing refused.
+    assert template.apiserver_port == 80
+    assert template.labels == {'a': 1}
+    template.fill([('coe', wtypes.Unset)])
+    assert template.coe is wtypes.Unset
+
+
+def test_trusted_representation_encodes_like_a_validated_one():
+    values = {'uuid': UUID, 'name': 'tpl', 'coe': 'kubernetes',
+              'image_id': 'fedora', 'labels': {'a': 'b'}, 'public': True,
+              'apiserver_port': 6443, 'server_type': 'vm', 'hidden': False,
+              'links': [{'href': 'h', 'rel': 'self'}]}
+    fields = cluster_template.ClusterTemplate._object_fields() + ['links']
+    validated = cluster_template.ClusterTemplate(**values)
+    validated.fill([('links', values['links'])])
+    trusted = cluster_template.ClusterTemplate.trusted(fields, values)
+    datatype = cluster_template.ClusterTemplate
+    assert speedups.encode_result(trusted, datatype) == \
+        speedups.encode_result(validated, datatype) == json.dumps(
+            wsme.rest.json.tojson(datatype, validated))
+    # An attribute never set reads its declared default, as through the
+    # descriptor.
+    assert json.loads(speedups.encode_result(trusted, datatype))[
+        'tls_disabled'] is False
