@@ -49,6 +49,60 @@ def database_url(url):
     return parsed.render_as_string(hide_password=False)
 
 
+class Record(dict):
+    """A row read outside any transaction: its columns by key, as
+    ``row['name']``, and as attributes, as ``row.name`` (what the ORM
+    instances gave their callers; nothing reads relationships from rows
+    of the API's reads)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# A pooled connection idle for longer than this is pinged before it is
+# used again; one used more recently is taken as it is. oslo.db pings on
+# every checkout, a round trip to the database on every request for a
+# connection that, under load, served another request a millisecond ago.
+# A connection that still fails (the server restarted within this
+# window) makes SQLAlchemy invalidate the pool, so the next checkout
+# connects afresh.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine):
+    """Replace the pool's ping on every checkout by a ping of connections
+    that were idle for PING_AFTER_IDLE_SECONDS."""
+    pool = engine.pool
+    if not getattr(pool, '_pre_ping', False):
+        return
+    pool._pre_ping = False
+    dialect = engine.dialect
+
+    @sa.event.listens_for(pool, 'checkin')
+    def _checked_in(dbapi_connection, record):
+        if record is not None:
+            record.info['magnum_idle_since'] = time.monotonic()
+
+    @sa.event.listens_for(pool, 'checkout')
+    def _checked_out(dbapi_connection, record, proxy):
+        idle_since = record.info.get('magnum_idle_since')
+        if idle_since is None or \
+                time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # DisconnectionError makes the pool drop this connection and
+            # check out another (a new one), as its own ping would.
+            raise sa.exc.DisconnectionError(
+                'database connection lost while idle: %s' % error) from error
+
+
 def get_backend():
     """The entry point oslo.db's DBAPI loader and our tools call."""
     return Connection()
@@ -216,6 +270,43 @@ class Connection(api.Connection):
     def get_engine(self):
         return self._facade.writer.get_engine()
 
+    def _read_engine(self):
+        engine = self.__dict__.get('_engine_for_reads')
+        if engine is None:
+            engine = self._facade.reader.get_engine()
+            _ping_when_idle(engine)
+            self._engine_for_reads = engine
+        return engine
+
+    def _in_transaction(self):
+        """Whether this thread is inside a reader or writer block."""
+        scopes = getattr(self._context(), '_enginefacade_context', None)
+        return getattr(scopes, 'current', None) is not None
+
+    def _rows(self, statements):
+        """The rows of each SELECT of whole rows of one model in
+        ``statements`` (a function of a ``run(statement)`` that returns
+        rows).
+
+        Outside a transaction (every read of the API), the SELECTs run on
+        a pooled connection without an ORM session: the rows come back as
+        Records, for a fraction of the Python time of ORM instances and
+        with one round trip fewer. Inside a transaction of this thread
+        they run in its session, so that they see its writes.
+        """
+        if self._in_transaction():
+            with self._reader() as session:
+                return statements(
+                    lambda statement: session.execute(
+                        statement).scalars().all())
+
+        def run(statement):
+            result = connection.execute(statement)
+            keys = tuple(result.keys())
+            return [Record(zip(keys, row)) for row in result]
+        with self._read_engine().connect() as connection:
+            return statements(run)
+
     def dispose(self):
         self._facade.dispose_pool()
 
@@ -257,9 +348,8 @@ class Connection(api.Connection):
         return self._scope(context, statement, resource)
 
     def _get_one(self, context, resource, criteria, ident, by_name=False):
-        with self._reader() as session:
-            rows = session.execute(self._select(
-                context, resource, criteria).limit(2)).scalars().all()
+        statement = self._select(context, resource, criteria).limit(2)
+        rows = self._rows(lambda run: run(statement))
         if not rows:
             raise resource.not_found(**{resource.not_found_arg: ident})
         if len(rows) > 1 and by_name:
@@ -302,20 +392,22 @@ class Connection(api.Connection):
         if limit is not None and int(limit) <= 0:
             raise exception.InvalidLimit()
         criteria = tuple(criteria) + tuple(_column_filters(model, filters))
-        with self._reader() as session:
+
+        def statements(run):
             query = self._select(context, resource, criteria)
             if marker is not None:
-                marker_row = self._marker_row(session, query, model, marker,
+                marker_row = self._marker_row(run, query, model, marker,
                                               marker_column)
                 query = query.where(_after_marker(
                     model, sort_key, sort_dir, marker_row))
             query = query.order_by(*_sort_order(model, sort_key, sort_dir))
             if limit is not None:
                 query = query.limit(int(limit))
-            return session.execute(query).scalars().all()
+            return run(query)
+        return self._rows(statements)
 
     @staticmethod
-    def _marker_row(session, query, model, marker, marker_column):
+    def _marker_row(run, query, model, marker, marker_column):
         if marker_column == 'id':
             if not strutils.is_int_like(marker):
                 raise exception.InvalidParameterValue(
@@ -325,11 +417,10 @@ class Connection(api.Connection):
             if not uuidutils.is_uuid_like(marker):
                 raise exception.InvalidUUID(uuid=marker)
             clause = model.uuid == marker
-        row = session.execute(
-            query.where(clause).limit(1)).scalars().first()
-        if row is None:
+        rows = run(query.where(clause).limit(1))
+        if not rows:
             raise exception.MarkerNotFound(marker=marker)
-        return row
+        return rows[0]
 
     def _create(self, resource, values):
         values = dict(values)
@@ -430,9 +521,9 @@ class Connection(api.Connection):
         uuids = list(uuids)
         if not uuids:
             return []
-        with self._reader() as session:
-            return session.query(models.ClusterTemplate).filter(
-                models.ClusterTemplate.uuid.in_(uuids)).all()
+        statement = sa.select(models.ClusterTemplate).where(
+            models.ClusterTemplate.uuid.in_(uuids))
+        return self._rows(lambda run: run(statement))
 
     def update_cluster_template(self, cluster_template_id, values,
                                 expected=None):
@@ -639,10 +730,10 @@ class Connection(api.Connection):
         cluster_ids = list(cluster_ids)
         if not cluster_ids:
             return []
-        with self._reader() as session:
-            return session.query(models.NodeGroup).filter(
-                models.NodeGroup.cluster_id.in_(cluster_ids)).order_by(
-                    models.NodeGroup.id).all()
+        statement = sa.select(models.NodeGroup).where(
+            models.NodeGroup.cluster_id.in_(cluster_ids)).order_by(
+                models.NodeGroup.id)
+        return self._rows(lambda run: run(statement))
 
     def get_cluster_nodegroup_count(self, context, cluster_id):
         with self._reader() as session:

@@ -10,6 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The database API tests of the unit suite, on MariaDB and PostgreSQL."""
+"""The database API tests of the unit suite, on MariaDB (through PyMySQL
+and through mysqlclient) and PostgreSQL."""
+
+import pytest
 
 from magnum.tests.unit.db.test_api import *  # noqa: F401,F403
+
+
+@pytest.fixture(scope='session', params=['mysql', 'mysqlclient',
+                                         'postgresql'])
+def db_backend(request):
+    return request.param

@@ -860,3 +860,14 @@ class TestClusterLocks:
         dbapi.acquire_cluster_lock(uuid, 'c0', 'create', 60, 'token-0')
         dbapi.release_cluster_lock(uuid, 'token-0', finished='create')
         assert _race_for_lock(dbapi, uuid).count(True) == 1
+
+
+def test_reads_give_rows_by_key_and_by_attribute(dbapi):
+    template = utils.create_test_cluster_template(dbapi, name='keyed',
+                                                  labels={'a': 'b'})
+    for row in (dbapi.get_cluster_template_by_uuid(None, template.uuid),
+                dbapi.get_cluster_template_list(None)[0]):
+        assert row['name'] == row.name == 'keyed'
+        assert row.labels == {'a': 'b'}
+        with pytest.raises(AttributeError):
+            row.no_such_column
