@@ -42,6 +42,10 @@ ensure_venv() {
         return 0
     fi
     log "installing Magnum and its dependencies into $MAGNUM_VENV"
+    # mysqlclient compiles against MariaDB's client library.
+    if grep -qi '^mysqlclient' "${inputs[@]}"; then
+        apt_install pkg-config libmariadb-dev
+    fi
     local pip_log="$MAGNUM_VENV/pip.log"
     local reqs=(-r "$MAGNUM_ROOT/requirements.txt")
     for extra in "$@"; do reqs+=(-r "$extra"); done
