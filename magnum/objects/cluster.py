@@ -278,7 +278,10 @@ class Cluster(base.MagnumPersistentObject, base.MagnumObject):
         self._forget_related()
         self._insert(db_api.get_instance().create_cluster,
                      nodegroups=ng_values, max_clusters=max_clusters)
-        if ng_values:
+        # NodeGroup objects given are filled from their stored rows; dicts
+        # (the API's default groups) need no read back.
+        if any(isinstance(group, nodegroup.NodeGroup)
+               for group in nodegroups):
             stored = {group.uuid: group for group in self.nodegroups}
             for group, values in zip(nodegroups, ng_values):
                 if isinstance(group, nodegroup.NodeGroup):

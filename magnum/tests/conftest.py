@@ -22,7 +22,6 @@ import pytest
 
 from magnum import conf
 from magnum.db import api as db_api
-from magnum.db import migration
 from magnum.db.sqlalchemy import api as sqlalchemy_api
 from magnum.db.sqlalchemy import models
 from magnum.tests import db_backends
@@ -71,9 +70,8 @@ def db_backend():
 @pytest.fixture(scope='session')
 def migrated_db_url(db_backend, tmp_path_factory):
     """A database of this run at the newest schema, made by migrations."""
-    tmp_dir = tmp_path_factory.mktemp('db')
-    with db_backends.provisioned_database(db_backend, tmp_dir) as url:
-        migration.upgrade(url=url)
+    with db_backends.migrated_database(
+            db_backend, tmp_path_factory.mktemp('db')) as url:
         yield url
 
 

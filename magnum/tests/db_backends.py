@@ -105,3 +105,13 @@ def provisioned_database(backend, tmp_dir):
                     "WHERE datname = '%s' AND pid <> pg_backend_pid()" % name)
             connection.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
         engine.dispose()
+
+
+@contextlib.contextmanager
+def migrated_database(backend, tmp_dir):
+    """Yield the URL of a new database at the newest schema, made by the
+    migrations; drop it afterwards."""
+    from magnum.db import migration
+    with provisioned_database(backend, tmp_dir) as url:
+        migration.upgrade(url=url)
+        yield url

@@ -13,12 +13,6 @@
 """The database API tests of the unit suite, on MariaDB (through PyMySQL
 and through mysqlclient) and PostgreSQL."""
 
-import pytest
 
 from magnum.tests.unit.db.test_api import *  # noqa: F401,F403
 
-
-@pytest.fixture(scope='session', params=['mysql', 'mysqlclient',
-                                         'postgresql'])
-def db_backend(request):
-    return request.param

@@ -23,12 +23,6 @@ from magnum.tests import db_backends
 from magnum.tests.unit.db import utils
 
 
-@pytest.fixture(scope='session', params=['mysql', 'mysqlclient',
-                                         'postgresql'])
-def db_backend(request):
-    return request.param
-
-
 @pytest.fixture
 def counted_pings(dbapi, monkeypatch):
     dialect = dbapi._read_engine().dialect
