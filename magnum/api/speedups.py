@@ -266,6 +266,18 @@ def fill(instance, items):
             setattr(holder, key, value)
 
 
+def fill_from(instance, keys, values):
+    """fill(instance, [(key, values.get(key, Unset)) for key in keys]) on
+    a new instance (one that has nothing set yet), in one pass."""
+    holder = _dataholder(instance)
+    get = values.get
+    missing = wsme.types.Unset
+    for key in keys:
+        value = get(key, missing)
+        if value is not missing:
+            setattr(holder, key, value)
+
+
 def _speed_up_wsattr():
     if getattr(wsme.types.wsattr, '_magnum_fast', False):
         return

@@ -71,16 +71,12 @@ class MagnumObject(ovo_base.VersionedObject,
         # Reads the attributes oslo.versionedobjects keeps the values in:
         # obj_attr_is_set() rebuilds the list of field names on every
         # call, which made this the larger part of converting a list.
-        values = {}
-        missing = _MISSING
-        for name, attrname, _field, _unchanged in _field_plan(type(self)):
-            value = getattr(self, attrname, missing)
-            if value is not missing:
-                values[name] = value
-        return values
+        stored = self.__dict__
+        return {name: stored[attrname]
+                for name, attrname in _attribute_names(type(self))
+                if attrname in stored}
 
 
-_MISSING = object()
 _field_plans = {}
 
 
@@ -97,38 +93,56 @@ def _is_uuid_string(value):
     return True
 
 
-# Field types whose coercion returns values accepted by the check below
-# unchanged (str(s), int(i), bool(b), a UUID string): a value read from
-# the database that passes needs no coercion.
-_UNCHANGED_BY_COERCION = {
-    fields.String: lambda value: type(value) is str,
-    fields.Integer: lambda value: type(value) is int,
-    fields.Boolean: lambda value: type(value) is bool,
+# Field types whose coercion returns values of these exact types
+# unchanged (str(s), int(i), bool(b)); a UUID string comes back unchanged
+# too, which takes a check. A value read from the database that passes
+# needs no coercion.
+_UNCHANGED_TYPES = {
+    fields.String: (str,),
+    fields.Integer: (int,),
+    fields.Boolean: (bool,),
+}
+_UNCHANGED_CHECKS = {
     fields.UUID: _is_uuid_string,
 }
 
 
-def _never(value):
-    return False
-
-
-def _unchanged_check(field):
-    """A check of values that ``field.coerce`` returns unchanged."""
+def _unchanged(field):
+    """(types, check): values of exactly one of ``types``, or that pass
+    ``check`` (None: none do), are returned unchanged by ``field.coerce``.
+    """
     if type(field).coerce is not fields.Field.coerce:
-        return _never
-    return _UNCHANGED_BY_COERCION.get(
-        type(getattr(field, '_type', None)), _never)
+        return frozenset(), None
+    field_type = type(getattr(field, '_type', None))
+    types = set(_UNCHANGED_TYPES.get(field_type, ()))
+    if field.nullable:
+        # Field.coerce returns None as it is when the field is nullable.
+        types.add(type(None))
+    return frozenset(types), _UNCHANGED_CHECKS.get(field_type)
+
+
+_attribute_name_lists = {}
+
+
+def _attribute_names(cls):
+    """(field name, attribute holding its value) of each field of
+    ``cls``."""
+    names = _attribute_name_lists.get(cls)
+    if names is None:
+        names = _attribute_name_lists[cls] = tuple(
+            (name, ovo_base._get_attrname(name)) for name in cls.fields)
+    return names
 
 
 def _field_plan(cls):
-    """(name, attribute holding the value, field, check of values its
-    coercion leaves unchanged) of each of the fields of ``cls``, worked
-    out once per class."""
+    """(name, attribute holding the value, field, types and check of
+    values its coercion leaves unchanged, read-only) of each of the fields
+    of ``cls``, worked out once per class."""
     plan = _field_plans.get(cls)
     if plan is None:
         plan = _field_plans[cls] = tuple(
-            (name, ovo_base._get_attrname(name), field,
-             _unchanged_check(field))
+            (name, ovo_base._get_attrname(name), field) +
+            _unchanged(field) + (field.read_only,)
             for name, field in cls.fields.items())
     return plan
 
@@ -152,15 +166,22 @@ class MagnumPersistentObject:
         obj._context = context
         # What the fields' setters do, without recording each change only
         # to forget it at the end (a list of 100 rows sets 3,600 fields).
-        for name, attrname, field, unchanged in _field_plan(type(obj)):
+        # The values go into the attributes that hold them in one update
+        # of the instance's dict.
+        stored = obj.__dict__
+        values = {}
+        for name, attrname, field, same_types, same, read_only in \
+                _field_plan(type(obj)):
             value = row[name]
-            if not unchanged(value):
+            if type(value) not in same_types and (
+                    same is None or not same(value)):
                 value = field.coerce(obj, name, value)
-            if field.read_only and hasattr(obj, attrname):
-                if getattr(obj, attrname) != value:
+            if read_only and attrname in stored:
+                if stored[attrname] != value:
                     raise ovo_exception.ReadOnlyFieldError(field=name)
                 continue
-            setattr(obj, attrname, value)
+            values[attrname] = value
+        stored.update(values)
         obj.obj_reset_changes()
         return obj
 

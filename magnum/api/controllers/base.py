@@ -60,9 +60,7 @@ class APIBase(wtypes.Base):
         validating each value again as __init__ would."""
         item = cls.__new__(cls)
         item.fields = list(fields)
-        unset = wtypes.Unset
-        speedups.fill(item, [(key, values.get(key, unset))
-                             for key in item.fields])
+        speedups.fill_from(item, item.fields, values)
         return item
 
     def as_dict(self):
