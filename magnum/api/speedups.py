@@ -184,11 +184,21 @@ def _attribute_validator(attribute):
     return validator
 
 
+# Where a representation filled from stored values (fill_from) keeps them
+# until something reads or sets an attribute the ordinary way: a plain
+# dict, cheaper to make and to encode than WSME's data holder.
+_STORED_VALUES = '_magnum_stored_values'
+
+
 def _dataholder(instance):
     holder = instance.__dict__.get('_wsme_dataholder')
     if holder is None:
         holder = instance._wsme_dataholder = \
             instance._wsme_DataHolderClass()
+        stored = instance.__dict__.pop(_STORED_VALUES, None)
+        if stored:
+            for key, value in stored.items():
+                setattr(holder, key, value)
     return holder
 
 
@@ -256,8 +266,16 @@ def fill(instance, items):
     validated when they were written and have the declared types. Every
     key must be a plain WSME attribute of the instance's type; Unset
     clears it, as an assignment would."""
-    holder = _dataholder(instance)
     unset = wsme.types.Unset
+    stored = instance.__dict__.get(_STORED_VALUES)
+    if stored is not None:
+        for key, value in items:
+            if value is unset:
+                stored.pop(key, None)
+            else:
+                stored[key] = value
+        return
+    holder = _dataholder(instance)
     for key, value in items:
         if value is unset:
             if hasattr(holder, key):
@@ -268,14 +286,10 @@ def fill(instance, items):
 
 def fill_from(instance, keys, values):
     """fill(instance, [(key, values.get(key, Unset)) for key in keys]) on
-    a new instance (one that has nothing set yet), in one pass."""
-    holder = _dataholder(instance)
-    get = values.get
-    missing = wsme.types.Unset
-    for key in keys:
-        value = get(key, missing)
-        if value is not missing:
-            setattr(holder, key, value)
+    a new instance (one that has nothing set yet)."""
+    instance.__dict__[_STORED_VALUES] = {
+        key: values[key] for key in keys
+        if key in values and values[key] is not wsme.types.Unset}
 
 
 def _speed_up_wsattr():
@@ -377,13 +391,18 @@ def _complex_encoder(datatype):
         # Plain attributes are read from the instance's data holder, as
         # their descriptor would (the value, else the attribute's
         # default), without a descriptor call per attribute.
+        stored = value.__dict__.get(_STORED_VALUES)
         holder = value.__dict__.get('_wsme_dataholder')
         result = {}
         for key, name, encode, plain, default in plan:
-            if plain and holder is not None:
+            if not plain:
+                item = getattr(value, key)
+            elif stored is not None:
+                item = stored.get(key, default)
+            elif holder is not None:
                 item = getattr(holder, key, default)
             else:
-                item = getattr(value, key)
+                item = default
             if item is not unset:
                 result[name] = item if encode is _identity \
                     else encode(item)

@@ -263,3 +263,23 @@ def test_trusted_representation_encodes_like_a_validated_one():
     # descriptor.
     assert json.loads(speedups.encode_result(trusted, datatype))[
         'tls_disabled'] is False
+
+
+def test_trusted_values_read_and_set_like_attributes():
+    fields = cluster_template.ClusterTemplate._object_fields()
+    item = cluster_template.ClusterTemplate.trusted(
+        fields, {'name': 'tpl', 'coe': 'kubernetes', 'flavor_id': None})
+    item.fill([('flavor_id', wtypes.Unset), ('image_id', 'fedora')])
+    before = speedups.encode_result(item, cluster_template.ClusterTemplate)
+    # Reading through the descriptors sees the same values ...
+    assert (item.name, item.coe, item.image_id) == ('tpl', 'kubernetes',
+                                                    'fedora')
+    assert item.flavor_id is wtypes.Unset
+    assert speedups.encode_result(
+        item, cluster_template.ClusterTemplate) == before
+    # ... and an ordinary assignment is validated as ever.
+    with pytest.raises(wsme.exc.InvalidInput):
+        item.apiserver_port = 80
+    item.name = 'renamed'
+    assert json.loads(speedups.encode_result(
+        item, cluster_template.ClusterTemplate))['name'] == 'renamed'
