@@ -14,6 +14,8 @@
 """The object registry, the shared base helpers, fields and serialization."""
 
 import datetime
+import gc
+import weakref
 
 from oslo_utils import uuidutils
 from oslo_versionedobjects import base as ovo_base
@@ -160,6 +162,28 @@ def test_from_db_object_coerces_values_of_other_types():
     with pytest.raises(ValueError):  # not nullable
         base.MagnumPersistentObject._from_db_object(
             None, objects.Quota(), dict(row, hard_limit=None))
+
+
+def test_objects_read_from_rows_are_freed_without_the_cyclic_gc():
+    row = dict(utils.get_test_cluster(labels={'a': 'b'},
+                                      health_status_reason={'x': 'y'}),
+               id=1, created_at=None, updated_at=None)
+    row.update({name: None for name in objects.Cluster.fields
+                if name not in row})
+    gc.disable()
+    try:
+        cluster = base.MagnumPersistentObject._from_db_object(
+            None, objects.Cluster(), row)
+        labels = cluster.labels
+        freed = weakref.ref(cluster)
+        del cluster
+        # Freed by reference counting alone: no cycle through its dicts.
+        assert freed() is None
+    finally:
+        gc.enable()
+    # The dict still coerces what is put into it.
+    labels['n'] = 1
+    assert labels['n'] == '1'
 
 
 def test_from_db_object_uuid_fields_coerce_as_assignment_does():
