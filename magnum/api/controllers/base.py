@@ -40,7 +40,17 @@ class APIBase(wtypes.Base):
         super().__init__(**kwargs)
         # The attributes as_dict() and unset_fields_except() look at;
         # representations of objects narrow it to the object's fields.
-        self.fields = [a.key for a in wtypes.list_attributes(type(self))]
+        self.fields = list(self.attribute_keys())
+
+    @classmethod
+    def attribute_keys(cls):
+        """The keys of the type's WSME attributes, worked out once per
+        class (representations are made per item of a list)."""
+        keys = cls.__dict__.get('_attribute_keys')
+        if keys is None:
+            keys = tuple(a.key for a in wtypes.list_attributes(cls))
+            cls._attribute_keys = keys
+        return keys
 
     def assign(self, items):
         """Set each (attribute, value) of ``items``, validated as setattr
@@ -54,12 +64,14 @@ class APIBase(wtypes.Base):
         speedups.fill(self, items)
 
     @classmethod
-    def trusted(cls, fields, values):
+    def trusted(cls, values, fields=None):
         """A representation of a stored object: ``fields`` (the attribute
-        names it has) taken from ``values``, missing ones unset, without
-        validating each value again as __init__ would."""
+        names it has; all of the type's by default) taken from
+        ``values``, missing ones unset, without validating each value
+        again as __init__ would."""
         item = cls.__new__(cls)
-        item.fields = list(fields)
+        item.fields = list(cls.attribute_keys() if fields is None
+                           else fields)
         speedups.fill_from(item, item.fields, values)
         return item
 

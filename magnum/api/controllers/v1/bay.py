@@ -111,7 +111,7 @@ class Bay(base.APIBase):
 
     def __init__(self, **kwargs):
         super().__init__()
-        self.fields = [a.key for a in wtypes.list_attributes(Bay)]
+        self.fields = list(Bay.attribute_keys())
         for key, value in kwargs.items():
             setattr(self, key, value)
 
@@ -120,15 +120,14 @@ class Bay(base.APIBase):
         """What GET shows of a bay; also the document PATCH applies to."""
         shown = cluster_api.Cluster.values(cluster)
         values = {key: shown[RENAMED.get(key, key)]
-                  for key in (a.key for a in wtypes.list_attributes(Bay))
+                  for key in Bay.attribute_keys()
                   if RENAMED.get(key, key) in shown}
         values['stack_id'] = cluster.stack_id
         return values
 
     @classmethod
     def convert(cls, cluster, view='one'):
-        item = cls.trusted(
-            [a.key for a in wtypes.list_attributes(Bay)], cls.values(cluster))
+        item = cls.trusted(cls.values(cluster), fields=Bay.attribute_keys())
         item.fill([('links', link.self_and_bookmark(
             link.base_url(), 'bays', cluster.uuid))])
         if view == 'summary':

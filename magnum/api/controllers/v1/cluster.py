@@ -141,12 +141,8 @@ class Cluster(base.APIBase):
 
     def __init__(self, **kwargs):
         super().__init__()
-        self.fields = self._field_names()
+        self.fields = list(Cluster.attribute_keys())
         self.assign(kwargs.items())
-
-    @staticmethod
-    def _field_names():
-        return [a.key for a in wtypes.list_attributes(Cluster)]
 
     @staticmethod
     def values(cluster):
@@ -165,7 +161,8 @@ class Cluster(base.APIBase):
     def convert(cls, cluster, view='one'):
         """``view``: 'summary' (list), 'detail' (detail list) or 'one'
         (GET one: the detail view plus faults of a failed cluster)."""
-        item = cls.trusted(cls._field_names(), cls.values(cluster))
+        item = cls.trusted(cls.values(cluster),
+                           fields=Cluster.attribute_keys())
         item.fill([('links', link.self_and_bookmark(
             link.base_url(), 'clusters', cluster.uuid))])
         if view == 'summary':

@@ -83,7 +83,7 @@ class TemplateRepresentation(base.APIBase):
 
     @classmethod
     def convert(cls, template):
-        item = cls.trusted(cls._object_fields(), template.as_dict())
+        item = cls.trusted(template.as_dict(), fields=cls._object_fields())
         item.set_timestamps(template)
         item.fill([('links', link.self_and_bookmark(
             link.base_url(), cls._resource, template.uuid))])

@@ -123,14 +123,14 @@ class NodeGroup(base.APIBase):
 
     def __init__(self, **kwargs):
         super().__init__()
-        self.fields = [a.key for a in wtypes.list_attributes(NodeGroup)]
+        self.fields = list(NodeGroup.attribute_keys())
         for key, value in kwargs.items():
             setattr(self, key, value)
 
     @classmethod
     def convert(cls, nodegroup, cluster, summary=False):
-        item = cls.trusted([a.key for a in wtypes.list_attributes(NodeGroup)],
-                           {key: nodegroup[key] for key in cls._FIELDS})
+        item = cls.trusted({key: nodegroup[key] for key in cls._FIELDS},
+                           fields=NodeGroup.attribute_keys())
         if summary:
             item.unset_fields_except(SUMMARY_FIELDS)
             return item

@@ -254,7 +254,7 @@ def test_trusted_representation_encodes_like_a_validated_one():
     fields = cluster_template.ClusterTemplate._object_fields() + ['links']
     validated = cluster_template.ClusterTemplate(**values)
     validated.fill([('links', values['links'])])
-    trusted = cluster_template.ClusterTemplate.trusted(fields, values)
+    trusted = cluster_template.ClusterTemplate.trusted(values, fields=fields)
     datatype = cluster_template.ClusterTemplate
     assert speedups.encode_result(trusted, datatype) == \
         speedups.encode_result(validated, datatype) == json.dumps(
@@ -268,7 +268,8 @@ def test_trusted_representation_encodes_like_a_validated_one():
 def test_trusted_values_read_and_set_like_attributes():
     fields = cluster_template.ClusterTemplate._object_fields()
     item = cluster_template.ClusterTemplate.trusted(
-        fields, {'name': 'tpl', 'coe': 'kubernetes', 'flavor_id': None})
+        {'name': 'tpl', 'coe': 'kubernetes', 'flavor_id': None},
+        fields=fields)
     item.fill([('flavor_id', wtypes.Unset), ('image_id', 'fedora')])
     before = speedups.encode_result(item, cluster_template.ClusterTemplate)
     # Reading through the descriptors sees the same values ...
