@@ -126,11 +126,11 @@ _attribute_name_lists = {}
 
 def _attribute_names(cls):
     """(field name, attribute holding its value) of each field of
-    ``cls``."""
+    ``cls``: the head of its _field_plan, kept apart for as_dict."""
     names = _attribute_name_lists.get(cls)
     if names is None:
         names = _attribute_name_lists[cls] = tuple(
-            (name, ovo_base._get_attrname(name)) for name in cls.fields)
+            plan[:2] for plan in _field_plan(cls))
     return names
 
 

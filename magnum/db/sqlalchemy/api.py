@@ -279,7 +279,9 @@ class Connection(api.Connection):
         return engine
 
     def _in_transaction(self):
-        """Whether this thread is inside a reader or writer block."""
+        """Whether this thread is inside a reader or writer block (oslo.db
+        keeps the open block on the context it was entered with;
+        test_read_inside_a_transaction_sees_its_writes checks this)."""
         scopes = getattr(self._context(), '_enginefacade_context', None)
         return getattr(scopes, 'current', None) is not None
 
@@ -291,7 +293,7 @@ class Connection(api.Connection):
         Outside a transaction (every read of the API), the SELECTs run on
         a pooled connection without an ORM session: the rows come back as
         Records, for a fraction of the Python time of ORM instances and
-        with one round trip fewer. Inside a transaction of this thread
+        without the session's own ROLLBACK. Inside a transaction of this thread
         they run in its session, so that they see its writes.
         """
         if self._in_transaction():
