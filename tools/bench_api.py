@@ -13,16 +13,37 @@
 
 """Benchmark of magnum-api: requests per second and latency percentiles.
 
-    tools/bench_api.py [--clusters 1000] [--templates 100] [--seconds 10]
+    tools/bench_api.py [--clusters 1000] [--templates 100] [--seconds 8]
+                       [--client wrk|python]
 
 It starts magnum-api itself (gunicorn, noauth) on a MariaDB database it
 creates and drops, for each of 1 and 2 workers; loads the templates and
 clusters straight into the database; then, with 1 and 4 concurrent
-keep-alive clients, measures for a few seconds each:
+keep-alive connections, measures for a few seconds each:
 
   GET /v1/clusters (a page of 100), GET /v1/clusters/detail (100),
   GET /v1/clustertemplates (100), GET one cluster template,
   POST /v1/clustertemplates, POST /v1/clusters (202).
+
+Two load generators send the requests:
+
+  wrk (the default): one wrk process (Debian's package, installed when
+    missing and possible) with one thread and one connection per client,
+    driven by tools/bench_api.lua, which gives every POST a name of its
+    own (a per-run prefix and a counter) and reports a JSON line; an
+    answer other than the request's status (200, or 201 for a template,
+    202 for a cluster) counts as an error, like a socket error or timeout.
+  python: threads of this process using http.client, as the tool first
+    did (errors: statuses from 400 up, socket errors); kept so that
+    earlier numbers can be reproduced.
+
+wrk is the default because on a small machine the load generator shares
+the cores with the API workers and MariaDB: the Python threads spend about
+a third of a millisecond of CPU per request under the GIL, which both takes
+CPU from the server and caps the rate measured (roughly half what wrk
+drives on 2 cores). Next to the server's CPU per request, the table shows
+the load generator's own (wrk's as a child process, or this process's for
+python), so what the client cost is visible.
 
 POST /v1/clusters casts to a conductor topic nobody serves, so the API is
 measured alone; template validation asks the local Docker driver, so the
@@ -34,12 +55,14 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -49,6 +72,8 @@ from magnum.tests.functional import processes  # noqa: E402
 from magnum.tests.functional import services  # noqa: E402
 
 IMAGE = 'magnum/swarm-node:bookworm-1'
+WRK_SCRIPT = os.path.join(ROOT, 'tools', 'bench_api.lua')
+WRK_RESULT = 'BENCH_API_RESULT '
 
 
 def load(db_url, templates, clusters):
@@ -132,6 +157,85 @@ def measure(port, request, concurrency, seconds):
             'errors': sum(c.errors for c in clients)}
 
 
+def ensure_wrk():
+    """The wrk binary; Debian's package is installed when it is missing and
+    this user may install packages (root, or sudo without a password)."""
+    found = shutil.which('wrk')
+    if found:
+        return found
+    may_install = shutil.which('apt-get') and (
+        os.geteuid() == 0 or (shutil.which('sudo') and subprocess.run(
+            ['sudo', '-n', 'true'], capture_output=True).returncode == 0))
+    if may_install:
+        subprocess.run(['bash', '-c', 'source "$0" && apt_install wrk',
+                        os.path.join(ROOT, 'tools', 'common.sh')])
+        found = shutil.which('wrk')
+    if not found:
+        sys.exit('wrk is not installed and could not be installed here '
+                 '(apt-get install wrk as root); or run with --client '
+                 'python for the slower in-process load generator.')
+    return found
+
+
+def wrk_version(wrk):
+    output = subprocess.run([wrk, '-v'], capture_output=True,
+                            text=True).stdout.split()
+    return output[1] if len(output) > 1 else 'unknown version'
+
+
+def measure_wrk(wrk, port, scenario, concurrency, seconds):
+    """One wrk run of a scenario; its result and the CPU seconds wrk used.
+
+    One thread holds all the connections: a second thread would only take
+    more CPU from the server on a 2-core machine, and one is far from busy.
+    The timeout matches the Python client's: wrk counts slower responses
+    as errors and leaves them out of the latencies.
+    """
+    env = dict(os.environ, BENCH_API_METHOD=scenario.method,
+               BENCH_API_PATH=scenario.path)
+    env.pop('BENCH_API_BODY', None)
+    if scenario.body:
+        # The prefix differs on every run, so repeated runs on the same
+        # database never send a name twice; the script numbers requests.
+        env['BENCH_API_BODY'] = scenario.body('%s-%s-@N@' % (
+            scenario.prefix, uuid.uuid4().hex[:12]))
+    command = [wrk, '-t1', '-c%d' % concurrency, '-d%ds' % seconds,
+               '--timeout', '30s', '--latency', '-s', WRK_SCRIPT,
+               'http://127.0.0.1:%d' % port]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env)
+    output = process.stdout.read()
+    process.stdout.close()
+    # wait4 rather than wait: the resources of this one child, wrk, and
+    # nothing else this process may have reaped meanwhile.
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    lines = [line for line in output.splitlines()
+             if line.startswith(WRK_RESULT)]
+    if process.returncode != 0 or not lines:
+        raise RuntimeError('%s failed (exit status %d):\n%s' % (
+            ' '.join(command), process.returncode, output))
+    summary = json.loads(lines[-1][len(WRK_RESULT):])
+    done = summary['requests']
+    latency = summary['latency_us']
+    # wrk's own status errors are the answers above 399; any answer but the
+    # scenario's status is one here (a 200 where a 202 was due is wrong too).
+    kinds = {kind: number for kind, number in summary['errors'].items()
+             if number and kind != 'status'}
+    kinds.update(('status %s' % status, number) for status, number
+                 in summary['statuses'].items()
+                 if int(status) != scenario.status)
+    result = {'rps': done / (summary['duration_us'] / 1e6)
+              if summary['duration_us'] else 0,
+              'p50': latency['p50'] / 1000, 'p90': latency['p90'] / 1000,
+              'p99': latency['p99'] / 1000, 'count': done,
+              'errors': sum(kinds.values())}
+    if kinds:
+        # Which kind (a status, timeout, read...) says where to look.
+        result['error_kinds'] = kinds
+    return result, usage.ru_utime + usage.ru_stime
+
+
 def cpu_seconds(pids):
     """User + system CPU time the processes used so far."""
     ticks = os.sysconf('SC_CLK_TCK')
@@ -183,42 +287,69 @@ def worker_pids(master_pid):
     return [int(p) for p in result.stdout.split()]
 
 
-def scenarios(template_uuids):
-    counter = iter(range(10 ** 9))
+class Scenario:
+    """One request shape and the status it answers with. A body, when there
+    is one, is a function of the name of the resource the request creates;
+    prefix starts those names."""
 
-    def template_body():
-        return json.dumps({'name': 'tb-%d' % next(counter),
+    def __init__(self, name, method, path, status=200, prefix=None,
+                 body=None):
+        self.name = name
+        self.method = method
+        self.path = path
+        self.status = status
+        self.prefix = prefix
+        self.body = body
+
+
+def scenarios(template_uuids):
+    def template_body(name):
+        return json.dumps({'name': name,
                            'coe': 'swarm-mode', 'server_type': 'container',
                            'image_id': IMAGE,
                            'external_network_id': 'host'})
 
-    def cluster_body():
-        return json.dumps({'name': 'cb-%d' % next(counter),
+    def cluster_body(name):
+        return json.dumps({'name': name,
                            'cluster_template_id': template_uuids[0],
                            'master_count': 1, 'node_count': 1})
 
     one = template_uuids[len(template_uuids) // 2]
     return [
-        ('GET one template', lambda: ('GET', '/v1/clustertemplates/' + one,
-                                      None)),
-        ('GET 100 templates', lambda: ('GET',
-                                       '/v1/clustertemplates?limit=100',
-                                       None)),
-        ('GET 100 clusters', lambda: ('GET', '/v1/clusters?limit=100',
-                                      None)),
-        ('GET 100 clusters detail', lambda: (
-            'GET', '/v1/clusters/detail?limit=100', None)),
-        ('POST template', lambda: ('POST', '/v1/clustertemplates',
-                                   template_body())),
-        ('POST cluster', lambda: ('POST', '/v1/clusters', cluster_body())),
+        Scenario('GET one template', 'GET', '/v1/clustertemplates/' + one),
+        Scenario('GET 100 templates', 'GET',
+                 '/v1/clustertemplates?limit=100'),
+        Scenario('GET 100 clusters', 'GET', '/v1/clusters?limit=100'),
+        Scenario('GET 100 clusters detail', 'GET',
+                 '/v1/clusters/detail?limit=100'),
+        Scenario('POST template', 'POST', '/v1/clustertemplates', 201,
+                 'tb', template_body),
+        Scenario('POST cluster', 'POST', '/v1/clusters', 202, 'cb',
+                 cluster_body),
     ]
+
+
+def python_requests(scenario, counter):
+    """The Python client's request function for a scenario: names are
+    tb-<n> and cb-<n> from one counter per deployment, as they always
+    were."""
+    if scenario.body is None:
+        return lambda: (scenario.method, scenario.path, None)
+    return lambda: (scenario.method, scenario.path, scenario.body(
+        '%s-%d' % (scenario.prefix, next(counter))))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--clusters', type=int, default=1000)
     parser.add_argument('--templates', type=int, default=100)
-    parser.add_argument('--seconds', type=float, default=8)
+    parser.add_argument('--seconds', type=float, default=8,
+                        help='length of each measurement (whole seconds '
+                        'with wrk)')
+    parser.add_argument('--client', default='wrk', choices=['wrk', 'python'],
+                        help='load generator: wrk (default, native, cheap '
+                        'on CPU) or python (threads in this process, as '
+                        'earlier runs measured)')
     parser.add_argument('--workers', default='1,2')
     parser.add_argument('--concurrency', default='1,4')
     parser.add_argument('--mysql-driver', default='mysqldb',
@@ -227,6 +358,19 @@ def main():
                         'pymysql')
     parser.add_argument('--rst', help='also write the results here (rst)')
     args = parser.parse_args()
+    wrk = None
+    if args.client == 'wrk':
+        # Before any database or server is set up, so a missing wrk stops
+        # the run at once.
+        wrk = ensure_wrk()
+        args.client_name = 'wrk %s' % wrk_version(wrk)
+        if args.seconds != round(args.seconds) or args.seconds < 1:
+            # wrk takes whole seconds only.
+            args.seconds = max(1, round(args.seconds))
+            print('wrk measures whole seconds: %d s per measurement'
+                  % args.seconds)
+    else:
+        args.client_name = 'python'
     docker_host = subprocess.run(
         [os.path.join(ROOT, 'tools', 'docker-engine.sh'), 'env'],
         capture_output=True, text=True).stdout.strip().split('=', 1)[-1]
@@ -250,28 +394,46 @@ def main():
             deployment.start()
             try:
                 master = deployment.api.process.pid
-                for name, request in scenarios(templates):
+                counter = iter(range(10 ** 9))
+                for scenario in scenarios(templates):
                     for concurrency in [int(c) for c in
                                         args.concurrency.split(',')]:
                         server = [master] + worker_pids(master)
                         cpu_before = cpu_seconds(server)
-                        result = measure(deployment.port, request,
-                                         concurrency, args.seconds)
+                        if wrk:
+                            result, client_cpu = measure_wrk(
+                                wrk, deployment.port, scenario,
+                                concurrency, args.seconds)
+                        else:
+                            # This process's CPU: the client threads, and
+                            # the main thread waiting for them.
+                            client_before = time.process_time()
+                            result = measure(deployment.port,
+                                             python_requests(scenario,
+                                                             counter),
+                                             concurrency, args.seconds)
+                            client_cpu = time.process_time() - client_before
                         done = result.pop('count')
                         # Server CPU per request: what the API processes
                         # used, whatever else ran on the machine.
                         result['cpu_ms'] = (cpu_seconds(server) -
                                             cpu_before) * 1000 / max(done, 1)
-                        result.update(name=name, workers=workers,
+                        result['client_cpu_ms'] = client_cpu * 1000 / max(
+                            done, 1)
+                        result.update(name=scenario.name, workers=workers,
                                       concurrency=concurrency)
                         rows.append(result)
                         print('%-26s workers=%d clients=%d  %7.1f req/s  '
                               'p50 %6.1f ms  p90 %6.1f ms  p99 %6.1f ms  '
-                              'server CPU %5.2f ms/req  errors %d' % (
-                                  name, workers, concurrency, result['rps'],
-                                  result['p50'], result['p90'],
-                                  result['p99'], result['cpu_ms'],
-                                  result['errors']),
+                              'server CPU %5.2f ms/req  '
+                              'client CPU %5.2f ms/req  errors %d%s' % (
+                                  scenario.name, workers, concurrency,
+                                  result['rps'], result['p50'],
+                                  result['p90'], result['p99'],
+                                  result['cpu_ms'], result['client_cpu_ms'],
+                                  result['errors'],
+                                  ' %s' % result['error_kinds']
+                                  if result.get('error_kinds') else ''),
                               flush=True)
                 pids = worker_pids(master)
                 memories = [m for m in map(memory_mib, pids) if m]
@@ -288,16 +450,18 @@ def main():
 
 
 def write_rst(path, rows, args):
-    lines = ['API throughput (tools/bench_api.py)',
-             '------------------------------------', '',
+    title = 'API throughput (tools/bench_api.py, %s client)' % args.client
+    lines = [title, '-' * len(title), '',
              '%d clusters, %d templates, MariaDB through %s, noauth, '
-             'gunicorn gthread workers, keep-alive clients, %g s per '
+             'gunicorn gthread workers, %s, %g s per '
              'measurement.' % (args.clusters, args.templates,
-                               args.mysql_driver, args.seconds), '',
+                               args.mysql_driver, client_description(args),
+                               args.seconds), '',
              '.. list-table::', '   :header-rows: 1', '',
              '   * - request', '     - workers', '     - clients',
              '     - req/s', '     - p50 ms', '     - p90 ms',
-             '     - p99 ms', '     - server CPU ms/req']
+             '     - p99 ms', '     - server CPU ms/req',
+             '     - client CPU ms/req']
     for row in rows:
         if 'rps' not in row:
             continue
@@ -305,7 +469,8 @@ def write_rst(path, rows, args):
                   '     - %d' % row['concurrency'],
                   '     - %.0f' % row['rps'], '     - %.1f' % row['p50'],
                   '     - %.1f' % row['p90'], '     - %.1f' % row['p99'],
-                  '     - %.2f' % row['cpu_ms']]
+                  '     - %.2f' % row['cpu_ms'],
+                  '     - %.2f' % row['client_cpu_ms']]
     lines += ['']
     for row in rows:
         if 'rss' in row:
@@ -316,6 +481,14 @@ def write_rst(path, rows, args):
             lines.append('')
     with open(path, 'w') as handle:
         handle.write('\n'.join(lines) + '\n')
+
+
+def client_description(args):
+    if args.client == 'wrk':
+        return ('requests sent by %s (one thread, one keep-alive '
+                'connection per client)' % args.client_name)
+    return ('requests sent by Python http.client threads in the '
+            'benchmark process (one keep-alive connection each)')
 
 
 if __name__ == '__main__':
