@@ -170,6 +170,90 @@ class _QuotaLockLost(Exception):
         return 'the quota row was created concurrently'
 
 
+def _scope_plan(context, resource):
+    """How ``context`` scopes the rows of ``resource``: ``(variant,
+    owner)``.
+
+    ``variant`` is None when every row is visible, else ``(column,
+    public)``: rows whose ``column`` (project_id or user_id) equals
+    ``owner`` are visible, and with ``public`` 'all' also public rows,
+    with 'shown' also public rows that are not hidden. The variant alone
+    decides the shape of the WHERE clause, so one prepared SELECT serves
+    every context of that variant (_prepared_select).
+    """
+    if resource.scope is None or context is None:
+        return None, None
+    if resource.scope == 'project_for_non_admin':
+        if context.is_admin:
+            return None, None
+        return ('project_id', None), context.project_id
+    if context.is_admin and context.all_tenants:
+        return None, None
+    column = 'project_id' if context.project_id else 'user_id'
+    public = None
+    if resource.scope == 'template':
+        public = 'all' if context.is_admin else 'shown'
+    return (column, public), getattr(context, column)
+
+
+def _scope_clause(model, variant, owner):
+    """The WHERE clause of a _scope_plan ``variant``; ``owner`` is the
+    owner's value or a bind parameter for it."""
+    column, public = variant
+    owned = getattr(model, column) == owner
+    if public is None:
+        return owned
+    visible = model.public == sa.true()
+    if public == 'shown':
+        visible = sa.and_(visible, model.hidden == sa.false())
+    return sa.or_(owned, visible)
+
+
+# Prepared SELECTs of single-row reads by (model, matched columns, scope
+# variant, limit). Building a SELECT and computing its cache key costs
+# more Python time than running it; a statement built once memoizes its
+# cache key, so each later read only binds new values. Never evicted:
+# resources, keys and scope variants make a few dozen combinations at
+# most. Two threads building the same entry at once is harmless (the
+# last one stays).
+_PREPARED = {}
+_OWNER_PARAM = 'scope_owner'
+
+
+def _match_param(column):
+    return 'match_' + column
+
+
+def _bindable(model, column, value):
+    """Whether a bind parameter of ``column``'s type carries ``value`` as
+    the literal of ``column == value`` would: the same Python type as the
+    column's. None is not (``column == None`` is IS NULL), nor is, say,
+    an int compared to a string column (its literal would be typed
+    Integer)."""
+    column = getattr(model, column, None)
+    if column is None or value is None:
+        return False
+    try:
+        return type(value) is column.type.python_type
+    except NotImplementedError:
+        return False
+
+
+def _prepared_select(resource, columns, variant, limit):
+    key = (resource.model, columns, variant, limit)
+    statement = _PREPARED.get(key)
+    if statement is None:
+        model = resource.model
+        statement = sa.select(model).where(*(
+            getattr(model, column) == sa.bindparam(_match_param(column))
+            for column in columns))
+        if variant is not None:
+            statement = statement.where(_scope_clause(
+                model, variant, sa.bindparam(_OWNER_PARAM)))
+        statement = _PREPARED[key] = statement.limit(limit)
+    return statement
+
+
 def _ident_clause(model, ident):
     """Match a row by integer id or by uuid, whichever ``ident`` is."""
     if strutils.is_int_like(ident):
@@ -287,23 +371,25 @@ class Connection(api.Connection):
 
     def _rows(self, statements):
         """The rows of each SELECT of whole rows of one model in
-        ``statements`` (a function of a ``run(statement)`` that returns
-        rows).
+        ``statements`` (a function of a ``run(statement, params=None)``
+        that returns rows; ``params`` gives the values of the statement's
+        bind parameters by name).
 
         Outside a transaction (every read of the API), the SELECTs run on
         a pooled connection without an ORM session: the rows come back as
         Records, for a fraction of the Python time of ORM instances and
         without the session's own ROLLBACK. Inside a transaction of this thread
-        they run in its session, so that they see its writes.
+        they run in its session, so that they see its writes, and come
+        back as its model instances.
         """
         if self._in_transaction():
             with self._reader() as session:
                 return statements(
-                    lambda statement: session.execute(
-                        statement).scalars().all())
+                    lambda statement, params=None: session.execute(
+                        statement, params).scalars().all())
 
-        def run(statement):
-            result = connection.execute(statement)
+        def run(statement, params=None):
+            result = connection.execute(statement, params)
             keys = tuple(result.keys())
             return [Record(zip(keys, row)) for row in result]
         with self._read_engine().connect() as connection:
@@ -314,25 +400,10 @@ class Connection(api.Connection):
 
     @staticmethod
     def _scope(context, query, resource):
-        model = resource.model
-        if resource.scope is None or context is None:
+        variant, owner = _scope_plan(context, resource)
+        if variant is None:
             return query
-        if resource.scope == 'project_for_non_admin':
-            if context.is_admin:
-                return query
-            return query.filter(model.project_id == context.project_id)
-        if context.is_admin and context.all_tenants:
-            return query
-        if context.project_id:
-            owned = model.project_id == context.project_id
-        else:
-            owned = model.user_id == context.user_id
-        if resource.scope == 'template':
-            public = model.public == sa.true()
-            if not context.is_admin:
-                public = sa.and_(public, model.hidden == sa.false())
-            return query.filter(sa.or_(owned, public))
-        return query.filter(owned)
+        return query.filter(_scope_clause(resource.model, variant, owner))
 
     def _query(self, session, context, resource, criteria=()):
         query = session.query(resource.model)
@@ -349,9 +420,42 @@ class Connection(api.Connection):
             statement = statement.where(*criteria)
         return self._scope(context, statement, resource)
 
-    def _get_one(self, context, resource, criteria, ident, by_name=False):
-        statement = self._select(context, resource, criteria).limit(2)
-        rows = self._rows(lambda run: run(statement))
+    def _select_matching(self, context, resource, match, limit,
+                         criteria=()):
+        """``(statement, params)`` for at most ``limit`` rows of
+        ``resource`` visible to ``context`` whose columns equal ``match``
+        (pairs of column name and value) and that meet ``criteria``.
+
+        Without ``criteria`` the statement is the prepared one of this
+        shape, with ``params`` for its bind parameters; values a bind
+        parameter would not carry as the literal would (_bindable) and
+        other ``criteria`` get a SELECT of their own, built as before.
+        """
+        model = resource.model
+        variant, owner = _scope_plan(context, resource)
+        if not criteria and \
+                all(_bindable(model, column, value)
+                    for column, value in match) and \
+                (variant is None or _bindable(model, variant[0], owner)):
+            params = {_match_param(column): value for column, value in match}
+            if variant is not None:
+                params[_OWNER_PARAM] = owner
+            return _prepared_select(
+                resource, tuple(column for column, _ in match), variant,
+                limit), params
+        where = tuple(getattr(model, column) == value
+                      for column, value in match) + tuple(criteria)
+        return self._select(context, resource, where).limit(limit), None
+
+    def _get_one(self, context, resource, match, ident, by_name=False,
+                 criteria=()):
+        """The row of ``resource`` visible to ``context`` whose columns
+        equal ``match``: the key column's pair, then those of ``within``
+        of _get_by_* ({column name: value}, as a nodegroup's cluster),
+        which unlike other ``criteria`` keep the prepared SELECT."""
+        statement, params = self._select_matching(context, resource, match,
+                                                  2, criteria)
+        rows = self._rows(lambda run: run(statement, params))
         if not rows:
             raise resource.not_found(**{resource.not_found_arg: ident})
         if len(rows) > 1 and by_name:
@@ -359,25 +463,30 @@ class Connection(api.Connection):
                                           name=ident)
         return rows[0]
 
-    def _get_by_id(self, context, resource, ident, criteria=()):
+    def _get_by_id(self, context, resource, ident, within=None,
+                   criteria=()):
         if not strutils.is_int_like(ident):
             raise exception.InvalidIdentity(identity=ident)
         return self._get_one(
             context, resource,
-            (resource.model.id == int(ident),) + tuple(criteria), ident)
+            (('id', int(ident)),) + tuple((within or {}).items()), ident,
+            criteria=criteria)
 
-    def _get_by_uuid(self, context, resource, uuid, criteria=()):
+    def _get_by_uuid(self, context, resource, uuid, within=None,
+                     criteria=()):
         if not uuidutils.is_uuid_like(uuid):
             raise exception.InvalidUUID(uuid=uuid)
         return self._get_one(
             context, resource,
-            (resource.model.uuid == uuid,) + tuple(criteria), uuid)
+            (('uuid', uuid),) + tuple((within or {}).items()), uuid,
+            criteria=criteria)
 
-    def _get_by_name(self, context, resource, name, criteria=()):
+    def _get_by_name(self, context, resource, name, within=None,
+                     criteria=()):
         return self._get_one(
             context, resource,
-            (resource.model.name == name,) + tuple(criteria), name,
-            by_name=True)
+            (('name', name),) + tuple((within or {}).items()), name,
+            by_name=True, criteria=criteria)
 
     def _list(self, context, resource, filters=None, limit=None,
               marker=None, sort_key=None, sort_dir=None, criteria=(),
@@ -398,7 +507,8 @@ class Connection(api.Connection):
         def statements(run):
             query = self._select(context, resource, criteria)
             if marker is not None:
-                marker_row = self._marker_row(run, query, model, marker,
+                marker_row = self._marker_row(run, context, resource,
+                                              criteria, marker,
                                               marker_column)
                 query = query.where(_after_marker(
                     model, sort_key, sort_dir, marker_row))
@@ -408,18 +518,21 @@ class Connection(api.Connection):
             return run(query)
         return self._rows(statements)
 
-    @staticmethod
-    def _marker_row(run, query, model, marker, marker_column):
+    def _marker_row(self, run, context, resource, criteria, marker,
+                    marker_column):
+        """The row ``marker`` names among the rows the list reads (those
+        visible to ``context`` that meet ``criteria``)."""
         if marker_column == 'id':
             if not strutils.is_int_like(marker):
                 raise exception.InvalidParameterValue(
                     err="Marker %r is not an integer id." % (marker,))
-            clause = model.id == int(marker)
+            match = (('id', int(marker)),)
         else:
             if not uuidutils.is_uuid_like(marker):
                 raise exception.InvalidUUID(uuid=marker)
-            clause = model.uuid == marker
-        rows = run(query.where(clause).limit(1))
+            match = (('uuid', marker),)
+        rows = run(*self._select_matching(context, resource, match, 1,
+                                          criteria))
         if not rows:
             raise exception.MarkerNotFound(marker=marker)
         return rows[0]
@@ -724,19 +837,16 @@ class Connection(api.Connection):
                           sort_key, sort_dir, criteria=(in_cluster,))
 
     def get_nodegroup_by_id(self, context, cluster_id, nodegroup_id):
-        return self._get_by_id(
-            context, NODEGROUP, nodegroup_id,
-            (models.NodeGroup.cluster_id == cluster_id,))
+        return self._get_by_id(context, NODEGROUP, nodegroup_id,
+                               within={'cluster_id': cluster_id})
 
     def get_nodegroup_by_uuid(self, context, cluster_id, nodegroup_uuid):
-        return self._get_by_uuid(
-            context, NODEGROUP, nodegroup_uuid,
-            (models.NodeGroup.cluster_id == cluster_id,))
+        return self._get_by_uuid(context, NODEGROUP, nodegroup_uuid,
+                                 within={'cluster_id': cluster_id})
 
     def get_nodegroup_by_name(self, context, cluster_id, nodegroup_name):
-        return self._get_by_name(
-            context, NODEGROUP, nodegroup_name,
-            (models.NodeGroup.cluster_id == cluster_id,))
+        return self._get_by_name(context, NODEGROUP, nodegroup_name,
+                                 within={'cluster_id': cluster_id})
 
     def list_nodegroups_of_clusters(self, cluster_ids):
         cluster_ids = list(cluster_ids)
