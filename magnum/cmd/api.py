@@ -14,8 +14,11 @@
 processes behind one listening socket."""
 
 import ctypes
+import gc
 import os
 import sys
+import threading
+import time
 
 from magnum.api import unused_imports
 
@@ -54,6 +57,65 @@ def limit_malloc_arenas(arenas=MALLOC_ARENAS):
     return mallopt(_M_ARENA_MAX, arenas) == 1
 
 
+# How often, at most, a worker hands the free pages of its C heap back to
+# the kernel (see HeapTrimmer). A trim costs about 0.2 ms.
+TRIM_INTERVAL = 10.0
+
+
+class HeapTrimmer:
+    """Hands the free pages inside glibc's heaps back to the kernel.
+
+    glibc returns freed memory only from the top of a heap; the pages
+    freed below it (import-time temporaries, the objects of a page of 100
+    clusters, which large requests free in any order) stay in the
+    process's RSS until ``malloc_trim`` releases them. Called after each
+    request, it trims at most once per ``interval`` seconds, and never in
+    two threads at once. About 2-5 MiB of a busy worker.
+    """
+
+    def __init__(self, interval=TRIM_INTERVAL, clock=time.monotonic,
+                 libc=None):
+        self.interval = interval
+        self._clock = clock
+        self._trim = _malloc_trim(libc)
+        self._due = clock() + interval
+        self._lock = threading.Lock()
+
+    def trim(self):
+        """Trim now. Returns whether memory went back to the kernel."""
+        if self._trim is None:
+            return False
+        return self._trim(0) == 1
+
+    def after_load(self, worker):
+        """gunicorn's post_worker_init hook: the application is loaded;
+        free what loading it left behind."""
+        gc.collect()
+        self.trim()
+
+    def __call__(self, worker, request, environ, response):
+        """gunicorn's post_request hook: trim when the interval is up."""
+        if self._trim is None or self._clock() < self._due:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._due = self._clock() + self.interval
+            return self.trim()
+        finally:
+            self._lock.release()
+
+
+def _malloc_trim(libc=None):
+    try:
+        trim = (libc or ctypes.CDLL(None)).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    return trim
+
+
 class APIServer(gunicorn_base.BaseApplication):
     """gunicorn, configured from magnum.conf instead of its command line."""
 
@@ -86,6 +148,8 @@ def server_options():
         # would clash between several API servers of one user.
         'control_socket_disable': True,
     }
+    trimmer = HeapTrimmer()
+    options.update(post_request=trimmer, post_worker_init=trimmer.after_load)
     if CONF.api.enabled_ssl:
         if not (CONF.api.ssl_cert_file and CONF.api.ssl_key_file):
             raise RuntimeError('[api] enabled_ssl needs ssl_cert_file and '

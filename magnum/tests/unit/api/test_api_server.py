@@ -11,7 +11,8 @@
 # under the License.
 
 """magnum-api's server caps glibc's malloc arenas before it forks its
-workers, unless the operator chose a number."""
+workers, unless the operator chose a number, and its workers give the
+free pages of their C heap back to the kernel."""
 
 import sys
 import types
@@ -72,3 +73,78 @@ def test_a_c_library_without_mallopt_is_left_alone(monkeypatch):
 def test_a_refused_setting_is_reported(libc):
     libc.answer = 0
     assert api_cmd.limit_malloc_arenas() is False
+
+
+class FakeTrimLibc:
+    """malloc_trim that records its calls and says it released memory."""
+
+    def __init__(self):
+        self.calls = []
+
+        def malloc_trim(pad):
+            self.calls.append(pad)
+            return 1
+        self.malloc_trim = malloc_trim
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_the_heap_is_trimmed_once_the_application_is_loaded():
+    libc = FakeTrimLibc()
+    trimmer = api_cmd.HeapTrimmer(libc=libc, clock=Clock())
+    trimmer.after_load(worker=None)
+    assert libc.calls == [0]
+
+
+def test_requests_trim_the_heap_at_most_once_per_interval():
+    libc, clock = FakeTrimLibc(), Clock()
+    trimmer = api_cmd.HeapTrimmer(interval=10, libc=libc, clock=clock)
+    assert trimmer(None, None, {}, None) is False     # just started
+    clock.now += 10
+    assert trimmer(None, None, {}, None) is True
+    clock.now += 9.5
+    assert trimmer(None, None, {}, None) is False
+    clock.now += 0.5
+    assert trimmer(None, None, {}, None) is True
+    assert libc.calls == [0, 0]
+
+
+def test_a_trim_under_way_in_another_thread_is_not_repeated():
+    libc, clock = FakeTrimLibc(), Clock()
+    trimmer = api_cmd.HeapTrimmer(interval=10, libc=libc, clock=clock)
+    clock.now += 10
+    with trimmer._lock:
+        assert trimmer(None, None, {}, None) is False
+    assert libc.calls == []
+
+
+def test_a_c_library_without_malloc_trim_is_left_alone():
+    trimmer = api_cmd.HeapTrimmer(libc=object(), clock=Clock())
+    trimmer.after_load(worker=None)
+    assert trimmer.trim() is False
+
+
+def test_gunicorn_accepts_the_trimmer_as_its_hooks():
+    from gunicorn import config
+    settings = config.Config()
+    options = api_cmd.server_options()
+    settings.set('post_request', options['post_request'])
+    settings.set('post_worker_init', options['post_worker_init'])
+    assert settings.post_request is options['post_request']
+    assert settings.post_worker_init == options['post_worker_init']
+
+
+def test_the_real_c_library_gives_freed_pages_back():
+    # glibc (the C library of the machines Magnum runs on) has malloc_trim:
+    # every other page-sized block freed leaves whole free pages below the
+    # top of the heap, which only a trim returns.
+    trimmer = api_cmd.HeapTrimmer()
+    blocks = [bytearray(8192) for _ in range(2000)]
+    del blocks[::2]
+    assert trimmer.trim() is True
