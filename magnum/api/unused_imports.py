@@ -28,6 +28,12 @@ to list greenlets in its detailed report, where a process without
 eventlet has none; SQLAlchemy needs it only for its asyncio extension.
 Both do without it.
 
+charset_normalizer (about 1.4 MiB) is what requests uses to guess the
+text encoding of a response that names none (``Response.text`` and
+``apparent_encoding``). The API reads only JSON from Keystone and Docker,
+which requests and the Docker SDK decode without guessing; without a
+detector requests assumes UTF-8, which JSON is.
+
 keystonemiddleware (with keystoneclient, oslo.cache, dogpile and the
 cryptography bindings it brings, about 13 MiB) validates tokens only with
 ``[DEFAULT] auth_strategy = keystone``. It is refused the same way until
@@ -36,8 +42,9 @@ magnum.api.app.admit_auth_middleware); under ``noauth`` it never loads.
 """
 
 import sys
+import warnings
 
-UNUSED = ('eventlet', 'pygments', 'greenlet')
+UNUSED = ('eventlet', 'pygments', 'greenlet', 'charset_normalizer')
 # Used only with some configurations: refused like UNUSED until admit().
 ON_DEMAND = ('keystonemiddleware',)
 
@@ -46,6 +53,10 @@ def refuse_unused():
     """Make importing the UNUSED and ON_DEMAND packages fail in this
     process (an ImportError, as if they were not installed), unless
     something imported them already."""
+    # requests warns at import that it has no encoding detector: that is
+    # the point (see charset_normalizer above).
+    warnings.filterwarnings(
+        'ignore', message='Unable to find acceptable character detection')
     for name in UNUSED + ON_DEMAND:
         if name not in sys.modules:
             sys.modules[name] = None

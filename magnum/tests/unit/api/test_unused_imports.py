@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""magnum-api's entry points keep eventlet, pygments and greenlet out of
+"""magnum-api's entry points keep eventlet, pygments, greenlet and
+charset_normalizer out of
 the process, and everything the API needs still imports and works without
 them; keystonemiddleware loads only when auth_strategy = keystone asks for
 it."""
@@ -26,7 +27,20 @@ from magnum.api import unused_imports
 
 PROBE = '''
 import sys
-import magnum.cmd.api
+import warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    import magnum.cmd.api
+    import requests
+    import docker
+assert not [w for w in caught if 'character detection' in str(w.message)], \\
+    [str(w.message) for w in caught]
+# Without a detector, requests reads a response that names no charset as
+# UTF-8, as JSON is.
+response = requests.Response()
+response._content = '{"name": "\\u00e9t\\u00e9"}'.encode('utf-8')
+assert response.apparent_encoding == 'utf-8'
+assert response.json() == {'name': '\\u00e9t\\u00e9'}
 import magnum.api.app
 import oslo_messaging
 import futurist
@@ -34,6 +48,7 @@ import sqlalchemy.orm
 from magnum.api import unused_imports
 from magnum.common import rpc
 assert unused_imports.refused() == ['eventlet', 'pygments', 'greenlet',
+                                    'charset_normalizer',
                                     'keystonemiddleware'], \\
     unused_imports.refused()
 try:
