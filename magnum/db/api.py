@@ -62,6 +62,11 @@ def set_instance(instance):
 class Connection(abc.ABC):
     """Everything Magnum asks of its database."""
 
+    def warm_up(self):
+        """Do now what the first query of a new process would otherwise
+        pay for: load the database driver, prepare the mappings and open a
+        pooled connection. Raises when the database cannot be reached."""
+
     # -- cluster templates ------------------------------------------------
 
     @abc.abstractmethod

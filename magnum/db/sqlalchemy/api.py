@@ -25,6 +25,7 @@ from oslo_utils import strutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
+from sqlalchemy import orm as sa_orm
 from sqlalchemy.engine import url as sa_url
 
 from magnum import conf
@@ -394,6 +395,11 @@ class Connection(api.Connection):
             return [Record(zip(keys, row)) for row in result]
         with self._read_engine().connect() as connection:
             return statements(run)
+
+    def warm_up(self):
+        sa_orm.configure_mappers()
+        with self._read_engine().connect() as connection:
+            connection.exec_driver_sql('SELECT 1').all()
 
     def dispose(self):
         self._facade.dispose_pool()

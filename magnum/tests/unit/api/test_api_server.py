@@ -95,13 +95,6 @@ class Clock:
         return self.now
 
 
-def test_the_heap_is_trimmed_once_the_application_is_loaded():
-    libc = FakeTrimLibc()
-    trimmer = api_cmd.HeapTrimmer(libc=libc, clock=Clock())
-    trimmer.after_load(worker=None)
-    assert libc.calls == [0]
-
-
 def test_requests_trim_the_heap_at_most_once_per_interval():
     libc, clock = FakeTrimLibc(), Clock()
     trimmer = api_cmd.HeapTrimmer(interval=10, libc=libc, clock=clock)
@@ -126,8 +119,8 @@ def test_a_trim_under_way_in_another_thread_is_not_repeated():
 
 def test_a_c_library_without_malloc_trim_is_left_alone():
     trimmer = api_cmd.HeapTrimmer(libc=object(), clock=Clock())
-    trimmer.after_load(worker=None)
     assert trimmer.trim() is False
+    assert trimmer(None, None, {}, None) is False
 
 
 def test_gunicorn_accepts_the_trimmer_as_its_hooks():
@@ -148,3 +141,52 @@ def test_the_real_c_library_gives_freed_pages_back():
     blocks = [bytearray(8192) for _ in range(2000)]
     del blocks[::2]
     assert trimmer.trim() is True
+
+
+class FakeGC:
+    def __init__(self):
+        self.calls = []
+
+    def collect(self):
+        self.calls.append('collect')
+
+    def freeze(self):
+        self.calls.append('freeze')
+
+
+def test_a_started_worker_warms_up_freezes_its_start_up_and_trims(
+        monkeypatch):
+    calls = []
+    fake_gc = FakeGC()
+    monkeypatch.setattr(api_cmd, 'gc', fake_gc)
+    monkeypatch.setattr(api_cmd.app, 'warm_up',
+                        lambda: calls.append('warm up'))
+    libc = FakeTrimLibc()
+    trimmer = api_cmd.HeapTrimmer(libc=libc, clock=Clock())
+    api_cmd.worker_started(trimmer)(worker=None)
+    assert calls == ['warm up']
+    # Garbage first, so that no cycle of start-up is frozen for good.
+    assert fake_gc.calls == ['collect', 'freeze']
+    assert libc.calls == [0]
+
+
+def test_the_application_warms_up_its_database(dbapi, monkeypatch):
+    warmed = []
+    monkeypatch.setattr(dbapi, 'warm_up', lambda: warmed.append(dbapi))
+    assert api_cmd.app.warm_up() is True
+    assert warmed == [dbapi]
+
+
+def test_an_unreachable_database_at_start_up_is_only_logged(caplog):
+    from magnum.db import api as db_api
+
+    class Unreachable:
+        def warm_up(self):
+            raise OSError('connection refused')
+    previous = db_api.set_instance(Unreachable())
+    try:
+        assert api_cmd.app.warm_up() is False
+    finally:
+        db_api.set_instance(previous)
+    assert 'Could not reach the database while starting: connection ' \
+        'refused' in caplog.text

@@ -871,3 +871,30 @@ def test_reads_give_rows_by_key_and_by_attribute(dbapi):
         assert row.labels == {'a': 'b'}
         with pytest.raises(AttributeError):
             row.no_such_column
+
+
+# -- start-up -----------------------------------------------------------------
+
+class TestWarmUp:
+
+    def test_warm_up_connects_and_prepares_the_mappings(self, dbapi):
+        from magnum.db.sqlalchemy import models
+        engine = dbapi._read_engine()
+        connects = []
+
+        def connected(dbapi_connection, record):
+            connects.append(record)
+        sa.event.listen(engine, 'connect', connected)
+        try:
+            dbapi.warm_up()
+        finally:
+            sa.event.remove(engine, 'connect', connected)
+        assert len(connects) == 1
+        assert models.Cluster.__mapper__.configured
+
+    def test_warm_up_of_an_unreachable_database_raises(self, tmp_path):
+        from magnum.db.sqlalchemy import api as sqlalchemy_api
+        missing = tmp_path / 'no-such-dir' / 'magnum.sqlite'
+        connection = sqlalchemy_api.Connection('sqlite:///%s' % missing)
+        with pytest.raises(Exception):
+            connection.warm_up()
