@@ -43,9 +43,11 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum.common import exception
+from magnum.conf import keystone_auth
 from magnum.i18n import _
 
 CONF = conf.CONF
+keystone_auth.register_keystoneauth_opts(CONF)
 LOG = logging.getLogger(__name__)
 
 GROUP = 'keystone_auth'

@@ -15,11 +15,17 @@
 The options come from keystoneauth1: the session options (TLS, timeout)
 and the auth plugin selected by ``auth_type``. Magnum uses them for its
 own calls to OpenStack (Keystone, Barbican, periodic jobs).
+
+Importing magnum.conf registers only the group: keystoneauth1's options
+are registered by :func:`register_keystoneauth_opts`, which
+magnum.common.keystone (the only reader of this group) calls when it is
+imported. A process that never acts as Magnum's service user, such as an
+API worker under ``auth_strategy = noauth``, so never imports
+keystoneauth1 and requests for them (about 3 MiB).
 """
 
 import copy
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 GROUP_NAME = 'keystone_auth'
@@ -40,6 +46,13 @@ keystone_auth_group = cfg.OptGroup(
 
 def register_opts(conf):
     conf.register_group(keystone_auth_group)
+
+
+def register_keystoneauth_opts(conf):
+    """Register keystoneauth1's session and auth options in the group
+    (again is harmless)."""
+    from keystoneauth1 import loading as ks_loading
+    register_opts(conf)
     ks_loading.register_session_conf_options(conf, GROUP_NAME)
     ks_loading.register_auth_conf_options(conf, GROUP_NAME)
     # The plugin's own options are registered by keystoneauth1 when it
@@ -48,6 +61,7 @@ def register_opts(conf):
 
 
 def list_opts():
+    from keystoneauth1 import loading as ks_loading
     common = [copy.deepcopy(opt)
               for opt in ks_loading.get_auth_common_conf_options()]
     for opt in common:

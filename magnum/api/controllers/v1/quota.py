@@ -16,11 +16,6 @@
 
 from urllib import parse
 
-from keystoneauth1 import access
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import access as access_plugin
-from keystoneauth1.identity import v3
 from oslo_log import log as logging
 import pecan
 from pecan import rest
@@ -139,6 +134,9 @@ def _auth_plugin(context, root):
     """The caller's token as a keystoneauth identity plugin: the token data
     keystonemiddleware validated when there is some (no extra round trip),
     else a plugin that scopes the caller's token again."""
+    from keystoneauth1 import access
+    from keystoneauth1.identity import access as access_plugin
+    from keystoneauth1.identity import v3
     if context.auth_token_info:
         access_info = access.create(body=context.auth_token_info,
                                     auth_token=context.auth_token)
@@ -149,6 +147,7 @@ def _auth_plugin(context, root):
 
 
 def _session(auth):
+    from keystoneauth1 import session as ks_session
     group = CONF.keystone_authtoken
     verify = False if group.insecure else (group.cafile or True)
     cert = None
@@ -178,6 +177,9 @@ def _verify_project(context, project_id):
     """
     if CONF.auth_strategy != 'keystone':
         return
+    # Imported here: under noauth an API worker never needs keystoneauth1
+    # (and requests), about 3 MiB.
+    from keystoneauth1 import exceptions as ks_exceptions
     if not context.auth_url:
         raise exception.ServiceUnavailable(
             service='Keystone',

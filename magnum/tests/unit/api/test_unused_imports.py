@@ -88,7 +88,8 @@ if len(sys.argv) > 3:
     request.headers['X-Auth-Token'] = sys.argv[3]
 response = request.get_response(application)
 loaded = sorted(name for name in ('keystonemiddleware', 'keystoneclient',
-                                  'oslo_cache', 'kombu', 'cryptography')
+                                  'keystoneauth1', 'oslo_cache', 'kombu',
+                                  'cryptography')
                 if sys.modules.get(name) is not None)
 json_body = response.json_body \
     if response.content_type == 'application/json' else None
@@ -124,7 +125,8 @@ def _serve(tmp_path, strategy, path, *token):
 def test_noauth_api_never_imports_keystonemiddleware(tmp_path, path):
     _, answer = _serve(tmp_path, 'noauth', path)
     assert answer['status'] == 200
-    # Nor oslo.messaging's drivers (no request needed the conductor yet),
+    # Nor keystoneauth1 (Magnum acts as nobody in Keystone under noauth),
+    # nor oslo.messaging's drivers (no request needed the conductor yet),
     # nor the cryptography bindings.
     assert answer['loaded'] == []
     # Nobody can read keystonemiddleware's options by mistake either.
@@ -134,8 +136,9 @@ def test_noauth_api_never_imports_keystonemiddleware(tmp_path, path):
 @pytest.mark.parametrize('token, status', [((), 401), (('a-token',), 503)])
 def test_keystone_api_admits_keystonemiddleware(tmp_path, token, status):
     keystone, answer = _serve(tmp_path, 'keystone', '/v1/clusters', *token)
-    assert answer['loaded'] == ['cryptography', 'keystoneclient',
-                                'keystonemiddleware', 'oslo_cache']
+    assert answer['loaded'] == ['cryptography', 'keystoneauth1',
+                                'keystoneclient', 'keystonemiddleware',
+                                'oslo_cache']
     # Its options are registered and read from the file.
     assert answer['uri'] == keystone
     assert answer['status'] == status

@@ -26,6 +26,7 @@ import pytest
 
 import magnum
 import magnum.conf
+from magnum.conf import keystone_auth
 from magnum.conf import opts
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(magnum.__file__)))
@@ -172,6 +173,8 @@ def test_list_opts_is_sorted_with_one_entry_per_group():
 def conf():
     conf = cfg.ConfigOpts()
     magnum.conf.register_opts(conf)
+    # As magnum.common.keystone does in the processes that use them.
+    keystone_auth.register_keystoneauth_opts(conf)
     conf([], project='magnum', default_config_files=[],
          default_config_dirs=[])
     yield conf
@@ -236,3 +239,25 @@ def test_set_lib_defaults_is_idempotent(conf):
         for opt in group_opts}
     assert messaging_defaults['control_exchange'] == 'magnum'
     assert conf.database.connection.endswith('/magnum.sqlite')
+
+
+def test_keystoneauth_options_register_again_harmlessly(conf):
+    keystone_auth.register_keystoneauth_opts(conf)
+    assert conf.keystone_auth.auth_type == 'password'
+    assert 'cafile' in conf.keystone_auth
+
+
+def test_importing_the_options_does_not_import_keystoneauth():
+    # Only magnum.common.keystone needs them; an API worker under noauth
+    # (which refuses keystonemiddleware, itself a user of keystoneauth1)
+    # never imports it.
+    probe = ('import sys; '
+             'from magnum.api import unused_imports; '
+             'unused_imports.refuse_unused(); '
+             'import magnum.conf; '
+             'assert "keystoneauth1" not in sys.modules, "imported"; '
+             'from magnum.common import keystone; '
+             'assert "auth_type" in magnum.conf.CONF.keystone_auth')
+    result = subprocess.run([sys.executable, '-c', probe],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
