@@ -154,15 +154,65 @@ def _detach(container):
             _detach(item)
 
 
+def _strings_container(field):
+    """For a dict or list field of strings (labels, addresses): a function
+    that returns the coerced container of a value whose keys and elements
+    are all already ``str`` (None where the elements are nullable), as
+    ``field.coerce`` would make it, detached; None for any other value.
+    None for other fields.
+
+    ``field.coerce`` coerces each item through two method calls and
+    formats an attribute name for each (``labels[key]``), most of the
+    Python time of reading a row with labels. Values read from the
+    database are such dicts and lists.
+    """
+    if type(field).coerce is not fields.Field.coerce:
+        return None
+    container_type = getattr(field, '_type', None)
+    element = getattr(container_type, '_element_type', None)
+    # The element is a plain Field of String: its coercion returns a str
+    # as it is, and None as it is when nullable.
+    if type(container_type) not in (fields.Dict, fields.List) or \
+            type(element) is not fields.Field or \
+            type(getattr(element, '_type', None)) is not fields.String:
+        return None
+    allowed = (str, type(None)) if element.nullable else (str,)
+
+    if type(container_type) is fields.Dict:
+        def make(name, value):
+            if type(value) is not dict:
+                return None
+            for key, item in value.items():
+                if type(key) is not str or type(item) not in allowed:
+                    return None
+            coerced = fields.CoercedDict()
+            coerced.enable_coercing(element, None, name)
+            dict.update(coerced, value)
+            return coerced
+    else:
+        def make(name, value):
+            if type(value) is not list:
+                return None
+            for item in value:
+                if type(item) not in allowed:
+                    return None
+            coerced = fields.CoercedList()
+            coerced.enable_coercing(element, None, name)
+            list.extend(coerced, value)
+            return coerced
+    return make
+
+
 def _field_plan(cls):
     """(name, attribute holding the value, field, types and check of
-    values its coercion leaves unchanged, read-only) of each of the fields
-    of ``cls``, worked out once per class."""
+    values its coercion leaves unchanged, read-only, quick coercion of
+    containers of strings or None) of each of the fields of ``cls``,
+    worked out once per class."""
     plan = _field_plans.get(cls)
     if plan is None:
         plan = _field_plans[cls] = tuple(
             (name, ovo_base._get_attrname(name), field) +
-            _unchanged(field) + (field.read_only,)
+            _unchanged(field) + (field.read_only, _strings_container(field))
             for name, field in cls.fields.items())
     return plan
 
@@ -190,14 +240,18 @@ class MagnumPersistentObject:
         # of the instance's dict.
         stored = obj.__dict__
         values = {}
-        for name, attrname, field, same_types, same, read_only in \
+        for name, attrname, field, same_types, same, read_only, strings in \
                 _field_plan(type(obj)):
             value = row[name]
             if type(value) not in same_types and (
                     same is None or not same(value)):
-                value = field.coerce(obj, name, value)
-                if isinstance(value, _COERCED_CONTAINERS):
-                    _detach(value)
+                quick = strings(name, value) if strings else None
+                if quick is not None:
+                    value = quick
+                else:
+                    value = field.coerce(obj, name, value)
+                    if isinstance(value, _COERCED_CONTAINERS):
+                        _detach(value)
             if read_only and attrname in stored:
                 if stored[attrname] != value:
                     raise ovo_exception.ReadOnlyFieldError(field=name)

@@ -202,6 +202,51 @@ def test_from_db_object_uuid_fields_coerce_as_assignment_does():
         assert type(loaded._obj_uuid) is type(assigned)
 
 
+def test_from_db_object_string_containers_coerce_as_assignment_does():
+    class Labelled(base.MagnumPersistentObject, base.MagnumObject):
+        fields = {'id': fields.IntegerField(),
+                  'labels': fields.DictOfStringsField(nullable=True),
+                  'notes': fields.DictOfNullableStringsField(),
+                  'addresses': fields.ListOfStringsField(nullable=True),
+                  'created_at': fields.DateTimeField(nullable=True),
+                  'updated_at': fields.DateTimeField(nullable=True)}
+
+    # (Unregistered, the class has no field properties: its values are
+    # read from the attributes that hold them.)
+    row = {'id': 1, 'created_at': None, 'updated_at': None,
+           'notes': {'a': None}, 'addresses': ['10.0.0.1']}
+    # All strings (the quick way), or not (the field's own coercion).
+    for labels in ({'a': 'b', 'c': ''}, {}, None, {'n': 1, 'b': True}):
+        loaded = base.MagnumPersistentObject._from_db_object(
+            None, Labelled(), dict(row, labels=labels))
+        assigned = Labelled.fields['labels'].coerce(None, 'labels', labels)
+        assert loaded._obj_labels == assigned
+        assert type(loaded._obj_labels) is type(assigned)
+        if labels is not None:
+            # Still coerces what is put in it later, as assigned ones do.
+            loaded._obj_labels['k'] = 3
+            assert loaded._obj_labels['k'] == '3'
+    for addresses in (['a', 'b'], [], [1, 2]):
+        loaded = base.MagnumPersistentObject._from_db_object(
+            None, Labelled(), dict(row, labels=None, addresses=addresses))
+        assert loaded._obj_addresses == Labelled.fields['addresses'].coerce(
+            None, 'addresses', addresses)
+        assert type(loaded._obj_addresses) is fields.CoercedList
+        loaded._obj_addresses.append(5)
+        assert loaded._obj_addresses[-1] == '5'
+    loaded = base.MagnumPersistentObject._from_db_object(
+        None, Labelled(), dict(row, labels=None))
+    assert loaded._obj_notes == {'a': None}
+    # None in a dict whose strings may not be null: the field refuses it.
+    with pytest.raises(ValueError):
+        base.MagnumPersistentObject._from_db_object(
+            None, Labelled(), dict(row, labels={'a': None}))
+    # Nor is a key other than a string taken as it is.
+    with pytest.raises(Exception):
+        base.MagnumPersistentObject._from_db_object(
+            None, Labelled(), dict(row, labels={1: 'a'}))
+
+
 def test_from_db_object_keeps_read_only_fields():
     class Frozen(base.MagnumPersistentObject, base.MagnumObject):
         fields = {'id': fields.IntegerField(read_only=True),
