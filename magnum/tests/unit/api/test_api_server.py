@@ -190,3 +190,44 @@ def test_an_unreachable_database_at_start_up_is_only_logged(caplog):
         db_api.set_instance(previous)
     assert 'Could not reach the database while starting: connection ' \
         'refused' in caplog.text
+
+
+def _a_dead_pid():
+    import subprocess
+    process = subprocess.Popen(['true'])
+    process.wait()
+    return process.pid
+
+
+def test_connection_counts_tell_whether_another_worker_holds_fewer():
+    import os
+    counts = api_cmd.ConnectionCounts(2)
+    mine = counts.claim(os.getpid())
+    other = counts.claim(os.getppid())
+    assert {mine, other} == {0, 1}
+    assert counts.claim(1) is None  # every slot is held by a live process
+    counts.publish(mine, 2)
+    counts.publish(other, 1)
+    assert counts.fewer_elsewhere(mine, 2) is True
+    assert counts.fewer_elsewhere(other, 1) is False
+    counts.publish(other, 2)
+    assert counts.fewer_elsewhere(mine, 2) is False
+
+
+def test_a_gone_workers_slot_is_taken_over_and_not_counted():
+    import os
+    counts = api_cmd.ConnectionCounts(2)
+    mine = counts.claim(os.getpid())
+    gone = counts.claim(_a_dead_pid())
+    counts.publish(mine, 3)
+    # A dead worker's zero does not make the live ones wait.
+    assert counts.fewer_elsewhere(mine, 3) is False
+    assert counts.claim(os.getppid()) == gone
+
+
+def test_magnum_api_runs_the_balanced_threaded_worker():
+    options = api_cmd.server_options()
+    assert options['worker_class'] is api_cmd.BalancedThreadWorker
+    assert issubclass(api_cmd.BalancedThreadWorker,
+                      api_cmd.gthread.ThreadWorker)
+    assert api_cmd.BalancedThreadWorker.counts is not None

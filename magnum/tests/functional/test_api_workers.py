@@ -1,0 +1,102 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""magnum-api with two workers: keep-alive connections that arrive
+together are spread over both, and each worker is ready (database warmed
+up) before its first request."""
+
+import collections
+import http.client
+import threading
+import time
+
+import psutil
+import pytest
+
+from magnum.tests.functional import processes
+from magnum.tests.functional import services
+
+HEADERS = {'OpenStack-API-Version': 'container-infra latest'}
+
+
+@pytest.fixture(scope='module')
+def deployment(migrated_db_url, tmp_path_factory):
+    magnum = services.Deployment(
+        tmp_path_factory.mktemp('magnum'), migrated_db_url,
+        processes.require_rabbitmq(), api_workers=2, conductors=0)
+    magnum.start_or_explain()
+    yield magnum
+    magnum.stop()
+
+
+def _workers(deployment):
+    return psutil.Process(deployment.api.process.pid).children()
+
+
+def _held_by(workers, port, status=psutil.CONN_ESTABLISHED):
+    """How many of the connections to ``port`` in ``status`` (any but
+    listening when None) each worker holds."""
+    held = collections.Counter()
+    for worker in workers:
+        for connection in worker.net_connections(kind='tcp'):
+            if connection.laddr.port == port and \
+                    connection.status != psutil.CONN_LISTEN and \
+                    status in (None, connection.status):
+                held[worker.pid] += 1
+    return held
+
+
+def test_each_worker_is_connected_to_the_database_before_any_request(
+        deployment):
+    # Started and warmed up: every worker already holds its pooled
+    # connection to MariaDB (the functional tests' database).
+    for worker in _workers(deployment):
+        to_mariadb = [c for c in worker.net_connections(kind='inet')
+                      if c.status == psutil.CONN_ESTABLISHED and c.raddr and
+                      c.raddr.port == 3306]
+        assert len(to_mariadb) == 1, worker.net_connections(kind='inet')
+
+
+@pytest.mark.parametrize('attempt', range(5))
+def test_keep_alive_connections_arriving_together_are_spread(deployment,
+                                                              attempt):
+    workers = _workers(deployment)
+    assert len(workers) == 2
+    # The workers have closed the previous attempt's connections (not
+    # only their clients): they place new ones by those they hold.
+    deadline = time.monotonic() + 10
+    while _held_by(workers, deployment.port, status=None) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    barrier = threading.Barrier(4)
+    connections = [http.client.HTTPConnection('127.0.0.1', deployment.port,
+                                              timeout=30) for _ in range(4)]
+    statuses = []
+
+    def ask(connection):
+        barrier.wait()
+        connection.request('GET', '/v1/clustertemplates', headers=HEADERS)
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+    threads = [threading.Thread(target=ask, args=(c,)) for c in connections]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert statuses == [200] * 4
+        held = _held_by(workers, deployment.port)
+        assert sorted(held.values()) == [2, 2], held
+    finally:
+        for connection in connections:
+            connection.close()
