@@ -61,7 +61,7 @@ def limit_malloc_arenas(arenas=MALLOC_ARENAS):
 
 # How often, at most, a worker hands the free pages of its C heap back to
 # the kernel (see HeapTrimmer). A trim costs about 0.2 ms.
-TRIM_INTERVAL = 10.0
+TRIM_INTERVAL = 1.0
 
 
 class HeapTrimmer:
@@ -287,7 +287,7 @@ def server_options():
         'bind': '%s:%d' % (CONF.api.host, CONF.api.port),
         'workers': CONF.api.workers,
         'worker_class': BalancedThreadWorker,
-        'threads': 4,
+        'threads': CONF.api.threads,
         'proc_name': 'magnum-api',
         'accesslog': None,
         'errorlog': '-',

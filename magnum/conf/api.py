@@ -94,6 +94,19 @@ api_opts = [
             'services, raise it if requests queue up.'
         ),
     ),
+    cfg.IntOpt(
+        'threads',
+        default=2,
+        min=1,
+        help=(
+            'Number of threads of each magnum-api worker process, each '
+            'serving one request at a time. Two keep a worker busy while '
+            'one request waits on the database; Python runs one of them '
+            'at a time, so more add memory, not speed. Raise it if '
+            'requests often wait on Keystone (token validation without '
+            'a cache) or on a slow Docker engine.'
+        ),
+    ),
 ]
 
 

@@ -231,3 +231,9 @@ def test_magnum_api_runs_the_balanced_threaded_worker():
     assert issubclass(api_cmd.BalancedThreadWorker,
                       api_cmd.gthread.ThreadWorker)
     assert api_cmd.BalancedThreadWorker.counts is not None
+
+
+def test_worker_threads_come_from_the_configuration(magnum_config):
+    assert api_cmd.server_options()['threads'] == 2
+    magnum_config.config(group='api', threads=6)
+    assert api_cmd.server_options()['threads'] == 6
