@@ -880,16 +880,18 @@ class TestWarmUp:
     def test_warm_up_connects_and_prepares_the_mappings(self, dbapi):
         from magnum.db.sqlalchemy import models
         engine = dbapi._read_engine()
-        connects = []
+        checkouts = []
 
-        def connected(dbapi_connection, record):
-            connects.append(record)
-        sa.event.listen(engine, 'connect', connected)
+        def checked_out(dbapi_connection, record, proxy):
+            checkouts.append(record)
+        # A connection from the pool (opened now, or when the engine was
+        # made, as oslo.db does on MariaDB to test it).
+        sa.event.listen(engine, 'checkout', checked_out)
         try:
             dbapi.warm_up()
         finally:
-            sa.event.remove(engine, 'connect', connected)
-        assert len(connects) == 1
+            sa.event.remove(engine, 'checkout', checked_out)
+        assert len(checkouts) == 1
         assert models.Cluster.__mapper__.configured
 
     def test_warm_up_of_an_unreachable_database_raises(self, tmp_path):
