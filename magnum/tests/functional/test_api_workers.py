@@ -55,15 +55,34 @@ def _held_by(workers, port, status=psutil.CONN_ESTABLISHED):
     return held
 
 
+def _to_mariadb(worker):
+    return [c for c in worker.net_connections(kind='inet')
+            if c.status == psutil.CONN_ESTABLISHED and c.raddr and
+            c.raddr.port == 3306]
+
+
+def _wait_until_warmed_up(workers, seconds=60):
+    """Wait, without sending a request, until every worker holds its
+    pooled connection to MariaDB (the functional tests' database): the
+    deployment answers as soon as one worker does, and on a busy machine
+    the other may still be loading. Returns the workers still without."""
+    deadline = time.monotonic() + seconds
+    while True:
+        cold = [worker for worker in workers if not _to_mariadb(worker)]
+        if not cold or time.monotonic() > deadline:
+            return cold
+        time.sleep(0.1)
+
+
 def test_each_worker_is_connected_to_the_database_before_any_request(
         deployment):
-    # Started and warmed up: every worker already holds its pooled
-    # connection to MariaDB (the functional tests' database).
-    for worker in _workers(deployment):
-        to_mariadb = [c for c in worker.net_connections(kind='inet')
-                      if c.status == psutil.CONN_ESTABLISHED and c.raddr and
-                      c.raddr.port == 3306]
-        assert len(to_mariadb) == 1, worker.net_connections(kind='inet')
+    # Without the warm-up a worker connects on its first request, which
+    # this test never sends.
+    workers = _workers(deployment)
+    assert len(workers) == 2
+    assert _wait_until_warmed_up(workers) == []
+    for worker in workers:
+        assert len(_to_mariadb(worker)) == 1
 
 
 def _spread_once(deployment, workers):
@@ -102,6 +121,8 @@ def _spread_once(deployment, workers):
 def test_keep_alive_connections_arriving_together_are_spread(deployment):
     workers = _workers(deployment)
     assert len(workers) == 2
+    # Both ready: a worker still starting takes no connection.
+    assert _wait_until_warmed_up(workers) == []
     spreads = [_spread_once(deployment, workers) for _ in range(5)]
     # Best effort: a worker deprived of CPU for longer than the others
     # wait for it (20 ms) loses its turn, which a loaded 2-CPU machine
