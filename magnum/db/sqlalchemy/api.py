@@ -453,14 +453,13 @@ class Connection(api.Connection):
                       for column, value in match) + tuple(criteria)
         return self._select(context, resource, where).limit(limit), None
 
-    def _get_one(self, context, resource, match, ident, by_name=False,
-                 criteria=()):
+    def _get_one(self, context, resource, match, ident, by_name=False):
         """The row of ``resource`` visible to ``context`` whose columns
         equal ``match``: the key column's pair, then those of ``within``
         of _get_by_* ({column name: value}, as a nodegroup's cluster),
-        which unlike other ``criteria`` keep the prepared SELECT."""
+        which keep the prepared SELECT."""
         statement, params = self._select_matching(context, resource, match,
-                                                  2, criteria)
+                                                  2)
         rows = self._rows(lambda run: run(statement, params))
         if not rows:
             raise resource.not_found(**{resource.not_found_arg: ident})
@@ -469,30 +468,25 @@ class Connection(api.Connection):
                                           name=ident)
         return rows[0]
 
-    def _get_by_id(self, context, resource, ident, within=None,
-                   criteria=()):
+    def _get_by_id(self, context, resource, ident, within=None):
         if not strutils.is_int_like(ident):
             raise exception.InvalidIdentity(identity=ident)
         return self._get_one(
             context, resource,
-            (('id', int(ident)),) + tuple((within or {}).items()), ident,
-            criteria=criteria)
+            (('id', int(ident)),) + tuple((within or {}).items()), ident)
 
-    def _get_by_uuid(self, context, resource, uuid, within=None,
-                     criteria=()):
+    def _get_by_uuid(self, context, resource, uuid, within=None):
         if not uuidutils.is_uuid_like(uuid):
             raise exception.InvalidUUID(uuid=uuid)
         return self._get_one(
             context, resource,
-            (('uuid', uuid),) + tuple((within or {}).items()), uuid,
-            criteria=criteria)
+            (('uuid', uuid),) + tuple((within or {}).items()), uuid)
 
-    def _get_by_name(self, context, resource, name, within=None,
-                     criteria=()):
+    def _get_by_name(self, context, resource, name, within=None):
         return self._get_one(
             context, resource,
             (('name', name),) + tuple((within or {}).items()), name,
-            by_name=True, criteria=criteria)
+            by_name=True)
 
     def _list(self, context, resource, filters=None, limit=None,
               marker=None, sort_key=None, sort_dir=None, criteria=(),
