@@ -49,10 +49,10 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from magnum import conf
+from magnum.common import conditions
 from magnum.common import exception
 from magnum.common import keystone
 from magnum.common.cert_manager import encryption
-from magnum.conductor import conditions
 from magnum.i18n import _
 
 CONF = conf.CONF

@@ -36,11 +36,11 @@ from oslo_utils import timeutils
 
 from magnum import conf
 from magnum import objects
+from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
 from magnum.conductor import cluster_credentials
-from magnum.conductor import conditions
 from magnum.conductor import hash_ring
 from magnum.conductor import locks
 from magnum.conductor.handlers import cluster_conductor
@@ -406,7 +406,7 @@ class Reconciler:
     def check_certificates(context, cluster):
         """CertificatesValid: False with the date when the cluster's
         certificates expire soon or have expired."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         status, reason, message = certificates.certificate_status(
             context, cluster)
         if conditions.set_condition(cluster, conditions.CERTIFICATES_VALID,

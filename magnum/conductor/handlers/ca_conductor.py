@@ -21,10 +21,10 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from magnum import objects
+from magnum.common import certificates
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
-from magnum.conductor import certificates
 from magnum.conductor import locks
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _

@@ -357,7 +357,7 @@ class ClusterHandler(OperationRunner):
     def create_certificates(self, context, cluster):
         """The cluster's CAs and Magnum's client certificate, saved at once
         so that a failure later still finds (and deletes) them."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         if cluster.ca_cert_ref and cluster.magnum_cert_ref:
             return  # a resumed create keeps what it made
         certificates.generate_certificates_to_cluster(context, cluster)
@@ -489,7 +489,7 @@ def remove_cluster(context, cluster):
     """Forget a deleted cluster: its application credential, certificates,
     nodegroups and row. When Keystone keeps the credential, the cluster
     stays, DELETE_FAILED with Keystone's answer."""
-    from magnum.conductor import certificates
+    from magnum.common import certificates
     if not cluster_credentials.delete_before_removal(context, cluster):
         return
     certificates.delete_certificates(context, cluster)

@@ -56,9 +56,9 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum import objects
+from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
-from magnum.conductor import conditions
 from magnum.drivers.common import driver
 from magnum.drivers.local import engine as engine_module
 from magnum.drivers.local import monitor as monitor_module
@@ -70,7 +70,7 @@ from magnum.objects import fields
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-# magnum.conductor.certificates and magnum.common.x509.operations (with the
+# magnum.common.certificates and magnum.common.x509.operations (with the
 # cryptography bindings, about 10 MiB) are imported where they are used:
 # magnum-api loads this driver to validate templates and clusters, which
 # needs neither.
@@ -183,7 +183,7 @@ class _Authority:
 
     @classmethod
     def current(cls, context, cluster):
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         return cls(context, cluster,
                    certificates.get_ca_key_pair(context, cluster),
                    certificates.get_cluster_magnum_cert(context, cluster),
@@ -439,7 +439,7 @@ class _Work:
     def install_tls(self, node, ca_pem, restart=False):
         """Give a node its server certificate; its dockerd then starts
         (is restarted, with ``restart``)."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         self.at(_('installing the certificates of node %s') % node.name)
         dns_names, ip_addresses = self.node_names(node)
         cert, key = certificates.issue_server_certificate(
@@ -479,7 +479,7 @@ class _Work:
         (its dockerd then starts while the next ones are made); the new
         nodes. When one cannot start, the others still are (their labels
         find them again) and the first error is raised."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         ca_pem = certificates.get_ca_certificate(self.context, self.cluster)
         self.engine.cpu_count()
 
@@ -509,7 +509,7 @@ class _Work:
         """{name: client} of every running node, installing certificates
         where a half-finished operation left none (``installed`` names
         the nodes just given theirs)."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         clients = {}
         waiting = []
         for node in running:
@@ -1354,7 +1354,7 @@ class LocalSwarmDriver(driver.Driver):
 
     @staticmethod
     def _ensure_certificates(context, cluster):
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         if not (cluster.ca_cert_ref and cluster.magnum_cert_ref):
             certificates.generate_certificates_to_cluster(context, cluster)
             cluster.save()
@@ -1460,7 +1460,7 @@ class LocalSwarmDriver(driver.Driver):
         restart, the new one after. When a node cannot be moved, those
         moved are given their current certificates back and the error
         says so; the conductor then keeps the current certificates."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         new_set = certificates.get_pending_rotation(cluster)
         if new_set is None:
             raise LocalDriverError(reason=_(
@@ -1483,7 +1483,7 @@ class LocalSwarmDriver(driver.Driver):
         done again with another one (nodes moved to the lost CA are
         restarted through the engine, as Magnum can no longer talk to
         them)."""
-        from magnum.conductor import certificates
+        from magnum.common import certificates
         with self._work(context, cluster) as work:
             work.at(_('reading what the interrupted CA rotation left'))
             marks = work.rotation_marks(work.rotation_nodes())

@@ -66,7 +66,7 @@ class Credentials:
         if pems is None:
             # Here, not at import: magnum-api loads the driver without
             # the cryptography bindings certificates brings.
-            from magnum.conductor import certificates
+            from magnum.common import certificates
             ca = certificates.get_ca_certificate(context, cluster)
             cert, key = certificates.get_cluster_magnum_cert(context,
                                                              cluster)

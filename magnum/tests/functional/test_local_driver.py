@@ -41,9 +41,9 @@ import docker.types
 import pytest
 
 from magnum import objects
+from magnum.common import certificates
 from magnum.common import context as magnum_context
 from magnum.common import exception
-from magnum.conductor import certificates
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import nodes
 from magnum.objects import fields

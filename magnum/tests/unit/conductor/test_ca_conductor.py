@@ -18,8 +18,8 @@ import base64
 import pytest
 
 from magnum import objects
+from magnum.common import certificates
 from magnum.common import exception
-from magnum.conductor import certificates
 from magnum.conductor.handlers import ca_conductor
 from magnum.tests import fake_driver
 from magnum.tests.unit.common import test_x509

@@ -208,7 +208,7 @@ class TestDelete:
 
 def test_create_makes_the_cluster_certificates(dbapi, fake_drivers, notifier,
                                                template, context):
-    from magnum.conductor import certificates
+    from magnum.common import certificates
     handler = cluster_conductor.ClusterHandler('conductor-1')
     cluster = make_cluster(dbapi, template)
     handler.cluster_create(context, cluster, 60)

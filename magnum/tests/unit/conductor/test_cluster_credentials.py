@@ -24,11 +24,11 @@ import pytest
 import requests_mock
 import sqlalchemy as sa
 
+from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import keystone
 from magnum.conductor import cluster_credentials
-from magnum.conductor import conditions
 from magnum.conductor import reconcile
 from magnum.conductor.handlers import cluster_conductor
 from magnum.conductor.handlers import credential_conductor

@@ -36,7 +36,7 @@ Driver = fake_driver.FakeDriver
 
 @pytest.fixture
 def reconciler(dbapi, fake_drivers, notifier, monkeypatch):
-    from magnum.conductor import certificates
+    from magnum.common import certificates
     monkeypatch.setattr(certificates, 'delete_certificates',
                         lambda context, cluster: None)
     return reconcile.Reconciler('conductor-1')
@@ -191,8 +191,8 @@ class TestHealth:
 
     def test_certificates_condition(self, reconciler, dbapi, template,
                                     context):
-        from magnum.conductor import certificates
-        from magnum.conductor import conditions
+        from magnum.common import certificates
+        from magnum.common import conditions
         cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE')
         reconciler.health_once()
         condition = conditions.get(reload(cluster),

@@ -27,7 +27,7 @@ Driver = fake_driver.FakeDriver
 
 @pytest.fixture
 def follow_up(dbapi, fake_drivers, notifier, monkeypatch):
-    from magnum.conductor import certificates
+    from magnum.common import certificates
     monkeypatch.setattr(cluster_conductor.ClusterHandler,
                         'create_certificates',
                         lambda self, context, cluster: None)

@@ -23,8 +23,8 @@ import types
 
 import pytest
 
+from magnum.common import certificates
 from magnum.common import exception
-from magnum.conductor import certificates
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import engine as engine_module
 from magnum.drivers.local import monitor

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""A cluster's PKI as the conductor handles it (conductor/certificates.py,
+"""A cluster's PKI as the conductor handles it (common/certificates.py,
 contract 7): generation, reading, signing with the real ``openssl`` as the
 judge, deletion, CA rotation and the CertificatesValid status."""
 
@@ -26,18 +26,19 @@ from cryptography.x509.oid import NameOID
 import pytest
 
 from magnum.common import cert_manager
+from magnum.common import certificates
+from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common.cert_manager import base as cert_manager_base
 from magnum.common.x509 import operations
-from magnum.conductor import certificates
-from magnum.conductor import conditions
 from magnum.tests.unit.common import test_x509
 from magnum.tests.unit.common.test_x509 import HOSTILE
 from magnum.tests.unit.common.test_x509 import assert_verifies
 from magnum.tests.unit.common.test_x509 import magnumclient_csr
 from magnum.tests.unit.conductor.conftest import make_cluster
 from magnum.tests.unit.conductor.conftest import reload
+from magnum.tests.unit.db import utils as db_utils
 
 # Fixtures of the x509 tests: openssl, its key and the hostile CSRs.
 openssl = test_x509.openssl
@@ -55,6 +56,14 @@ def pki_config(magnum_config):
                          encryption_key=base64.b64encode(b'e' * 32).decode())
     magnum_config.config(group='x509', key_type='ecdsa')
     return magnum_config
+
+
+@pytest.fixture
+def template(dbapi):
+    return db_utils.create_test_cluster_template(
+        dbapi, coe='kubernetes', server_type='vm',
+        cluster_distro='fedora-coreos', image_id='fedora-coreos',
+        driver=None)
 
 
 @pytest.fixture

@@ -46,11 +46,11 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum.common import cert_manager
+from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common.cert_manager import base as cert_manager_base
 from magnum.common.x509 import operations
-from magnum.conductor import conditions
 from magnum.i18n import _
 
 CONF = conf.CONF
