@@ -69,6 +69,11 @@ class Invalid(MagnumException):
     code = 400
 
 
+class ConfigInvalid(MagnumException):
+    """A setting a service must not run with."""
+    message = _("Invalid configuration: %(error_msg)s")
+
+
 class InvalidUUID(Invalid):
     message = _("Expected a UUID but received %(uuid)s.")
 

@@ -18,7 +18,7 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum import version
-from magnum.common import rpc
+from magnum.common import exception
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -36,16 +36,41 @@ def parse_args(argv, default_config_files=None, messaging_opts=True):
     """
     conf.set_defaults(CONF)
     if messaging_opts:
+        # Imported here: oslo.messaging (and, through futurist, eventlet
+        # when it is installed) is about 15 MiB that magnum-api loads
+        # only with its first request for the conductor.
+        from magnum.common import rpc
         rpc.register_opts(CONF)
     CONF(argv[1:], project='magnum', version=version.version_string(),
          default_config_files=default_config_files)
 
 
+def check_config(conf=CONF):
+    """Refuse settings a service must not run with; raises
+    ConfigInvalid saying what to change."""
+    credentials = conf.cluster_credentials
+    if credentials.enabled and not [role for role in credentials.roles
+                                    if role]:
+        # Keystone gives an application credential created with no roles
+        # every role of its creator: an administrator's cluster would
+        # hold admin in the cloud.
+        raise exception.ConfigInvalid(error_msg=(
+            '[cluster_credentials] roles is empty, which would give each '
+            'cluster\'s application credential every role of the user who '
+            'created it. List the roles drivers need (default: member), or '
+            'set [cluster_credentials] enabled = False.'))
+
+
 def prepare_service(argv=None, default_config_files=None,
                     messaging_opts=True):
-    """Parse configuration and set up logging for a Magnum service."""
+    """Parse configuration and set up logging for a Magnum service;
+    exits with a message when the configuration is unsafe to run with."""
     argv = sys.argv if argv is None else argv
     parse_args(argv, default_config_files, messaging_opts=messaging_opts)
+    try:
+        check_config(CONF)
+    except exception.ConfigInvalid as error:
+        sys.exit('magnum: %s' % error)
     logging.setup(CONF, 'magnum')
     # Noisy libraries stay at WARNING unless an operator asks otherwise.
     logging.set_defaults(default_log_levels=logging.get_default_log_levels()

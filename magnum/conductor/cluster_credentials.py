@@ -80,10 +80,19 @@ def name_prefix(cluster_uuid):
 
 
 def roles_for(driver):
+    """The roles the cluster's credential carries: never none, since
+    Keystone reads an empty list as every role of the creating user (an
+    administrator's cluster would hold admin)."""
     roles = getattr(driver, 'cloud_credential_roles', None)
     if roles is None:
         roles = CONF.cluster_credentials.roles
-    return list(roles or [])
+    roles = [role for role in roles or [] if role]
+    if not roles:
+        raise exception.ConfigInvalid(error_msg=_(
+            'the %s driver asks for an application credential with no '
+            'roles, which Keystone would fill with every role of the '
+            'creating user') % (getattr(driver, 'name', None) or driver))
+    return roles
 
 
 def _bound_to(cluster_uuid, credential_id):

@@ -49,9 +49,10 @@ cluster_credentials_opts = [
             'project, for drivers that do not declare their own. The '
             'user creating the cluster must hold each of them there, or '
             'Keystone refuses and the cluster ends CREATE_FAILED with '
-            'Keystone\'s answer. Empty: every role of the creating user '
-            '(not recommended: an administrator\'s cluster would hold '
-            'admin).'
+            'Keystone\'s answer. Must not be empty: Keystone would give '
+            'an empty list every role of the creating user (an '
+            'administrator\'s cluster would hold admin), so the services '
+            'refuse to start with it.'
         ),
     ),
     cfg.IntOpt(
