@@ -36,10 +36,10 @@ from oslo_utils import timeutils
 
 from magnum import conf
 from magnum import objects
+from magnum.common import cluster_status
 from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
-from magnum.common import notifications
 from magnum.conductor import cluster_credentials
 from magnum.conductor import hash_ring
 from magnum.conductor import locks
@@ -54,14 +54,8 @@ LOG = logging.getLogger(__name__)
 STATUS = fields.ClusterStatus
 BINARY = 'magnum-conductor'
 
-FAILED_STATUS = {
-    STATUS.CREATE_IN_PROGRESS: STATUS.CREATE_FAILED,
-    STATUS.UPDATE_IN_PROGRESS: STATUS.UPDATE_FAILED,
-    STATUS.DELETE_IN_PROGRESS: STATUS.DELETE_FAILED,
-    STATUS.ROLLBACK_IN_PROGRESS: STATUS.ROLLBACK_FAILED,
-}
-NOTIFY_ACTION = {'CREATE': 'create', 'UPDATE': 'update', 'DELETE': 'delete',
-                 'ROLLBACK': 'update'}
+# The statuses of an operation in progress (and how each fails).
+FAILED_STATUS = cluster_status.FAILED
 
 # Operations the status sync takes up run beside it, in threads of their
 # own (a create takes as long as the driver needs), at most this many at
@@ -154,6 +148,7 @@ class Reconciler:
             cluster.uuid: self._deleting_since.get(cluster.uuid, now)
             for cluster in owned
             if cluster.status == STATUS.DELETE_IN_PROGRESS}
+        self._observe_by_driver(context, owned)
         synced = 0
         for cluster in owned:
             synced += 1
@@ -163,6 +158,28 @@ class Reconciler:
                 LOG.exception('Status sync of cluster %s failed',
                               cluster.uuid)
         return synced
+
+    def _observe_by_driver(self, context, owned):
+        """Give each driver the list of its clusters in progress at once
+        (``Driver.observe_clusters``), before any of them is synced: a
+        driver that reads many clusters' state in one call reads it now.
+        A cluster without a usable driver is left to ``sync_cluster``,
+        which records why."""
+        by_driver = {}
+        for cluster in owned:
+            try:
+                driver = self._driver_for(cluster)
+            except Exception:
+                continue
+            by_driver.setdefault(id(driver), (driver, []))[1].append(cluster)
+        for driver, clusters in by_driver.values():
+            try:
+                driver.observe_clusters(context, clusters)
+            except Exception:
+                # Each cluster is still observed on its own.
+                LOG.exception('Driver %s could not observe its %d clusters '
+                              'in progress at once', driver.name,
+                              len(clusters))
 
     def sync_cluster(self, context, cluster):
         try:
@@ -228,7 +245,8 @@ class Reconciler:
                 'No conductor took up the create in the %d seconds since '
                 'it was asked for; creating it now') % (
                     CONF.conductor.lock_timeout)
-        driver.update_cluster_status(context, cluster)
+        with cluster_status.recording() as recorded:
+            driver.update_cluster_status(context, cluster)
         cluster = objects.Cluster.get_by_uuid(context, uuid)
         if cluster.status == STATUS.CREATE_IN_PROGRESS and \
                 self._timed_out(cluster):
@@ -241,8 +259,11 @@ class Reconciler:
         if cluster.status == STATUS.DELETE_COMPLETE:
             cluster_conductor.remove_cluster(context, cluster)
             return None
-        if cluster.status != before:
-            self._notify_terminal(context, cluster)
+        if cluster.status != before and \
+                (cluster.uuid, cluster.status) not in recorded:
+            # The driver wrote the end itself: it is announced here
+            # (cluster_status announced the ones recorded through it).
+            cluster_status.notify_terminal(context, cluster)
         return None
 
     @staticmethod
@@ -330,6 +351,14 @@ class Reconciler:
         if driver is None:
             driver = driver_base.registry().for_template(
                 cluster.cluster_template)
+            # One instance per driver in a period, whatever the number of
+            # templates: what observe_clusters read is in the instance
+            # that update_cluster_status is then called on.
+            for known in self._drivers.values():
+                if known.name == driver.name and \
+                        type(known) is type(driver):
+                    driver = known
+                    break
             self._drivers[cluster.cluster_template_id] = driver
         return driver
 
@@ -341,29 +370,11 @@ class Reconciler:
             datetime.timedelta(minutes=cluster.create_timeout)
         return timeutils.utcnow() > deadline
 
-    def _fail(self, context, cluster, reason):
-        before = cluster.status
-        cluster.status = FAILED_STATUS.get(before, before)
-        cluster.status_reason = reason
-        try:
-            # Only over what was observed: a delete asked for meanwhile
-            # is not overwritten.
-            cluster.save(expected={'status': before})
-        except (exception.ConcurrentUpdate, exception.ClusterNotFound):
-            LOG.info('Cluster %s changed meanwhile; not recording: %s',
-                     cluster.uuid, reason)
-            return
-        LOG.warning('Cluster %s: %s', cluster.uuid, reason)
-        self._notify_terminal(context, cluster)
-
     @staticmethod
-    def _notify_terminal(context, cluster):
-        action, _sep, outcome = cluster.status.partition('_')
-        phase = {'COMPLETE': 'end', 'FAILED': 'error'}.get(outcome)
-        if phase and action in NOTIFY_ACTION:
-            notifications.notify_cluster(context, cluster,
-                                         NOTIFY_ACTION[action], phase,
-                                         cluster.status_reason)
+    def _fail(context, cluster, reason):
+        # Only over what was observed: a delete asked for meanwhile is
+        # not overwritten.
+        return cluster_status.fail(context, cluster, reason)
 
     # -- health -------------------------------------------------------------
 

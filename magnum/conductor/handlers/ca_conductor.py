@@ -22,6 +22,7 @@ import oslo_messaging as messaging
 
 from magnum import objects
 from magnum.common import certificates
+from magnum.common import cluster_status
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
@@ -180,13 +181,9 @@ class CertificateHandler:
             'step': step, 'error': str(error) or type(error).__name__}
         try:
             stored = _current(cluster)
-            stored.status = STATUS.UPDATE_FAILED
-            stored.status_reason = reason
-            # Not over a delete asked for meanwhile.
-            stored.save(expected={'status': STATUS.UPDATE_IN_PROGRESS})
-        except (exception.ClusterNotFound, exception.ConcurrentUpdate):
-            LOG.info('Cluster %s changed meanwhile; not recording: %s',
-                     cluster.uuid, reason)
+        except exception.ClusterNotFound:
             return
-        notifications.notify_cluster(context, stored, 'update', 'error',
-                                     reason)
+        # Not over a delete asked for meanwhile.
+        cluster_status.fail(context, stored, reason,
+                            expected_status=STATUS.UPDATE_IN_PROGRESS,
+                            failed_status=STATUS.UPDATE_FAILED)

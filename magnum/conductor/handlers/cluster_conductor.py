@@ -25,6 +25,7 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum import objects
+from magnum.common import cluster_status
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
@@ -298,17 +299,10 @@ class OperationRunner:
             return
         if restore is not None:
             restore(cluster)
-        cluster.status = failed_status
-        cluster.status_reason = reason
-        try:
-            cluster.save(expected={'status': STATUS.DELETE_IN_PROGRESS
-                                   if deleting else NOT_DELETING})
-        except (exception.ConcurrentUpdate, exception.ClusterNotFound):
-            LOG.info('Cluster %s changed meanwhile; not recording: %s',
-                     cluster.uuid, reason)
-            return
-        notifications.notify_cluster(context, cluster, notify_action,
-                                     'error', reason)
+        cluster_status.fail(
+            context, cluster, reason,
+            expected_status=STATUS.DELETE_IN_PROGRESS if deleting
+            else NOT_DELETING, failed_status=failed_status)
 
 
 class ClusterHandler(OperationRunner):

@@ -159,6 +159,23 @@ class Driver(abc.ABC):
         """
         return False
 
+    def observe_clusters(self, context, clusters):
+        """Read the state of many clusters at once, for this period.
+
+        The conductor's status sync calls it once per period with the
+        list of this driver's clusters in progress that the conductor
+        owns, before it calls ``update_cluster_status`` for each of them
+        (on this same instance). A driver that can read many clusters'
+        state in one call (Heat: one stack list per period rather than a
+        stack read per cluster) reads it here and keeps it for that
+        period's ``update_cluster_status`` calls; what it keeps is thrown
+        away at the next call of this method, never used across periods.
+
+        Returns at once after its reads; saves nothing; idempotent. An
+        exception is logged by the caller, and each cluster is then
+        observed on its own. Nothing by default.
+        """
+
     def update_cluster_status(self, context, cluster):
         """Observe the cluster and record its status (periodic sync)."""
 

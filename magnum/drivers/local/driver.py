@@ -56,6 +56,7 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum import objects
+from magnum.common import cluster_status
 from magnum.common import conditions
 from magnum.common import context as magnum_context
 from magnum.common import exception
@@ -1660,7 +1661,8 @@ class LocalSwarmDriver(driver.Driver):
         except (LocalDriverError, exception.MagnumException) as error:
             if upgrading:
                 # Say so rather than retry for ever.
-                self._fail(cluster, status, _('Upgrade failed: %s') % error)
+                self._fail(context, cluster,
+                           _('Upgrade failed: %s') % error)
                 return
             LOG.warning('Cluster %s: cannot observe it: %s', cluster.uuid,
                         error)
@@ -1677,15 +1679,8 @@ class LocalSwarmDriver(driver.Driver):
             return cluster.uuid in _upgrade_batches
 
     @staticmethod
-    def _fail(cluster, status, reason):
-        cluster.status = FAILED[status]
-        cluster.status_reason = reason
-        cluster.save()
-        for nodegroup in objects.NodeGroup.list(_admin(), cluster.uuid):
-            if nodegroup.status in FAILED:
-                nodegroup.status = FAILED[nodegroup.status]
-                nodegroup.status_reason = reason
-                nodegroup.save()
+    def _fail(context, cluster, reason):
+        cluster_status.fail(context, cluster, reason)
         with _upgrade_lock:
             _upgrade_batches.pop(cluster.uuid, None)
 
@@ -1796,15 +1791,9 @@ class LocalSwarmDriver(driver.Driver):
             return
         if cluster.status == STATUS.UPDATE_IN_PROGRESS:
             work.clear_rotation_marks(running)
-        cluster.status = COMPLETE[cluster.status]
-        cluster.status_reason = _('All %d nodes are Ready in the swarm') % (
-            len(ready))
-        cluster.save()
-        for nodegroup in groups:
-            if nodegroup.status in COMPLETE:
-                nodegroup.status = COMPLETE[nodegroup.status]
-                nodegroup.status_reason = None
-                nodegroup.save()
+        cluster_status.complete(
+            work.context, cluster,
+            _('All %d nodes are Ready in the swarm') % len(ready))
         with _upgrade_lock:
             _upgrade_batches.pop(cluster.uuid, None)
 
@@ -1836,7 +1825,7 @@ class LocalSwarmDriver(driver.Driver):
             if cluster.status in FAILED:
                 name = _('The CA rotation') if \
                     operation == ROTATE_OPERATION else operation.capitalize()
-                self._fail(cluster, cluster.status, _(
+                self._fail(context, cluster, _(
                     '%(operation)s was interrupted and could not be '
                     'finished: %(error)s') % {
                         'operation': name, 'error': error})
