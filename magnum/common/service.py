@@ -36,9 +36,8 @@ def parse_args(argv, default_config_files=None, messaging_opts=True):
     """
     conf.set_defaults(CONF)
     if messaging_opts:
-        # Imported here: oslo.messaging (and, through futurist, eventlet
-        # when it is installed) is about 15 MiB that magnum-api loads
-        # only with its first request for the conductor.
+        # Imported here: only the services that register the messaging
+        # options need magnum.common.rpc at start-up.
         from magnum.common import rpc
         rpc.register_opts(CONF)
     CONF(argv[1:], project='magnum', version=version.version_string(),
