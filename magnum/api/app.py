@@ -21,7 +21,6 @@ import pecan
 from magnum import conf
 from magnum.api import hooks
 from magnum.api import speedups  # noqa: F401
-from magnum.api import unused_imports
 from magnum.api.middleware import parsable_error
 from magnum.conf import keystone_authtoken
 
@@ -94,13 +93,12 @@ def paste_config_path():
     return path
 
 
-def admit_auth_middleware():
-    """With ``auth_strategy = keystone``, let keystonemiddleware into the
-    process (the API entry points refuse it until then) and register its
-    [keystone_authtoken] options, before the pipeline or a request reads
-    them. Under noauth the API never imports it."""
+def register_auth_middleware_opts():
+    """With ``auth_strategy = keystone``, register keystonemiddleware's
+    [keystone_authtoken] options before the pipeline or a request reads
+    them. Under noauth the API never imports keystonemiddleware (about
+    13 MiB of each worker)."""
     if CONF.auth_strategy == 'keystone':
-        unused_imports.admit('keystonemiddleware')
         keystone_authtoken.register_middleware_opts(CONF)
 
 
@@ -122,7 +120,7 @@ def warm_up():
 def load_app():
     """The application with its middleware, as the paste file assembles
     it."""
-    admit_auth_middleware()
+    register_auth_middleware_opts()
     path = paste_config_path()
     LOG.info('Loading the API application from %s', path)
     return deploy.loadapp('config:%s' % path, name='main')

@@ -21,17 +21,13 @@ import sys
 import threading
 import time
 
-from magnum.api import unused_imports
+from gunicorn.app import base as gunicorn_base
+from gunicorn.workers import gthread
+from oslo_log import log as logging
 
-unused_imports.refuse_unused()
-
-from gunicorn.app import base as gunicorn_base  # noqa: E402
-from gunicorn.workers import gthread  # noqa: E402
-from oslo_log import log as logging  # noqa: E402
-
-from magnum import conf  # noqa: E402
-from magnum.api import app  # noqa: E402
-from magnum.common import service  # noqa: E402
+from magnum import conf
+from magnum.api import app
+from magnum.common import service
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)

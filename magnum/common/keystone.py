@@ -44,10 +44,14 @@ from oslo_log import log as logging
 from magnum import conf
 from magnum.common import exception
 from magnum.conf import keystone_auth
+from magnum.conf import keystone_authtoken
 from magnum.i18n import _
 
 CONF = conf.CONF
 keystone_auth.register_keystoneauth_opts(CONF)
+# [keystone_authtoken] www_authenticate_uri and the TLS options are read
+# here; keystonemiddleware declares them.
+keystone_authtoken.register_middleware_opts(CONF)
 LOG = logging.getLogger(__name__)
 
 GROUP = 'keystone_auth'

@@ -18,8 +18,6 @@ admin_* credentials, still read as a fallback for its service account
 when [keystone_auth] is not configured.
 """
 
-import sys
-
 from oslo_config import cfg
 
 keystone_authtoken_group = cfg.OptGroup(
@@ -61,29 +59,24 @@ legacy_opts = [
 def register_opts(conf):
     conf.register_group(keystone_authtoken_group)
     conf.register_opts(legacy_opts, group=keystone_authtoken_group)
-    register_middleware_opts(conf)
 
 
 def register_middleware_opts(conf):
     """Register keystonemiddleware's own options of this group, so that
-    Magnum can read them (www_authenticate_uri) before the middleware
-    loads. They are listed in the sample under keystonemiddleware's
-    namespace. Registering them again changes nothing.
+    Magnum can read them (www_authenticate_uri, cafile, ...) before or
+    without the middleware. They are listed in the sample under
+    keystonemiddleware's namespace. Registering them again changes
+    nothing.
 
-    Importing keystonemiddleware costs every process about 13 MiB. A
-    process that refuses it (magnum-api does until ``[DEFAULT]
-    auth_strategy = keystone`` asks for it, see
-    magnum.api.unused_imports) is left without these options and calls
-    this again once it admits keystonemiddleware. Returns whether the
-    options are registered.
+    Importing keystonemiddleware costs a process about 13 MiB, so only
+    the code that reads these options calls this: magnum.common.keystone
+    when it is imported, and the API when ``[DEFAULT] auth_strategy =
+    keystone`` puts the middleware in its pipeline. An API under noauth
+    never imports it.
     """
-    if 'keystonemiddleware' in sys.modules and \
-            sys.modules['keystonemiddleware'] is None:
-        return False
     from keystonemiddleware import auth_token
     for group, options in auth_token.list_opts():
         conf.register_opts(options, group=group)
-    return True
 
 
 def list_opts():
