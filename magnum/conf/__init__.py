@@ -28,6 +28,7 @@ from magnum.conf import cinder_client
 from magnum.conf import cluster
 from magnum.conf import cluster_credentials
 from magnum.conf import cluster_template
+from magnum.conf import cloud_validation
 from magnum.conf import conductor
 from magnum.conf import database
 from magnum.conf import default
@@ -69,6 +70,7 @@ MODULES = (
     drivers,
     cluster,
     cluster_template,
+    cloud_validation,
     quotas,
     kubernetes,
     cinder,
