@@ -49,6 +49,7 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from magnum import conf
+from magnum.common import cluster_session
 from magnum.common import conditions
 from magnum.common import exception
 from magnum.common import keystone
@@ -95,31 +96,13 @@ def roles_for(driver):
     return roles
 
 
-def _bound_to(cluster_uuid, credential_id):
-    return 'cluster/%s/application_credential/%s' % (cluster_uuid,
-                                                     credential_id)
+_bound_to = cluster_session.bound_to
 
 
-# -- what drivers use ---------------------------------------------------------
+# -- what drivers use (in magnum.common, below the drivers) ---------------
 
-def secret_of(cluster):
-    """The cluster's application credential secret, decrypted."""
-    if not cluster.application_credential_id:
-        raise exception.ObjectNotFound(
-            name=_('application credential of cluster'), id=cluster.uuid)
-    return encryption.unseal(
-        encryption.encryption_key(), cluster.application_credential_secret,
-        _bound_to(cluster.uuid, cluster.application_credential_id),
-        _('the application credential secret of cluster %s') %
-        cluster.uuid)
-
-
-def session_for(cluster, context=None):
-    """A keystoneauth session acting as the cluster's application
-    credential, for drivers reaching the cloud on its behalf."""
-    return keystone.application_credential_session(
-        keystone.identity_url(context),
-        cluster.application_credential_id, secret_of(cluster))
+secret_of = cluster_session.secret_of
+session_for = cluster_session.session_for
 
 
 # -- create -------------------------------------------------------------------
