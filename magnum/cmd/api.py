@@ -11,22 +11,27 @@
 # under the License.
 
 """magnum-api: serve the REST API with gunicorn, ``[api] workers``
-processes behind one listening socket."""
+processes of ``[api] threads`` threads each behind one listening socket.
+
+Only gunicorn's documented settings and server hooks are used, with
+gunicorn's own threaded worker (gthread); ``[api] balanced_workers``
+opts in to magnum.cmd.balanced_worker instead. Other WSGI servers serve
+magnum.wsgi.api:application.
+"""
 
 import ctypes
 import gc
-import multiprocessing
 import os
 import sys
 import threading
 import time
 
 from gunicorn.app import base as gunicorn_base
-from gunicorn.workers import gthread
 from oslo_log import log as logging
 
 from magnum import conf
 from magnum.api import app
+from magnum.cmd import balanced_worker
 from magnum.common import service
 
 CONF = conf.CONF
@@ -123,144 +128,6 @@ def worker_started(trimmer):
     return post_worker_init
 
 
-# How long a worker lets a new connection wait for a worker that holds
-# fewer, per connection it holds itself, and at most; the wait ends as
-# soon as no worker holds fewer (checked this often).
-ACCEPT_DEFERRAL_PER_CONNECTION = 0.002
-ACCEPT_DEFERRAL_MAX = 0.02
-ACCEPT_DEFERRAL_CHECK = 0.001
-# A connection accepted this soon after a wait is the one waited for (the
-# main loop may be slow to come back while request threads hold the GIL).
-ACCEPT_AFTER_WAIT = 0.01
-
-
-class ConnectionCounts:
-    """How many connections each worker holds, in memory the master
-    shares with the workers it forks (one slot per worker)."""
-
-    def __init__(self, slots):
-        self._pids = multiprocessing.RawArray('i', slots)
-        self._counts = multiprocessing.RawArray('i', slots)
-        self._lock = multiprocessing.Lock()
-
-    def claim(self, pid):
-        """A slot for the worker ``pid``: a free one, or that of a worker
-        that is gone. None when every slot is held."""
-        with self._lock:
-            for slot, holder in enumerate(self._pids):
-                if holder == 0 or not _alive(holder):
-                    self._pids[slot] = pid
-                    self._counts[slot] = 0
-                    return slot
-        return None
-
-    def publish(self, slot, count):
-        self._counts[slot] = count
-
-    def fewer_elsewhere(self, slot, count):
-        """Whether another live worker holds fewer than ``count``."""
-        for other, holder in enumerate(self._pids):
-            if other != slot and holder and self._counts[other] < count \
-                    and _alive(holder):
-                return True
-        return False
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class BalancedThreadWorker(gthread.ThreadWorker):
-    """gunicorn's threaded worker, leaving a new connection to a worker
-    that holds fewer.
-
-    All workers wait on the one listening socket and the first to wake
-    accepts: a few keep-alive clients arriving together (a load balancer's
-    pooled connections, Horizon, the benchmark's clients) often land three
-    or four on one worker, whose requests then share one CPU and one GIL
-    while another worker idles (a page of 100 templates on two workers:
-    about 90 req/s then, 145-160 spread two and two). A worker that sees
-    (in ``counts``, shared by the workers) another worker holding fewer
-    connections than itself waits (2 ms per connection it holds, 20 ms at
-    most, and only until no worker holds fewer) before it accepts, so
-    that the other one, woken by the same connection, takes it; if
-    nobody has, it accepts then. Once
-    accepted, a keep-alive connection stays with its worker, as before.
-    """
-
-    counts = None  # ConnectionCounts, made by the master before forking
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._accept_after = 0.0
-        self._slot = None
-
-    def init_process(self):
-        if self.counts is not None:
-            self._slot = self.counts.claim(os.getpid())
-        super().init_process()
-
-    def notify(self):
-        # Called by the main loop after every round of events.
-        super().notify()
-        if self._slot is not None:
-            self.counts.publish(self._slot, self.nr_conns)
-
-    def _deferral(self):
-        held = self.nr_conns
-        if not held or self._slot is None or \
-                not self.counts.fewer_elsewhere(self._slot, held):
-            return 0.0
-        return min(held * ACCEPT_DEFERRAL_PER_CONNECTION,
-                   ACCEPT_DEFERRAL_MAX)
-
-    def accept(self, listener):
-        now = time.monotonic()
-        waited_until = self._accept_after
-        if waited_until and now < waited_until + ACCEPT_AFTER_WAIT:
-            if now < waited_until:
-                return
-            # Waited, and no other worker took it: take it now.
-            self._accept_after = 0.0
-            self._accept(listener)
-            return
-        deferral = self._deferral()
-        if deferral:
-            # Stop watching the socket for a moment; the main loop asks to
-            # watch it again and set_accept_enabled waits until then.
-            self._accept_after = now + deferral
-            self.set_accept_enabled(False)
-            return
-        self._accept_after = 0.0
-        self._accept(listener)
-
-    def _accept(self, listener):
-        super().accept(listener)
-        if self._slot is not None:
-            self.counts.publish(self._slot, self.nr_conns)
-
-    def set_accept_enabled(self, enabled):
-        now = time.monotonic()
-        if enabled and now < self._accept_after:
-            if self.counts.fewer_elsewhere(self._slot, self.nr_conns):
-                return
-            # Another worker took connections meanwhile: wait no more.
-            self._accept_after = now
-        super().set_accept_enabled(enabled)
-
-    def wait_for_and_dispatch_events(self, timeout):
-        waiting = self._accept_after - time.monotonic()
-        if waiting > 0:
-            timeout = min(timeout, waiting, ACCEPT_DEFERRAL_CHECK)
-        super().wait_for_and_dispatch_events(timeout)
-
-
 class APIServer(gunicorn_base.BaseApplication):
     """gunicorn, configured from magnum.conf instead of its command line."""
 
@@ -282,7 +149,8 @@ def server_options():
     options = {
         'bind': '%s:%d' % (CONF.api.host, CONF.api.port),
         'workers': CONF.api.workers,
-        'worker_class': BalancedThreadWorker,
+        'worker_class': balanced_worker.worker_class(
+            CONF.api.balanced_workers, CONF.api.workers),
         'threads': CONF.api.threads,
         'proc_name': 'magnum-api',
         'accesslog': None,
@@ -293,7 +161,6 @@ def server_options():
         # would clash between several API servers of one user.
         'control_socket_disable': True,
     }
-    BalancedThreadWorker.counts = ConnectionCounts(CONF.api.workers)
     trimmer = HeapTrimmer()
     options.update(post_request=trimmer,
                    post_worker_init=worker_started(trimmer))

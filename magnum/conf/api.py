@@ -107,6 +107,22 @@ api_opts = [
             'a cache) or on a slow Docker engine.'
         ),
     ),
+    cfg.BoolOpt(
+        'balanced_workers',
+        default=False,
+        help=(
+            'Spread keep-alive connections that arrive together over the '
+            'workers, instead of letting the first worker to wake take '
+            'them all (with few long-lived clients, such as a load '
+            'balancer\'s pooled connections, one worker may otherwise '
+            'serve them all while another idles). It extends gunicorn\'s '
+            'threaded worker beyond its documented interface, so it is '
+            'used only with the gunicorn releases it was tested with '
+            '(27.0.x); with another one magnum-api logs a warning and '
+            'uses gunicorn\'s own worker. Not used by other WSGI servers '
+            '(magnum.wsgi.api).'
+        ),
+    ),
 ]
 
 

@@ -10,9 +10,10 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""magnum-api with two workers: keep-alive connections that arrive
-together are spread over both, and each worker is ready (database warmed
-up) before its first request."""
+"""magnum-api with two workers, opted in to the balanced worker
+(``[api] balanced_workers``): keep-alive connections that arrive together
+are spread over both, and each worker is ready (database warmed up)
+before its first request."""
 
 import collections
 import http.client
@@ -32,7 +33,8 @@ HEADERS = {'OpenStack-API-Version': 'container-infra latest'}
 def deployment(migrated_db_url, tmp_path_factory):
     magnum = services.Deployment(
         tmp_path_factory.mktemp('magnum'), migrated_db_url,
-        processes.require_rabbitmq(), api_workers=2, conductors=0)
+        processes.require_rabbitmq(), api_workers=2, conductors=0,
+        config={'api': {'balanced_workers': True}})
     magnum.start_or_explain()
     yield magnum
     magnum.stop()

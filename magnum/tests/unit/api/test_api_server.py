@@ -19,6 +19,7 @@ import types
 import pytest
 
 from magnum.cmd import api as api_cmd
+from magnum.cmd import balanced_worker
 
 
 class FakeLibc:
@@ -182,45 +183,24 @@ def test_an_unreachable_database_at_start_up_is_only_logged(caplog):
         'refused' in caplog.text
 
 
-def _a_dead_pid():
-    import subprocess
-    process = subprocess.Popen(['true'])
-    process.wait()
-    return process.pid
-
-
-def test_connection_counts_tell_whether_another_worker_holds_fewer():
-    import os
-    counts = api_cmd.ConnectionCounts(2)
-    mine = counts.claim(os.getpid())
-    other = counts.claim(os.getppid())
-    assert {mine, other} == {0, 1}
-    assert counts.claim(1) is None  # every slot is held by a live process
-    counts.publish(mine, 2)
-    counts.publish(other, 1)
-    assert counts.fewer_elsewhere(mine, 2) is True
-    assert counts.fewer_elsewhere(other, 1) is False
-    counts.publish(other, 2)
-    assert counts.fewer_elsewhere(mine, 2) is False
-
-
-def test_a_gone_workers_slot_is_taken_over_and_not_counted():
-    import os
-    counts = api_cmd.ConnectionCounts(2)
-    mine = counts.claim(os.getpid())
-    gone = counts.claim(_a_dead_pid())
-    counts.publish(mine, 3)
-    # A dead worker's zero does not make the live ones wait.
-    assert counts.fewer_elsewhere(mine, 3) is False
-    assert counts.claim(os.getppid()) == gone
-
-
-def test_magnum_api_runs_the_balanced_threaded_worker():
+def test_magnum_api_runs_gunicorns_threaded_worker_by_default():
     options = api_cmd.server_options()
-    assert options['worker_class'] is api_cmd.BalancedThreadWorker
-    assert issubclass(api_cmd.BalancedThreadWorker,
-                      api_cmd.gthread.ThreadWorker)
-    assert api_cmd.BalancedThreadWorker.counts is not None
+    assert options['worker_class'] == 'gthread'
+    # Every option is a setting gunicorn itself knows.
+    from gunicorn import config
+    settings = config.Config()
+    for key, value in options.items():
+        settings.set(key, value)
+    assert settings.worker_class_str == 'gthread'
+    assert settings.control_socket_disable is True
+
+
+def test_balanced_workers_are_an_opt_in(magnum_config):
+    magnum_config.config(group='api', balanced_workers=True)
+    worker = api_cmd.server_options()['worker_class']
+    # The gunicorn of upper-constraints.txt is the one it was tested with.
+    assert worker is balanced_worker.BalancedThreadWorker
+    assert worker.counts is not None
 
 
 def test_worker_threads_come_from_the_configuration(magnum_config):
