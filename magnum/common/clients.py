@@ -105,12 +105,17 @@ class ServiceReader:
             options = CONF[service.group]
             interface = _interface(options.endpoint_type)
             region = options.region_name
+            from keystoneauth1 import exceptions as ks_exceptions
+
             # Reading the catalog may authenticate the token first (when
             # keystonemiddleware did not hand its data over).
             with keystone.answering(_('read the service catalog')):
-                endpoint = self._session.get_endpoint(
-                    service_type=service.service_type, interface=interface,
-                    region_name=region)
+                try:
+                    endpoint = self._session.get_endpoint(
+                        service_type=service.service_type,
+                        interface=interface, region_name=region)
+                except ks_exceptions.EndpointNotFound:
+                    endpoint = None
             if not endpoint:
                 raise exception.InvalidParameterValue(
                     err=_('the cloud\'s service catalog has no %(type)s '

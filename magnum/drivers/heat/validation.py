@@ -147,16 +147,16 @@ def _quoted(value):
     return parse.quote(str(value), safe='')
 
 
-def _one_of(field, value, found, what, too_many):
-    """The single resource among ``found``; ``too_many`` names what
-    several of them are (for the 409)."""
+def _one_of(field, value, found, what, resource):
+    """The single resource among ``found`` (None if none); several are a
+    409 saying how many ``what`` (e.g. "Glance images") share the name."""
     if len(found) > 1:
         raise exception.NameNotUnique(
             message=_("%(field)s '%(value)s': %(count)d %(what)s have this "
                       "name; give the id of the one to use instead.") % {
                           'field': field, 'value': value,
-                          'count': len(found), 'what': too_many},
-            resource=too_many, name=value)
+                          'count': len(found), 'what': what},
+            resource=resource, name=value)
     return found[0] if found else None
 
 
