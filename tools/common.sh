@@ -93,3 +93,26 @@ ensure_rabbitmq() {
     as_root rabbitmq-server -detached
     wait_port 127.0.0.1 5672 120 || die "RabbitMQ did not start on 127.0.0.1:5672"
 }
+
+# ensure_test_tools: what the tests of the Heat Kubernetes drivers check
+# the generated boot configurations with: shellcheck (Debian) and
+# cloud-init's cloud-config JSON schema, read from Debian's cloud-init
+# package unpacked under $MAGNUM_TEST_TOOLS (never installed: cloud-init
+# would then run at this machine's next boot).
+MAGNUM_TEST_TOOLS=${MAGNUM_TEST_TOOLS:-/var/tmp/magnum-test-tools}
+ensure_test_tools() {
+    apt_install shellcheck
+    local schema="$MAGNUM_TEST_TOOLS/cloud-init/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json"
+    [ -f "$schema" ] && return 0
+    log "unpacking cloud-init's cloud-config schema into $MAGNUM_TEST_TOOLS"
+    local work
+    work=$(mktemp -d)
+    (cd "$work" && apt-get download cloud-init >/dev/null 2>&1) || {
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        (cd "$work" && apt-get download cloud-init >/dev/null)
+    } || die "could not download Debian's cloud-init package"
+    mkdir -p "$MAGNUM_TEST_TOOLS/cloud-init"
+    dpkg-deb -x "$work"/cloud-init_*.deb "$MAGNUM_TEST_TOOLS/cloud-init"
+    rm -rf "$work"
+    [ -f "$schema" ] || die "cloud-init's package has no $schema"
+}

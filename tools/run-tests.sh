@@ -12,6 +12,7 @@ ensure_venv "$MAGNUM_ROOT/test-requirements.txt"
 ensure_mariadb
 ensure_postgresql
 ensure_rabbitmq
+ensure_test_tools
 
 if [ $# = 0 ]; then set -- magnum/tests; fi
 log "running pytest $*"

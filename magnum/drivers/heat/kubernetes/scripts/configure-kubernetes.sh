@@ -1,0 +1,179 @@
+#!/bin/bash
+# Boot-time set-up of a Kubernetes node built by Magnum's Heat drivers
+# (k8s_vm, k8s_bm), on Fedora CoreOS (run by a systemd unit Ignition
+# writes) and on Ubuntu (run by cloud-init's runcmd).
+#
+# Everything node-specific comes from /etc/magnum/kubernetes.env, written
+# beside this script by the boot configuration with the node's
+# certificates, the kubelet's configuration and, on masters, the control
+# plane's static pod manifests. The script installs what the image lacks
+# (containerd on Ubuntu, the Kubernetes and CNI binaries), mounts the
+# Cinder volumes it is given, starts the kubelet, and on the first master
+# applies the cluster's add-ons. It works with systemd (a real node) and
+# without it (a container standing in for a server in the test cloud).
+set -euo pipefail
+
+ENV_FILE=${MAGNUM_KUBERNETES_ENV:-/etc/magnum/kubernetes.env}
+# shellcheck source=/dev/null
+. "$ENV_FILE"
+
+: "${ROLE:?}" "${KUBE_TAG:?}" "${KUBE_RELEASE_URL:?}" "${CNI_PLUGINS_URL:?}"
+: "${MASTER_ADDRESSES:?}" "${API_PORT:?}"
+BIN=/usr/local/bin
+
+log() { printf '%s magnum: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+have_systemd() { [ -d /run/systemd/system ]; }
+
+arch() {
+    case "$(uname -m)" in
+        x86_64) echo amd64 ;;
+        aarch64) echo arm64 ;;
+        *) uname -m ;;
+    esac
+}
+
+fetch() {  # fetch URL DEST: download with retries, fail loudly
+    local url=$1 dest=$2
+    log "downloading $url"
+    curl --fail --silent --show-error --location --retry 5 \
+        --retry-delay 3 --connect-timeout 20 -o "$dest.part" "$url"
+    mv "$dest.part" "$dest"
+}
+
+# The address of this node among the planned master addresses, or its
+# first global IPv4 address for workers.
+node_ip() {
+    local mine address
+    mine=$(ip -o -4 addr show scope global | awk '{split($4, a, "/"); print a[1]}')
+    for address in ${MASTER_ADDRESSES//,/ }; do
+        if printf '%s\n' "$mine" | grep -qx "$address"; then
+            echo "$address"
+            return 0
+        fi
+    done
+    printf '%s\n' "$mine" | head -n 1
+}
+
+# mount_volume VOLUME_ID MOUNTPOINT: format (once) and mount the Cinder
+# volume whose id is given; nothing when the id is empty.
+mount_volume() {
+    local id=$1 mountpoint=$2 device="" i
+    [ -n "$id" ] || return 0
+    for i in $(seq 1 60); do
+        for candidate in "/dev/disk/by-id/virtio-${id:0:20}" \
+                "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_${id:0:20}"; do
+            if [ -b "$candidate" ]; then device=$candidate; fi
+        done
+        [ -n "$device" ] && break
+        log "waiting for volume $id ($i)"
+        sleep 2
+    done
+    [ -n "$device" ] || { log "volume $id never appeared"; return 1; }
+    if ! blkid "$device" >/dev/null 2>&1; then
+        mkfs.xfs -q "$device"
+    fi
+    mkdir -p "$mountpoint"
+    mount "$device" "$mountpoint"
+    echo "$device $mountpoint xfs defaults,nofail 0 2" >> /etc/fstab
+}
+
+install_runtime() {
+    if ! command -v containerd >/dev/null 2>&1; then
+        log "installing containerd"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q containerd
+    fi
+    mkdir -p /etc/containerd
+    containerd config default |
+        sed 's/SystemdCgroup = false/SystemdCgroup = true/' \
+        > /etc/containerd/config.toml
+}
+
+install_binaries() {
+    local a binary
+    a=$(arch)
+    mkdir -p "$BIN" /opt/cni/bin
+    for binary in kubelet kubectl; do
+        fetch "$KUBE_RELEASE_URL/$KUBE_TAG/bin/linux/$a/$binary" "$BIN/$binary"
+        chmod 0755 "$BIN/$binary"
+    done
+    fetch "${CNI_PLUGINS_URL//@ARCH@/$a}" /tmp/cni-plugins.tgz
+    tar -xzf /tmp/cni-plugins.tgz -C /opt/cni/bin
+    rm -f /tmp/cni-plugins.tgz
+}
+
+prepare_kernel() {
+    modprobe overlay || true
+    modprobe br_netfilter || true
+    sysctl -q -w net.ipv4.ip_forward=1
+    sysctl -q -w net.bridge.bridge-nf-call-iptables=1 || true
+}
+
+start() {  # start NAME COMMAND...: a service, with or without systemd
+    local name=$1
+    shift
+    if have_systemd; then
+        systemctl daemon-reload
+        systemctl enable --now "$name"
+    else
+        nohup "$@" >"/var/log/$name.log" 2>&1 &
+    fi
+}
+
+render_manifests() {
+    local ip=$1 template
+    mkdir -p /etc/kubernetes/manifests
+    for template in /etc/magnum/manifests/*.yaml; do
+        sed "s/@NODE_IP@/$ip/g" "$template" \
+            > "/etc/kubernetes/manifests/$(basename "$template")"
+    done
+}
+
+apply_addons() {
+    local kubeconfig=/etc/kubernetes/addons.conf i manifest
+    for i in $(seq 1 150); do
+        if "$BIN/kubectl" --kubeconfig "$kubeconfig" get --raw /healthz \
+                >/dev/null 2>&1; then
+            break
+        fi
+        [ "$i" = 150 ] && { log "the API server never answered"; return 1; }
+        sleep 4
+    done
+    for manifest in /etc/magnum/addons/*.yaml; do
+        log "applying $manifest"
+        "$BIN/kubectl" --kubeconfig "$kubeconfig" apply -f "$manifest"
+    done
+    for manifest in ${ADDON_URLS//,/ }; do
+        log "applying $manifest"
+        "$BIN/kubectl" --kubeconfig "$kubeconfig" apply -f "$manifest"
+    done
+}
+
+main() {
+    local ip
+    ip=$(node_ip)
+    log "configuring a $ROLE at $ip, Kubernetes $KUBE_TAG"
+    mount_volume "${RUNTIME_VOLUME:-}" /var/lib/containerd
+    mount_volume "${ETCD_VOLUME:-}" /var/lib/etcd
+    prepare_kernel
+    install_runtime
+    install_binaries
+    start containerd containerd
+    if [ "$ROLE" = master ]; then
+        render_manifests "$ip"
+    fi
+    sed -i "s/@NODE_IP@/$ip/g" /etc/kubernetes/kubelet.env
+    # shellcheck source=/dev/null
+    . /etc/kubernetes/kubelet.env
+    # KUBELET_ARGS is split on purpose: it holds several flags.
+    # shellcheck disable=SC2086
+    start kubelet "$BIN/kubelet" $KUBELET_ARGS
+    if [ "$ROLE" = master ] && [ "$ip" = "${MASTER_ADDRESSES%%,*}" ]; then
+        apply_addons
+    fi
+    log "done"
+}
+
+main "$@"
