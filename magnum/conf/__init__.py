@@ -36,6 +36,7 @@ from magnum.conf import docker
 from magnum.conf import docker_registry
 from magnum.conf import drivers
 from magnum.conf import glance_client
+from magnum.conf import heat
 from magnum.conf import heat_client
 from magnum.conf import keystone_auth
 from magnum.conf import keystone_authtoken
@@ -78,6 +79,7 @@ MODULES = (
     cinder_client,
     glance_client,
     heat_client,
+    heat,
     magnum_client,
     neutron_client,
     nova_client,

@@ -1,0 +1,149 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""swarm-mode on Nova VMs through Heat (driver ``swarm_vm``)."""
+
+import os
+
+from oslo_log import log as logging
+
+from magnum import conf
+from magnum.common import conditions
+from magnum.drivers.common import swarm_api
+from magnum.drivers.heat import driver as heat_driver
+from magnum.drivers.heat import template_definition as definition
+from magnum.drivers.heat.swarm_vm import boot
+from magnum.i18n import _
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'templates')
+
+
+def _masters_first(nodegroups):
+    return sorted(nodegroups, key=lambda ng: (ng.role != 'master',
+                                              not ng.is_default, ng.name))
+
+
+class SwarmModeVMDriver(heat_driver.HeatDriver):
+    """Docker swarm-mode clusters of Nova servers built by a Heat stack."""
+
+    node_type = 'Magnum::SwarmMode::Node'
+    api_port = boot.DOCKER_PORT
+
+    @property
+    def provides(self):
+        return [{'server_type': 'vm', 'os': 'debian', 'coe': 'swarm-mode'},
+                {'server_type': 'vm', 'os': 'ubuntu', 'coe': 'swarm-mode'}]
+
+    def ports(self, role):
+        # ssh, the Docker API (TLS), swarm's manager port.
+        return [22, boot.DOCKER_PORT, boot.SWARM_PORT]
+
+    def node_files(self):
+        return definition.read_files(TEMPLATES, ['node.yaml'], '.')
+
+    def node_properties(self, work, nodegroup, state):
+        cluster, template = work.cluster, work.template
+        labels = definition.labels_of(cluster, template)
+        master = nodegroup.role == 'master'
+        return {
+            'name_prefix': '%s-%s' % (heat_driver.stack_name(cluster),
+                                      nodegroup.name),
+            'image': work.image or nodegroup.image_id or template.image_id,
+            'flavor': nodegroup.flavor_id or (
+                cluster.master_flavor_id if master else cluster.flavor_id)
+            or (template.master_flavor_id if master else
+                template.flavor_id),
+            'key_name': cluster.keypair or template.keypair_id or '',
+            'availability_zone': labels.get('availability_zone', ''),
+            'network': {'get_attr': ['network', 'network_id']},
+            'fixed_subnet_cidr': definition.subnet_cidr(cluster, template),
+            'security_groups': [{'get_attr': [
+                'secgroup_master' if master else 'secgroup_worker',
+                'security_group_id']}],
+            'docker_volume_size': nodegroup.docker_volume_size or
+            cluster.docker_volume_size or 0,
+            'floating_ip_enabled': bool(cluster.floating_ip_enabled),
+            'external_network': template.external_network_id or '',
+            'pool_id': {'get_attr': ['load_balancer', 'pool_id']}
+            if master and cluster.master_lb_enabled else '',
+            'api_port': boot.DOCKER_PORT,
+        }
+
+    def _first_master(self, work):
+        for nodegroup in _masters_first(work.nodegroups):
+            if nodegroup.role == 'master':
+                state = work.states[definition.nodegroup_key(nodegroup)]
+                if state.members:
+                    name = state.members[0]
+                    return nodegroup, name, state.addresses[name]
+        raise ValueError(_('the cluster has no master'))
+
+    def node_boot(self, work, nodegroup, member, address):
+        from magnum.common import certificates
+        first_ng, first_name, manager = self._first_master(work)
+        first = (first_ng.uuid == nodegroup.uuid and first_name == member)
+        node_name = '%s-%s-%s' % (heat_driver.stack_name(work.cluster),
+                                  nodegroup.name, member)
+        cert, key = certificates.issue_server_certificate(
+            work.context, work.cluster, node_name,
+            dns_names=[node_name], ip_addresses=[address])
+        ca = certificates.get_ca_certificate(work.context, work.cluster)
+        labels = {'magnum.nodegroup': nodegroup.name,
+                  'magnum.role': nodegroup.role or 'worker'}
+        labels.update({k: v for k, v in (nodegroup.node_labels or
+                                         {}).items()
+                       if k and v and not any(c.isspace() for c in k + v)})
+        return boot.script(
+            address, manager, first,
+            'manager' if nodegroup.role == 'master' else 'worker',
+            labels, ca, cert, key)
+
+    def api_url(self, address):
+        return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
+
+    def observe_ready(self, context, cluster):
+        """Ready when the swarm, read through the manager's Docker API
+        with Magnum's client certificate, has every node Ready."""
+        expected = cluster.node_count + cluster.master_count
+        if not cluster.api_address:
+            return False, _('The stack has no API address yet')
+        try:
+            with swarm_api.cluster_tls(context, cluster) as tls:
+                manager = swarm_api.client(
+                    cluster.api_address, tls,
+                    CONF.heat_driver.docker_api_timeout)
+                try:
+                    nodes = swarm_api.list_nodes(manager)
+                finally:
+                    manager.close()
+        except swarm_api.UNREACHABLE as error:
+            message = _('The swarm manager at %(address)s does not answer '
+                        'over TLS: %(error)s') % {
+                            'address': cluster.api_address, 'error': error}
+            if self.set_condition(cluster, conditions.CONTROL_PLANE_READY,
+                                  False, 'APIUnreachable', message):
+                cluster.save()
+            return False, message
+        ready = [n for n in nodes if swarm_api.is_ready(n)]
+        self.set_condition(cluster, conditions.CONTROL_PLANE_READY, True,
+                           'APIAnswering', _('The swarm manager answers'))
+        ok = len(ready) >= expected
+        message = _('%(ready)d of %(expected)d nodes Ready in the '
+                    'swarm') % {'ready': len(ready), 'expected': expected}
+        self.set_condition(cluster, conditions.NODES_READY, ok,
+                           'NodesReady' if ok else 'NodesNotReady', message)
+        cluster.save()
+        return ok, message
