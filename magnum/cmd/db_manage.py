@@ -16,6 +16,12 @@
     magnum-db-manage [--config-file FILE] version
     magnum-db-manage [--config-file FILE] revision -m MESSAGE [--autogenerate]
     magnum-db-manage [--config-file FILE] stamp REVISION
+
+``upgrade`` also takes over a database upstream Magnum 23 left: it
+re-encrypts the private keys stored in it with this Magnum's key
+(``[certificates] encryption_key``), notes in their status reason the
+clusters whose driver is not installed here, and converts the schema
+(doc/source/admin/upgrading-from-upstream.rst).
 """
 
 import sys
@@ -23,20 +29,58 @@ import sys
 from oslo_config import cfg
 
 from magnum import conf
+from magnum.common import exception
 from magnum.common import service
+from magnum.common.cert_manager import encryption
+from magnum.common.cert_manager import x509keypair_cert_manager
 from magnum.db import migration
+from magnum.db.sqlalchemy import upstream
+from magnum.drivers.common import driver as driver_base
 
 CONF = conf.CONF
 
 
+def driver_installed(driver, server_type, cluster_distro, coe):
+    """Whether a driver installed here serves a cluster template with
+    these values, chosen as the conductor chooses it."""
+    try:
+        driver_base.registry().resolve(driver, server_type, cluster_distro,
+                                       coe)
+    except (exception.ClusterDriverNotSupported,
+            exception.ClusterTypeNotSupported):
+        return False
+    return True
+
+
+def upstream_importer():
+    """The importer of a database upstream Magnum 23 left, sealing private
+    keys as the x509keypair certificate manager reads them."""
+    key = []
+
+    def seal_private_key(ref, pem):
+        if not key:
+            # Only asked for when there is a key to seal; may create the
+            # key file like the conductor would.
+            key.append(encryption.encryption_key())
+        return x509keypair_cert_manager.encrypt_private_key(key[0], ref,
+                                                            pem)
+
+    return upstream.Importer(driver_installed, seal_private_key,
+                             log=lambda line: print(line, flush=True))
+
+
 def do_upgrade():
-    migration.upgrade(CONF.command.revision)
+    before = migration.version()
+    if upstream.is_upstream(before):
+        print('Importing a database %s left (revision %s).' % (
+            upstream.UPSTREAM_RELEASE, before), flush=True)
+    migration.upgrade(CONF.command.revision,
+                      upstream_importer=upstream_importer())
     print('Database upgraded to %s.' % migration.version())
 
 
 def do_version():
-    current = migration.version()
-    print(current if current else 'None (empty database; run upgrade)')
+    print(migration.describe_version())
 
 
 def do_revision():

@@ -23,8 +23,10 @@ from oslo_utils import timeutils
 
 from magnum import conf
 from magnum import objects
+from magnum.cmd import db_manage
 from magnum.common import context as magnum_context
 from magnum.db import migration
+from magnum.db.sqlalchemy import upstream
 
 CONF = conf.CONF
 
@@ -41,6 +43,8 @@ class Checks(upgradecheck.UpgradeCommands):
                 'Cannot read the database schema version (%s). Check '
                 '[database] connection.' % error)
         head = migration.head()
+        if upstream.is_upstream(current):
+            return upstream_check_result(head)
         if current is None:
             return upgradecheck.Result(
                 upgradecheck.Code.FAILURE,
@@ -57,10 +61,18 @@ class Checks(upgradecheck.UpgradeCommands):
 
     def _check_conductors(self):
         try:
-            if migration.version() is None:
+            current = migration.version()
+            if current is None:
                 return upgradecheck.Result(
                     upgradecheck.Code.WARNING,
                     'No conductor can report before the schema exists.')
+            if upstream.is_upstream(current):
+                return upgradecheck.Result(
+                    upgradecheck.Code.WARNING,
+                    'The database is still upstream Magnum\'s: stop its '
+                    'magnum-api and magnum-conductor services before '
+                    '"magnum-db-manage upgrade"; this Magnum\'s '
+                    'conductors report once it is upgraded.')
             services = objects.MagnumService.list(
                 magnum_context.get_admin_context())
         except Exception as error:
@@ -81,12 +93,47 @@ class Checks(upgradecheck.UpgradeCommands):
             upgradecheck.Code.SUCCESS,
             'magnum-conductor is up on: %s.' % ', '.join(sorted(up)))
 
+    def _check_cluster_drivers(self):
+        try:
+            if migration.version() is None:
+                return upgradecheck.Result(
+                    upgradecheck.Code.SUCCESS,
+                    'No clusters: the database has no schema yet.')
+            missing = migration.clusters_without_driver(
+                db_manage.driver_installed)
+        except Exception as error:
+            return upgradecheck.Result(
+                upgradecheck.Code.WARNING,
+                'Cannot read the clusters and their templates (%s).' %
+                error)
+        if not missing:
+            return upgradecheck.Result(
+                upgradecheck.Code.SUCCESS,
+                'Every cluster has its driver installed.')
+        return upgradecheck.Result(
+            upgradecheck.Code.WARNING,
+            '%d cluster(s) need a driver that is not installed here; they '
+            'stay readable and deletable (their records only), not '
+            'manageable, until it is:\n  %s' % (
+                len(missing),
+                '\n  '.join(c.describe() for c in missing)))
+
     _upgrade_checks = (
         ('Database schema', _check_database_schema),
         ('Conductors', _check_conductors),
+        ('Cluster drivers', _check_cluster_drivers),
         ('Policy file', (common_checks.check_policy_json,
                          {'conf': CONF})),
     )
+
+
+def upstream_check_result(head):
+    return upgradecheck.Result(
+        upgradecheck.Code.WARNING,
+        'The database is %s\'s (revision %s), not yet upgraded. Back it '
+        'up, stop the upstream services and run "magnum-db-manage '
+        'upgrade": it imports it into this Magnum\'s schema (%s).' % (
+            upstream.UPSTREAM_RELEASE, upstream.UPSTREAM_REVISION, head))
 
 
 def main():

@@ -26,8 +26,9 @@ def get_backend():
     return _BACKEND
 
 
-def upgrade(version=None, url=None):
-    return get_backend().upgrade(version, url=url)
+def upgrade(version=None, url=None, upstream_importer=None):
+    return get_backend().upgrade(version, url=url,
+                                 upstream_importer=upstream_importer)
 
 
 def stamp(revision, url=None):
@@ -40,6 +41,14 @@ def version(url=None):
 
 def head():
     return get_backend().head()
+
+
+def describe_version(url=None):
+    return get_backend().describe_version(url=url)
+
+
+def clusters_without_driver(driver_installed, url=None):
+    return get_backend().clusters_without_driver(driver_installed, url=url)
 
 
 def revision(message=None, autogenerate=False, url=None):

@@ -14,6 +14,11 @@
 
 Every function takes an optional database URL; without one it uses
 ``[database] connection``.
+
+A database upstream Magnum 23 left is recognised by its alembic revision;
+``upgrade`` imports it into this Magnum's schema first (see
+``magnum.db.sqlalchemy.upstream``) when given an importer, and refuses it
+with what to do otherwise.
 """
 
 import os
@@ -26,6 +31,7 @@ from oslo_db.sqlalchemy import engines
 
 from magnum import conf
 from magnum.db.sqlalchemy import api
+from magnum.db.sqlalchemy import upstream
 
 CONF = conf.CONF
 
@@ -54,8 +60,40 @@ def _run(command, url=None, *args, **kwargs):
         engine.dispose()
 
 
-def upgrade(version=None, url=None):
-    """Upgrade the schema to ``version`` (default: the newest)."""
+def _script():
+    return alembic_script.ScriptDirectory.from_config(_alembic_config())
+
+
+def revisions():
+    """This Magnum's revisions."""
+    return {script.revision for script in _script().walk_revisions()}
+
+
+def upgrade(version=None, url=None, upstream_importer=None):
+    """Upgrade the schema to ``version`` (default: the newest).
+
+    A database upstream Magnum 23 left is first imported with
+    ``upstream_importer`` (an ``upstream.Importer``); without one it is
+    refused, as is a revision of neither history.
+    """
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            current = upstream.current_revision(connection)
+        if upstream.is_upstream(current):
+            if upstream_importer is None:
+                raise upstream.UpstreamImportError(
+                    'This database was left by %s (revision %s); '
+                    '"magnum-db-manage upgrade" imports it.' % (
+                        upstream.UPSTREAM_RELEASE,
+                        upstream.UPSTREAM_REVISION))
+            upstream_importer.run(engine)
+        elif current is not None and current not in revisions():
+            raise upstream.UpstreamImportError(
+                'The database is at an unknown %s; nothing was changed.' %
+                upstream.unknown_revision_advice(current))
+    finally:
+        engine.dispose()
     _run(alembic_command.upgrade, url, version or 'head')
 
 
@@ -77,8 +115,25 @@ def version(url=None):
 
 def head():
     """The newest revision among the migration scripts."""
-    return alembic_script.ScriptDirectory.from_config(
-        _alembic_config()).get_current_head()
+    return _script().get_current_head()
+
+
+def describe_version(url=None):
+    """The revision the database is at, naming its history: this
+    Magnum's or upstream Magnum's (see ``upstream.describe``)."""
+    return upstream.describe(version(url), revisions(), head())
+
+
+def clusters_without_driver(driver_installed, url=None):
+    """Clusters no installed driver serves, in this Magnum's database or
+    one upstream Magnum left (``upstream.clusters_without_driver``)."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            return upstream.clusters_without_driver(connection,
+                                                    driver_installed)
+    finally:
+        engine.dispose()
 
 
 def revision(message=None, autogenerate=False, url=None):
