@@ -52,7 +52,8 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
         return [22, boot.DOCKER_PORT, boot.SWARM_PORT]
 
     def node_files(self):
-        return definition.read_files(TEMPLATES, ['node.yaml'], '.')
+        with open(os.path.join(TEMPLATES, 'node.yaml')) as handle:
+            return {'node.yaml': handle.read()}
 
     def node_properties(self, work, nodegroup, state):
         cluster, template = work.cluster, work.template
