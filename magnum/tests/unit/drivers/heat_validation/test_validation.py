@@ -524,3 +524,22 @@ def test_switched_off_nothing_is_asked(cloud, magnum_config):
                                 template_values())
     assert validation.image_os_distro(context, 'anything') is None
     assert cloud.calls() == []
+
+
+def test_token_without_its_data_is_authenticated_for_the_catalog(cloud,
+                                                                 standard):
+    # keystonemiddleware did not hand the token's data over: the catalog
+    # comes from Keystone, with the same token.
+    context = cloud.context()
+    body = context.auth_token_info
+    context.auth_token_info = None
+    cloud.mocker.post(cloud_fake.KEYSTONE + '/v3/auth/tokens', json=body,
+                      status_code=201,
+                      headers={'X-Subject-Token': context.auth_token})
+    assert validation.image_os_distro(context, 'fedora-coreos-40') == \
+        'fedora-coreos'
+    posted = cloud.mocker.request_history[0]
+    assert (posted.method, posted.path) == ('POST', '/v3/auth/tokens')
+    assert posted.json()['auth']['identity']['token']['id'] == \
+        context.auth_token
+    assert cloud.calls()[1:] == [('GET', '/v2/images?name=fedora-coreos-40')]
