@@ -152,10 +152,11 @@ def _kubelet_config(addresses):
     return yaml.safe_dump(document, default_flow_style=False)
 
 
-def _kubelet_args(role, nodegroup, taints):
+def _kubelet_args(role, nodegroup, taints, member):
     args = ['--config=%s' % KUBELET_CONFIG,
             '--kubeconfig=/etc/kubernetes/kubelet.conf',
-            '--node-ip=@NODE_IP@',
+            '--hostname-override=%s' % member.name,
+            '--node-ip=%s' % member.address,
             '--node-labels=%s' % node_labels.kubelet_node_labels(
                 nodegroup.get('node_labels'), nodegroup['name'], role)]
     rendered = node_labels.kubelet_taints(taints)
@@ -184,20 +185,26 @@ def _static_pod(name, image, command, volumes, extra=None):
     return yaml.safe_dump(document, default_flow_style=False)
 
 
-def _manifests(facts, addresses):
+def _etcd_name(address):
+    return 'etcd-%s' % address.replace('.', '-')
+
+
+def _manifests(facts, addresses, member):
     labels = facts.labels
     tag = labels['kube_tag']
     p = pki.PKI
-    etcd_members = ','.join('etcd-%s=https://%s:2380' % (address, address)
+    ip = member.address
+    etcd_members = ','.join('%s=https://%s:2380' % (_etcd_name(address),
+                                                   address)
                             for address in addresses.masters)
     etcd_endpoints = ','.join('https://%s:2379' % address
                               for address in addresses.masters)
     etcd = _static_pod('etcd', '%s/etcd:%s' % (REGISTRY, labels['etcd_tag']), [
-        'etcd', '--name=etcd-@NODE_IP@', '--data-dir=/var/lib/etcd',
-        '--listen-client-urls=https://127.0.0.1:2379,https://@NODE_IP@:2379',
-        '--advertise-client-urls=https://@NODE_IP@:2379',
-        '--listen-peer-urls=https://@NODE_IP@:2380',
-        '--initial-advertise-peer-urls=https://@NODE_IP@:2380',
+        'etcd', '--name=%s' % _etcd_name(ip), '--data-dir=/var/lib/etcd',
+        '--listen-client-urls=https://127.0.0.1:2379,https://%s:2379' % ip,
+        '--advertise-client-urls=https://%s:2379' % ip,
+        '--listen-peer-urls=https://%s:2380' % ip,
+        '--initial-advertise-peer-urls=https://%s:2380' % ip,
         '--initial-cluster=%s' % etcd_members,
         '--initial-cluster-state=new',
         '--cert-file=%s/etcd/server.crt' % p,
@@ -210,7 +217,7 @@ def _manifests(facts, addresses):
         [('/var/lib/etcd', False), ('%s/etcd' % p, True)])
     apiserver = _static_pod(
         'kube-apiserver', '%s/kube-apiserver:%s' % (REGISTRY, tag), [
-            'kube-apiserver', '--advertise-address=@NODE_IP@',
+            'kube-apiserver', '--advertise-address=%s' % ip,
             '--secure-port=%d' % labels['kube_api_port'],
             '--authorization-mode=Node,RBAC',
             '--enable-admission-plugins=NodeRestriction',
@@ -266,19 +273,6 @@ def _manifests(facts, addresses):
     return {'etcd.yaml': etcd, 'kube-apiserver.yaml': apiserver,
             'kube-controller-manager.yaml': controller,
             'kube-scheduler.yaml': scheduler}
-
-
-def _rbac_addon():
-    documents = [{
-        'apiVersion': 'rbac.authorization.k8s.io/v1',
-        'kind': 'ClusterRoleBinding',
-        'metadata': {'name': 'magnum:nodes'},
-        'roleRef': {'apiGroup': 'rbac.authorization.k8s.io',
-                    'kind': 'ClusterRole', 'name': 'system:node'},
-        'subjects': [{'apiGroup': 'rbac.authorization.k8s.io',
-                      'kind': 'Group', 'name': pki.NODES_GROUP}],
-    }]
-    return yaml.safe_dump_all(documents, default_flow_style=False)
 
 
 def _cloud_secret(facts):
@@ -425,28 +419,41 @@ def _units(role):
                                           enabled=False)]
 
 
-def build(role, facts, nodegroup, issuer, addresses, api_address,
-          cluster_uuid):
-    """The :class:`NodeConfig` of the nodes of ``nodegroup`` (a dict with
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """One node: its Kubernetes (and server) name and fixed address, and
+    whether it is the master that applies the cluster's add-ons."""
+
+    name: str
+    address: str
+    first_master: bool = False
+
+
+def build(role, facts, nodegroup, member, issuer, addresses, api_host,
+          cluster_uuid, service_account=None):
+    """The :class:`NodeConfig` of one node of ``nodegroup`` (a dict with
     name, node_labels, node_taints), role master or worker.
 
-    ``api_address`` is the address the kubelets reach the API at (the
-    load balancer's or the first master's planned private address).
+    ``api_host`` is where workers' kubelets reach the API (the load
+    balancer's VIP, else the first master); ``service_account`` the
+    masters' shared key pair (``pki.service_account_files``).
     """
     labels = facts.labels
     api_port = labels['kube_api_port']
     files = []
     if role == MASTER:
-        pems = pki.master_files(issuer, addresses, nodegroup['name'])
+        pems = pki.master_files(issuer, member.name, member.address,
+                                addresses)
+        pems.update(service_account or pki.service_account_files())
         taints = [MASTER_TAINT]
     else:
-        pems = pki.worker_files(issuer, nodegroup['name'])
+        pems = pki.worker_files(issuer, member.name)
         taints = list(nodegroup.get('node_taints') or [])
     private = set(pki.private_paths(pems))
     for path in sorted(pems):
         files.append(File(path, pems[path],
                           0o600 if path in private else 0o644))
-    server = 'https://%s:%d' % (api_address, api_port)
+    server = 'https://%s:%d' % (api_host, api_port)
     local = 'https://127.0.0.1:%d' % api_port
     files.append(File('/etc/kubernetes/kubelet.conf', _kubeconfig(
         local if role == MASTER else server, 'kubelet',
@@ -454,35 +461,36 @@ def build(role, facts, nodegroup, issuer, addresses, api_address,
         '%s/kubelet-client.key' % pki.PKI), 0o600))
     files.append(File(KUBELET_CONFIG, _kubelet_config(addresses)))
     files.append(File(KUBELET_ENV, _env_file({
-        'KUBELET_ARGS': _kubelet_args(role, nodegroup, taints)})))
+        'KUBELET_ARGS': _kubelet_args(role, nodegroup, taints, member)})))
     if role == MASTER:
         for name in ('controller-manager', 'scheduler', 'addons'):
             files.append(File('/etc/kubernetes/%s.conf' % name, _kubeconfig(
                 local, name, '%s/%s.crt' % (pki.PKI, name),
                 '%s/%s.key' % (pki.PKI, name)), 0o600))
-        for name, manifest in sorted(_manifests(facts, addresses).items()):
-            files.append(File('/etc/magnum/manifests/%s' % name, manifest,
-                              0o600))
-        files.append(File('/etc/magnum/addons/10-rbac.yaml',
-                          _rbac_addon()))
-        for path, content in sorted(_cloud_addons(facts,
-                                                  cluster_uuid).items()):
-            files.append(File(path, content, 0o600))
+        for name, manifest in sorted(_manifests(facts, addresses,
+                                                member).items()):
+            files.append(File('/etc/kubernetes/manifests/%s' % name,
+                              manifest, 0o600))
+        if member.first_master:
+            for path, content in sorted(_cloud_addons(
+                    facts, cluster_uuid).items()):
+                files.append(File(path, content, 0o600))
     env = {
         'ROLE': role,
+        'NODE_NAME': member.name,
+        'NODE_IP': member.address,
+        'FIRST_MASTER': 'true' if member.first_master else 'false',
         'CLUSTER_NAME': facts.name,
         'NODEGROUP': nodegroup['name'],
         'KUBE_TAG': labels['kube_tag'],
         'KUBE_RELEASE_URL': KUBE_RELEASE_URL,
         'CNI_PLUGINS_URL': CNI_PLUGINS_URL,
         'CONTAINER_RUNTIME': labels['container_runtime'],
-        'MASTER_ADDRESSES': ','.join(addresses.masters),
-        'API_ADDRESS': api_address,
         'API_PORT': api_port,
         'RUNTIME_VOLUME': RUNTIME_VOLUME,
         'ETCD_VOLUME': ETCD_VOLUME if role == MASTER else '',
-        'ADDON_URLS': ','.join(_addon_urls(facts)) if role == MASTER
-        else '',
+        'ADDON_URLS': ','.join(_addon_urls(facts))
+        if member.first_master else '',
     }
     files.append(File(ENV_PATH, _env_file(env)))
     with open(SCRIPT_SOURCE) as handle:

@@ -14,12 +14,13 @@
 
 Magnum signs every certificate a node needs before the stack is built,
 with the cluster's CAs, in the conductor; nodes never receive a CA's
-private key. So nothing on a node can sign: the control plane's serving
-certificates name every address the masters will have (they are planned,
-see ``addresses``), and the kubelets of one nodegroup share one client
-certificate (their node names are not known before Nova names them),
-authorised through RBAC by the group ``magnum:nodes`` rather than by
-Kubernetes' per-node Node authorizer.
+private key, so nothing on a node signs (the controller manager's CSR
+signer is off). This works because each node's name and fixed address
+are chosen by Magnum before Heat creates it (see
+``magnum.drivers.heat.template_definition``): every kubelet gets its own
+``system:node:<name>`` client certificate (Kubernetes' Node authorizer
+and NodeRestriction then confine it), and the control plane's serving
+certificates name every master's address.
 """
 
 import dataclasses
@@ -31,7 +32,7 @@ from magnum.common import certificates
 from magnum.common.x509 import operations
 
 PKI = '/etc/kubernetes/pki'
-NODES_GROUP = 'magnum:nodes'
+NODES_GROUP = 'system:nodes'
 SERVICE_DNS_NAMES = ('kubernetes', 'kubernetes.default',
                      'kubernetes.default.svc',
                      'kubernetes.default.svc.cluster.local', 'localhost')
@@ -40,7 +41,7 @@ SERVICE_DNS_NAMES = ('kubernetes', 'kubernetes.default',
 @dataclasses.dataclass(frozen=True)
 class Addresses:
     """Where the masters, the API load balancer and the cluster's
-    services live: planned from the labels before anything exists."""
+    services live, all known before anything is built."""
 
     masters: tuple
     lb_vip: str
@@ -48,21 +49,20 @@ class Addresses:
     dns_service: str
 
     @classmethod
-    def plan(cls, fixed_subnet_cidr, service_cluster_ip_range,
-             master_count):
-        """Masters take .10, .11, ... of the nodes' subnet, the load
-        balancer .9; the API service is the service range's first
-        address and cluster DNS its tenth."""
-        subnet = ipaddress.ip_network(fixed_subnet_cidr)
+    def of(cls, masters, lb_vip, service_cluster_ip_range):
+        """The API service is the service range's first address, cluster
+        DNS its tenth. ``lb_vip`` is '' without a planned VIP."""
         services = ipaddress.ip_network(service_cluster_ip_range)
-        masters = tuple(str(subnet.network_address + 10 + i)
-                        for i in range(master_count))
-        if ipaddress.ip_address(masters[-1]) >= subnet.broadcast_address:
-            raise ValueError('subnet %s has no room for %d masters' % (
-                subnet, master_count))
-        return cls(masters=masters, lb_vip=str(subnet.network_address + 9),
+        return cls(masters=tuple(masters), lb_vip=lb_vip or '',
                    kubernetes_service=str(services.network_address + 1),
                    dns_service=str(services.network_address + 10))
+
+
+def planned_vip(cidr):
+    """The load balancer's VIP in a subnet Magnum creates: its last host
+    address (nodes are given addresses from the bottom up)."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    return str(network.broadcast_address - 1)
 
 
 class Issuer:
@@ -121,53 +121,67 @@ def _ca_files(issuer):
     }
 
 
-def kubelet_identity(nodegroup_name):
-    """The common name the kubelets of a nodegroup share."""
-    return ('magnum-nodegroup:%s' % nodegroup_name)[
-        :operations.MAX_COMMON_NAME_LENGTH]
+def node_name(text):
+    """A Kubernetes node name (DNS-1123 subdomain) made of ``text``."""
+    name = ''.join(c if c.isalnum() or c in '-.' else '-'
+                   for c in text.lower())
+    return name.strip('-.')[:253] or 'node'
 
 
-def master_files(issuer, addresses, nodegroup_name, extra_ips=()):
-    """{path: PEM} for a master: CA certificates (no CA key), the API
-    server's, etcd's and the front proxy's certificates, client
-    certificates of the control plane's components and the kubelet,
-    and the service-account signing key pair."""
+def kubelet_client(issuer, name):
+    """The kubelet's identity for the Node authorizer."""
+    return issuer.client(('system:node:%s' % name)[
+        :operations.MAX_COMMON_NAME_LENGTH], NODES_GROUP)
+
+
+def master_files(issuer, name, address, addresses):
+    """{path: PEM} for the master ``name`` at ``address``: CA
+    certificates (no CA key), the API server's, etcd's and the front
+    proxy's certificates, client certificates of the control plane's
+    components and of its kubelet, and the service-account key pair
+    (``service_account``, the same on every master)."""
     files = _ca_files(issuer)
-    api_ips = ['127.0.0.1', addresses.kubernetes_service, addresses.lb_vip]
-    api_ips += list(addresses.masters) + list(extra_ips)
+    api_ips = ['127.0.0.1', addresses.kubernetes_service, address]
+    api_ips += [a for a in addresses.masters if a != address]
+    if addresses.lb_vip:
+        api_ips.append(addresses.lb_vip)
     _pair(files, 'apiserver', issuer.server(
-        'kube-apiserver', SERVICE_DNS_NAMES, api_ips))
+        'kube-apiserver', SERVICE_DNS_NAMES + (name,), api_ips))
     _pair(files, 'apiserver-kubelet-client', issuer.client(
         'kube-apiserver-kubelet-client', 'system:masters'))
     _pair(files, 'apiserver-etcd-client', issuer.client(
         'kube-apiserver-etcd-client', kind=certificates.CA_ETCD))
     _pair(files, 'front-proxy-client', issuer.client(
         'front-proxy-client', kind=certificates.CA_FRONT_PROXY))
-    etcd_ips = ['127.0.0.1'] + list(addresses.masters)
     _pair(files, 'etcd/server', issuer.server(
-        'etcd', ('localhost',), etcd_ips, kind=certificates.CA_ETCD))
+        name, ('localhost', name), ['127.0.0.1', address],
+        kind=certificates.CA_ETCD))
     _pair(files, 'controller-manager', issuer.client(
         'system:kube-controller-manager'))
     _pair(files, 'scheduler', issuer.client('system:kube-scheduler'))
-    # The masters apply the cluster's add-ons (network, RBAC bindings).
+    # The first master applies the cluster's add-ons.
     _pair(files, 'addons', issuer.client('magnum-addons',
                                          'system:masters'))
-    _pair(files, 'kubelet-client', issuer.client(
-        kubelet_identity(nodegroup_name), NODES_GROUP))
-    key = operations.generate_private_key()
-    files['%s/sa.key' % PKI] = operations.private_key_to_pem(key)
-    files['%s/sa.pub' % PKI] = key.public_key().public_bytes(
-        serialization.Encoding.PEM,
-        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    _pair(files, 'kubelet-client', kubelet_client(issuer, name))
     return files
 
 
-def worker_files(issuer, nodegroup_name):
+def service_account_files(key=None):
+    """The service-account signing key pair every master shares."""
+    key = key or operations.generate_private_key()
+    return {
+        '%s/sa.key' % PKI: operations.private_key_to_pem(key),
+        '%s/sa.pub' % PKI: key.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+    }
+
+
+def worker_files(issuer, name):
     """{path: PEM} for a worker: the cluster CA and its kubelet's client
     certificate."""
     files = {'%s/ca.crt' % PKI: issuer.ca_pem(certificates.CA_KUBERNETES)}
-    _pair(files, 'kubelet-client', issuer.client(
-        kubelet_identity(nodegroup_name), NODES_GROUP))
+    _pair(files, 'kubelet-client', kubelet_client(issuer, name))
     return files
 
 

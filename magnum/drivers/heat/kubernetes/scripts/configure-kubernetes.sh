@@ -8,8 +8,9 @@
 # certificates, the kubelet's configuration and, on masters, the control
 # plane's static pod manifests. The script installs what the image lacks
 # (containerd on Ubuntu, the Kubernetes and CNI binaries), mounts the
-# Cinder volumes it is given, starts the kubelet, and on the first master
-# applies the cluster's add-ons. It works with systemd (a real node) and
+# Cinder volumes it is given, starts containerd and the kubelet (which
+# starts the control plane's static pods on masters), and on the first
+# master applies the cluster's add-ons. It works with systemd (a real node) and
 # without it (a container standing in for a server in the test cloud).
 set -euo pipefail
 
@@ -17,8 +18,8 @@ ENV_FILE=${MAGNUM_KUBERNETES_ENV:-/etc/magnum/kubernetes.env}
 # shellcheck source=/dev/null
 . "$ENV_FILE"
 
-: "${ROLE:?}" "${KUBE_TAG:?}" "${KUBE_RELEASE_URL:?}" "${CNI_PLUGINS_URL:?}"
-: "${MASTER_ADDRESSES:?}" "${API_PORT:?}"
+: "${ROLE:?}" "${NODE_NAME:?}" "${NODE_IP:?}" "${KUBE_TAG:?}"
+: "${KUBE_RELEASE_URL:?}" "${CNI_PLUGINS_URL:?}" "${FIRST_MASTER:?}"
 BIN=/usr/local/bin
 
 log() { printf '%s magnum: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -39,20 +40,6 @@ fetch() {  # fetch URL DEST: download with retries, fail loudly
     curl --fail --silent --show-error --location --retry 5 \
         --retry-delay 3 --connect-timeout 20 -o "$dest.part" "$url"
     mv "$dest.part" "$dest"
-}
-
-# The address of this node among the planned master addresses, or its
-# first global IPv4 address for workers.
-node_ip() {
-    local mine address
-    mine=$(ip -o -4 addr show scope global | awk '{split($4, a, "/"); print a[1]}')
-    for address in ${MASTER_ADDRESSES//,/ }; do
-        if printf '%s\n' "$mine" | grep -qx "$address"; then
-            echo "$address"
-            return 0
-        fi
-    done
-    printf '%s\n' "$mine" | head -n 1
 }
 
 # mount_volume VOLUME_ID MOUNTPOINT: format (once) and mount the Cinder
@@ -122,15 +109,6 @@ start() {  # start NAME COMMAND...: a service, with or without systemd
     fi
 }
 
-render_manifests() {
-    local ip=$1 template
-    mkdir -p /etc/kubernetes/manifests
-    for template in /etc/magnum/manifests/*.yaml; do
-        sed "s/@NODE_IP@/$ip/g" "$template" \
-            > "/etc/kubernetes/manifests/$(basename "$template")"
-    done
-}
-
 apply_addons() {
     local kubeconfig=/etc/kubernetes/addons.conf i manifest
     for i in $(seq 1 150); do
@@ -142,6 +120,7 @@ apply_addons() {
         sleep 4
     done
     for manifest in /etc/magnum/addons/*.yaml; do
+        [ -e "$manifest" ] || continue
         log "applying $manifest"
         "$BIN/kubectl" --kubeconfig "$kubeconfig" apply -f "$manifest"
     done
@@ -152,25 +131,19 @@ apply_addons() {
 }
 
 main() {
-    local ip
-    ip=$(node_ip)
-    log "configuring a $ROLE at $ip, Kubernetes $KUBE_TAG"
+    log "configuring $ROLE $NODE_NAME at $NODE_IP, Kubernetes $KUBE_TAG"
     mount_volume "${RUNTIME_VOLUME:-}" /var/lib/containerd
     mount_volume "${ETCD_VOLUME:-}" /var/lib/etcd
     prepare_kernel
     install_runtime
     install_binaries
     start containerd containerd
-    if [ "$ROLE" = master ]; then
-        render_manifests "$ip"
-    fi
-    sed -i "s/@NODE_IP@/$ip/g" /etc/kubernetes/kubelet.env
     # shellcheck source=/dev/null
     . /etc/kubernetes/kubelet.env
     # KUBELET_ARGS is split on purpose: it holds several flags.
     # shellcheck disable=SC2086
     start kubelet "$BIN/kubelet" $KUBELET_ARGS
-    if [ "$ROLE" = master ] && [ "$ip" = "${MASTER_ADDRESSES%%,*}" ]; then
+    if [ "$FIRST_MASTER" = true ]; then
         apply_addons
     fi
     log "done"

@@ -58,23 +58,34 @@ MASTER_GROUP = {'name': 'default-master', 'node_labels': {},
                 'node_taints': []}
 
 
-def _facts(master_count=3, **labels):
+MASTERS = ('10.0.0.10', '10.0.0.11', '10.0.0.12')
+VIP = pki.planned_vip('10.0.0.0/24')
+
+
+def _facts(**labels):
     return bootconfig.ClusterFacts(
         name='k8s-test', labels=k8s_labels.resolve(labels),
-        master_count=master_count, cloud_config='[Global]\nauth-url=x\n')
+        master_count=len(MASTERS), cloud_config='[Global]\nauth-url=x\n')
 
 
 def _addresses(facts):
-    return pki.Addresses.plan(facts.labels['fixed_subnet_cidr'],
-                              facts.labels['service_cluster_ip_range'],
-                              facts.master_count)
+    return pki.Addresses.of(MASTERS, VIP,
+                            facts.labels['service_cluster_ip_range'])
 
 
-def _build(issuer, role, group, **labels):
+SERVICE_ACCOUNT = pki.service_account_files()
+
+
+def _build(issuer, role, group, member=None, **labels):
     facts = _facts(**labels)
-    addresses = _addresses(facts)
-    return bootconfig.build(role, facts, group, issuer, addresses,
-                            addresses.lb_vip, 'cluster-uuid')
+    if member is None:
+        member = bootconfig.Member('k8s-test-default-master-0', MASTERS[0],
+                                   first_master=True) \
+            if role == 'master' else bootconfig.Member(
+                'k8s-test-gpu-workers-3', '10.0.0.20')
+    return bootconfig.build(role, facts, group, member, issuer,
+                            _addresses(facts), VIP, 'cluster-uuid',
+                            service_account=SERVICE_ACCOUNT)
 
 
 @pytest.fixture(scope='module')
@@ -86,6 +97,8 @@ def configs(issuer):
                       kube_dashboard_enabled='true')
     return {
         'master': _build(issuer, 'master', MASTER_GROUP),
+        'master-2': _build(issuer, 'master', MASTER_GROUP, member=(
+            bootconfig.Member('k8s-test-default-master-2', MASTERS[2]))),
         'master-addons': _build(issuer, 'master', MASTER_GROUP,
                                 **everything),
         'worker': _build(issuer, 'worker', WORKER_GROUP),
@@ -248,18 +261,39 @@ def test_certificates_are_signed_by_the_cluster_cas(configs,
     assert master['%s/ca.crt' % p] == certificate_set.ca.certificate
 
 
-def test_api_certificate_names_every_planned_address(configs):
-    facts = _facts()
-    addresses = _addresses(facts)
+def _sans(pem):
+    sans = _cert(pem).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    return ({str(ip) for ip in sans.get_values_for_type(x509.IPAddress)},
+            set(sans.get_values_for_type(x509.DNSName)))
+
+
+def test_api_certificate_names_every_master_and_the_vip(configs):
+    for name in ('master', 'master-2'):
+        files = {f.path: f.content for f in configs[name].files}
+        ips, dns = _sans(files['%s/apiserver.crt' % pki.PKI])
+        assert set(MASTERS) | {VIP, '127.0.0.1', '10.254.0.1'} <= ips
+        assert 'kubernetes.default.svc' in dns
+    assert VIP == '10.0.0.254'
+
+
+def test_each_node_has_its_own_identity(configs):
     master = {f.path: f.content for f in configs['master'].files}
-    sans = _cert(master['%s/apiserver.crt' % pki.PKI]).extensions \
-        .get_extension_for_class(x509.SubjectAlternativeName).value
-    ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
-    assert set(addresses.masters) | {addresses.lb_vip, '127.0.0.1',
-                                     '10.254.0.1'} <= ips
-    assert 'kubernetes.default.svc' in sans.get_values_for_type(
-        x509.DNSName)
-    assert addresses.masters == ('10.0.0.10', '10.0.0.11', '10.0.0.12')
+    other = {f.path: f.content for f in configs['master-2'].files}
+    worker = {f.path: f.content for f in configs['worker'].files}
+    kubelet = '%s/kubelet-client.crt' % pki.PKI
+    subject = _cert(worker[kubelet]).subject
+    assert subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[
+        0].value == 'system:node:k8s-test-gpu-workers-3'
+    assert subject.get_attributes_for_oid(
+        x509.NameOID.ORGANIZATION_NAME)[0].value == 'system:nodes'
+    assert master[kubelet] != other[kubelet]
+    etcd_ips, _dns = _sans(other['%s/etcd/server.crt' % pki.PKI])
+    assert etcd_ips == {'127.0.0.1', MASTERS[2]}
+    # The masters share the service-account key, no other private key.
+    shared = {path for path in master if path.endswith('.key') and
+              master[path] == other[path]}
+    assert shared == {'%s/sa.key' % pki.PKI}
 
 
 def test_workers_get_only_the_ca_and_their_client_certificate(configs):
@@ -268,10 +302,7 @@ def test_workers_get_only_the_ca_and_their_client_certificate(configs):
     assert pems == ['%s/ca.crt' % pki.PKI,
                     '%s/kubelet-client.crt' % pki.PKI,
                     '%s/kubelet-client.key' % pki.PKI]
-    subject = _cert(worker['%s/kubelet-client.crt' % pki.PKI]).subject
-    assert subject.get_attributes_for_oid(
-        x509.NameOID.ORGANIZATION_NAME)[0].value == pki.NODES_GROUP
-    assert not any(path.startswith('/etc/magnum/manifests')
+    assert not any(path.startswith('/etc/kubernetes/manifests')
                    for path in worker)
 
 
@@ -290,6 +321,8 @@ def test_node_labels_and_taints_reach_the_kubelet(configs):
     assert 'example.com/gpu=a100' in labels
     assert 'tier=batch' in labels
     assert 'magnum.openstack.org/nodegroup=gpu-workers' in labels
+    assert '--hostname-override=k8s-test-gpu-workers-3' in args
+    assert '--node-ip=10.0.0.20' in args
     taints = [a for a in args if a.startswith('--register-with-taints=')][0]
     assert taints == ('--register-with-taints=example.com/dedicated=gpu:'
                       'NoSchedule,spot=:NoExecute')
@@ -306,7 +339,7 @@ def test_kube_tag_names_every_control_plane_image(issuer):
     for name in ('kube-apiserver', 'kube-controller-manager',
                  'kube-scheduler'):
         manifest = yaml.safe_load(config.file(
-            '/etc/magnum/manifests/%s.yaml' % name).content)
+            '/etc/kubernetes/manifests/%s.yaml' % name).content)
         assert manifest['spec']['containers'][0]['image'].endswith(
             ':v1.29.8')
     env = config.file(bootconfig.ENV_PATH).content
@@ -315,19 +348,22 @@ def test_kube_tag_names_every_control_plane_image(issuer):
 
 def test_etcd_knows_every_planned_master(configs):
     etcd = yaml.safe_load(configs['master'].file(
-        '/etc/magnum/manifests/etcd.yaml').content)
+        '/etc/kubernetes/manifests/etcd.yaml').content)
     command = etcd['spec']['containers'][0]['command']
     initial = [c for c in command if c.startswith('--initial-cluster=')][0]
     assert initial.count('https://') == 3
     name = [c for c in command if c.startswith('--name=')][0]
-    # The member name the node gives itself is one of those listed.
-    assert name.split('=')[1].replace('@NODE_IP@', '10.0.0.11') in initial
+    # The member name the node gives itself is the one listed for it.
+    assert '%s=https://%s:2380' % (name.split('=')[1], MASTERS[0]) in \
+        initial
 
 
 def test_addons_follow_the_labels(configs):
     plain = {f.path for f in configs['master'].files}
     full = {f.path: f.content for f in configs['master-addons'].files}
     assert '/etc/magnum/addons/20-openstack.yaml' not in plain
+    assert 'FIRST_MASTER=false' in configs['master-2'].file(
+        bootconfig.ENV_PATH).content
     manifests = list(yaml.safe_load_all(
         full['/etc/magnum/addons/20-openstack.yaml']))
     names = {m['metadata']['name'] for m in manifests
@@ -345,20 +381,21 @@ def test_cloud_addons_without_credentials_are_refused(issuer):
     facts = bootconfig.ClusterFacts(
         name='k8s', labels=k8s_labels.resolve(
             {'cloud_provider_enabled': 'true'}), master_count=1)
-    addresses = _addresses(facts)
+    member = bootconfig.Member('k8s-m-0', MASTERS[0], first_master=True)
     with pytest.raises(exception.InvalidParameterValue) as caught:
-        bootconfig.build('master', facts, MASTER_GROUP, issuer, addresses,
-                         addresses.masters[0], 'uuid')
+        bootconfig.build('master', facts, MASTER_GROUP, member, issuer,
+                         _addresses(facts), MASTERS[0], 'uuid')
     assert 'cloud_provider_enabled' in str(caught.value)
 
 
 def test_address_plan():
-    plan = pki.Addresses.plan('192.168.7.0/24', '10.96.0.0/12', 1)
+    plan = pki.Addresses.of(['192.168.7.10'], '', '10.96.0.0/12')
     assert plan.masters == ('192.168.7.10',)
-    assert plan.lb_vip == '192.168.7.9'
+    assert plan.lb_vip == ''
     assert plan.kubernetes_service == '10.96.0.1'
     assert plan.dns_service == '10.96.0.10'
     assert ipaddress.ip_address(plan.dns_service) in ipaddress.ip_network(
         '10.96.0.0/12')
-    with pytest.raises(ValueError):
-        pki.Addresses.plan('10.0.0.0/28', '10.254.0.0/16', 7)
+    assert pki.planned_vip('192.168.7.0/24') == '192.168.7.254'
+    assert pki.node_name('My_Cluster-GPU workers-0') == \
+        'my-cluster-gpu-workers-0'
