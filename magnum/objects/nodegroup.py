@@ -32,9 +32,10 @@ class NodeGroup(base.MagnumPersistentObject, base.MagnumObject):
 
     * 1.0: initial version
     * 1.1: conditions
+    * 1.2: upgrade_batch_size
     """
 
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     fields = {
         'uuid': fields.UUIDField(),
@@ -60,11 +61,17 @@ class NodeGroup(base.MagnumPersistentObject, base.MagnumObject):
             nullable=True),
         'conditions': fields.ListOfDictOfNullableStringsField(
             nullable=True),
+        # Nodes replaced at a time while an upgrade of the nodegroup is
+        # in progress (state that outlives a conductor); None otherwise.
+        'upgrade_batch_size': fields.IntegerField(nullable=True),
     }
 
     def obj_make_compatible(self, primitive, target_version):
         super().obj_make_compatible(primitive, target_version)
-        if versionutils.convert_version_to_tuple(target_version) < (1, 1):
+        target = versionutils.convert_version_to_tuple(target_version)
+        if target < (1, 2):
+            primitive.pop('upgrade_batch_size', None)
+        if target < (1, 1):
             primitive.pop('conditions', None)
 
     @property

@@ -178,6 +178,7 @@ class NodeGroup(Base):
     node_labels = _json_dict()
     node_taints = _json_list()
     conditions = _json_list()
+    upgrade_batch_size = sa.Column(sa.Integer)
 
 
 class X509KeyPair(Base):

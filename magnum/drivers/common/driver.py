@@ -41,9 +41,42 @@ NAMESPACE = 'magnum.drivers'
 class Driver(abc.ABC):
     """Base class of cluster drivers.
 
-    Long operations start the work and return; the conductor's status
-    sync calls ``update_cluster_status`` until the cluster reaches a
-    terminal status.
+    Who calls what, and what every method may count on and promises:
+
+    - The API calls the ``validate_*`` methods only: quick, read-only,
+      raising a 4xx error (``exception.Invalid`` and its kind) that the
+      user gets as it is, or ``ServiceUnavailable`` (503) when an outside
+      system cannot be asked.
+    - The conductor's handlers call the operations (create, update,
+      resize, upgrade, delete, nodegroups, CA rotation) under the
+      cluster's lock, after the API stored the ``*_IN_PROGRESS`` status
+      and the values asked for (node counts, the nodegroup row). An
+      operation either returns once the work has started, leaving the
+      rest to the outside system (Heat), or runs to completion (the
+      local driver); either way it leaves the status ``*_IN_PROGRESS``:
+      the end is recorded by ``update_cluster_status``.
+    - Operations are idempotent: after a lost request or a conductor
+      that died, the same call is made again on a cluster that is half
+      built (or half deleted), and does only what is missing.
+    - An operation may save the fields of the cluster and its nodegroups
+      that describe what it built (``stack_id``, ``api_address``,
+      ``node_addresses``, versions, ``status_reason`` as progress,
+      conditions) and mark its own nodegroups ``*_FAILED``; never the
+      cluster's ``status``, which its caller saves (by compare-and-swap,
+      so that a delete asked for meanwhile wins).
+    - Any exception an operation raises ends it: the handler records
+      ``<OP>_FAILED`` with a status reason naming the step and
+      ``str(error)``, so that message says what failed and what a person
+      can do. ``NotSupported`` from ``upgrade_cluster`` and
+      ``rotate_ca_certificate`` reaches the user as a 400 with nothing
+      changed; such a refusal comes before any change.
+    - The conductor's status sync calls ``observe_clusters`` and then
+      ``update_cluster_status`` for each cluster in progress, under the
+      sync's lock, every ``[conductor] sync_interval``; the end of an
+      operation is recorded there, with ``magnum.common.cluster_status``.
+    - State that must outlive a conductor (an operation's progress)
+      lives in the database or in the outside system, never in the
+      driver instance or module globals: another conductor may carry on.
     """
 
     #: Beta drivers are chosen by (server_type, os, coe) only when listed
@@ -78,53 +111,100 @@ class Driver(abc.ABC):
 
     def validate_cluster_template(self, context, template):
         """Check a template's values (dict) before it is stored; may fill
-        in values it derives (e.g. cluster_distro). Raises a 4xx error."""
+        in values it derives (e.g. cluster_distro). Quick and read-only
+        (outside systems are only asked, and briefly cached); raises a
+        4xx error, or ServiceUnavailable when it cannot ask."""
 
     def validate_cluster(self, context, cluster, template):
         """Check a cluster (dict of values after defaults) before it is
-        stored. Raises a 4xx error."""
+        stored; as ``validate_cluster_template``."""
 
     def validate_master_size(self, master_count):
+        """MasterNGSizeInvalid (400) unless the number of masters is one
+        the driver builds (default: odd, for a quorum). No I/O."""
         if master_count < 1 or master_count % 2 == 0:
             raise exception.MasterNGSizeInvalid(requested_size=master_count)
 
     def validate_master_resize(self, node_count):
+        """MasterNGResizeNotSupported (400) unless the masters' nodegroup
+        can be resized to ``node_count``. No I/O."""
         raise exception.MasterNGResizeNotSupported()
 
     # -- cluster lifecycle ------------------------------------------------
 
     @abc.abstractmethod
     def create_cluster(self, context, cluster, cluster_create_timeout):
-        """Start building ``cluster``."""
+        """Build ``cluster`` (its certificates and application credential
+        exist already): returns once started, or when built; the status
+        sync records CREATE_COMPLETE, or CREATE_FAILED after
+        ``cluster_create_timeout`` minutes. Idempotent: a create taken up
+        again finds what the first one made (by ``stack_id`` or the
+        outside system's own labels). Raising records CREATE_FAILED."""
 
     @abc.abstractmethod
     def delete_cluster(self, context, cluster):
-        """Start removing everything ``cluster`` has; what is already
-        gone is not an error."""
+        """Remove everything ``cluster`` has in the outside system:
+        returns once started, or when done; ``update_cluster_status``
+        then records DELETE_COMPLETE once nothing is left, and the
+        conductor forgets the cluster (rows, certificates, credential).
+        Idempotent: what is already gone is not an error, and a delete
+        that failed (DELETE_FAILED, raised here) can be asked again."""
 
     def update_cluster(self, context, cluster, scale_manager=None,
                        rollback=False):
+        """Make the cluster match its stored nodegroups (their node counts
+        are already saved); as ``create_cluster``. Raising records
+        UPDATE_FAILED and the handler puts the old node count back."""
         self._not_supported(_('Cluster update'))
 
     def resize_cluster(self, context, cluster, resize_manager, node_count,
                        nodes_to_remove, nodegroup=None):
+        """Give ``nodegroup`` (its new ``node_count`` saved) that many
+        nodes, removing ``nodes_to_remove`` (names, addresses or ids of
+        its nodes; one that names none is an InvalidParameterValue) first;
+        as ``update_cluster``."""
         self._not_supported(_('Cluster resize'))
 
     def upgrade_cluster(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup, scale_manager=None,
                         rollback=False):
+        """Record an upgrade of ``nodegroup`` to ``cluster_template``'s
+        image and return at once (the API waits for this call): the
+        nodes are replaced, ``max_batch_size`` at a time, by the outside
+        system or by ``update_cluster_status``, and what that needs after
+        a restart (the batch size: ``NodeGroup.upgrade_batch_size``) is
+        saved now. InvalidClusterTemplateForUpgrade or NotSupported
+        (400) before anything is changed; may set the cluster's
+        ``cluster_template_id`` and ``status_reason`` for the caller to
+        save."""
         self._not_supported(_('Cluster upgrade'))
 
     def create_nodegroup(self, context, cluster, nodegroup):
+        """Build the nodes of ``nodegroup`` (its row is stored,
+        CREATE_IN_PROGRESS); as ``update_cluster``."""
         self._not_supported(_('Nodegroup creation'))
 
     def update_nodegroup(self, context, cluster, nodegroup):
+        """Apply the nodegroup's stored changes (limits, labels, taints);
+        as ``update_cluster``."""
         self._not_supported(_('Nodegroup update'))
 
     def delete_nodegroup(self, context, cluster, nodegroup):
+        """Remove the nodes of ``nodegroup`` (DELETE_IN_PROGRESS); its
+        row is destroyed by ``update_cluster_status`` once they are gone.
+        As ``update_cluster``."""
         self._not_supported(_('Nodegroup deletion'))
 
     def rotate_ca_certificate(self, context, cluster):
+        """Give the cluster's nodes the CA being rotated in
+        (``certificates.get_pending_rotation``): runs to completion
+        inside the conductor's call; the conductor stores the new
+        certificates only after it returns. Raising keeps the current
+        ones (UPDATE_FAILED), so the nodes moved are given the current
+        CA back first, or the message says how they were left.
+        NotSupported (400) before anything changes. Idempotent (a
+        rotation whose conductor died is finished through
+        ``resume_operation``)."""
         self._not_supported(_('CA certificate rotation'))
 
     def rotate_credential(self, context, cluster):
@@ -153,9 +233,14 @@ class Driver(abc.ABC):
     def resume_operation(self, context, cluster, operation):
         """The conductor running ``operation`` on the cluster died midway.
 
-        Return True when the work goes on (it runs outside the conductor,
-        or the driver picked it up again) and the status sync should keep
-        observing; False to have the operation recorded as failed.
+        Called by the status sync (under its lock); may run the rest of
+        the operation to completion. Return True when the work goes on
+        (it runs outside the conductor, or the driver finished or took
+        it up again) and the status sync should keep observing; False to
+        have the operation recorded as failed. A driver that cannot
+        finish it records the failure itself
+        (``cluster_status.fail``) and returns True; an exception is
+        logged and the resume is tried again next period.
         """
         return False
 
@@ -177,10 +262,25 @@ class Driver(abc.ABC):
         """
 
     def update_cluster_status(self, context, cluster):
-        """Observe the cluster and record its status (periodic sync)."""
+        """Observe a cluster in progress (DELETE_IN_PROGRESS included)
+        and record what is seen (periodic sync, under the sync's lock).
+
+        Progress goes in ``status_reason`` and conditions; the end with
+        ``magnum.common.cluster_status.complete`` or ``fail``
+        (compare-and-swap, nodegroups follow, one notification), and
+        DELETE_COMPLETE once nothing of the cluster is left. Bounded: it
+        may do one step of work the outside system does not do itself
+        (a batch of an upgrade), not wait for the whole. Idempotent.
+        Should not raise: what cannot be observed is said in the status
+        reason; an exception is logged and the cluster is looked at
+        again next period.
+        """
 
     def get_monitor(self, context, cluster):
-        """A health monitor for the cluster, or None."""
+        """A health monitor for the cluster, or None; quick, no I/O. Its
+        ``poll_health_status()`` returns (health status, {part: reason})
+        and may raise: the conductor then records UNKNOWN with the
+        error."""
         return None
 
 

@@ -45,7 +45,9 @@ from magnum.common import certificates
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.drivers.local import driver as local_driver
+from magnum.drivers.local import membership
 from magnum.drivers.local import nodes
+from magnum.drivers.local import work
 from magnum.objects import fields
 from magnum.tests.functional import docker_engine
 
@@ -509,7 +511,7 @@ def test_interrupted_create_is_resumed(local, engine, monkeypatch):
 
     # The conductor dies once the containers run, before the swarm forms.
     with monkeypatch.context() as patch:
-        patch.setattr(local_driver._Work, 'form_swarm', conductor_dies)
+        patch.setattr(membership, 'form_swarm', conductor_dies)
         with pytest.raises(KeyboardInterrupt):
             local.driver.create_cluster(local.context, cluster, 10)
     assert len(_node_containers(engine, cluster.uuid)) == 3
@@ -541,7 +543,7 @@ def test_taken_port_fails_the_create_and_delete_cleans_up(local, engine):
         certificates.generate_certificates_to_cluster(local.context,
                                                       cluster)
         cluster.save()
-        with pytest.raises(local_driver.LocalDriverError,
+        with pytest.raises(work.LocalDriverError,
                            match='Port %d on 127.0.0.1, asked for by the '
                            'api_port label, is already in use' % port):
             local.driver.create_cluster(local.context, cluster, 10)
@@ -563,7 +565,7 @@ def test_node_that_never_answers_fails_with_its_name(local, engine,
     cluster.save()
     name = '%s-master-0' % nodes.cluster_prefix(cluster.uuid)
     started = time.monotonic()
-    with pytest.raises(local_driver.LocalDriverError,
+    with pytest.raises(work.LocalDriverError,
                        match='dockerd of %s did not start: its container is '
                        'exited .*insecure registry 999.1.1.1/99 is not '
                        'valid' % name):
@@ -580,6 +582,6 @@ def test_engine_unreachable(local, magnum_config, tmp_path):
     cluster.save()
     magnum_config.config(group='local_driver',
                          docker_host='unix://%s/none.sock' % tmp_path)
-    with pytest.raises(local_driver.LocalDriverError,
+    with pytest.raises(work.LocalDriverError,
                        match='cannot be reached'):
         local.driver.create_cluster(local.context, cluster, 10)

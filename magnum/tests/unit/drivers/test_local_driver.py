@@ -27,7 +27,9 @@ from magnum.common import certificates
 from magnum.common import exception
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import engine as engine_module
+from magnum.drivers.local import images
 from magnum.drivers.local import monitor
+from magnum.drivers.local import network
 from magnum.drivers.local import nodes
 from magnum.drivers.local import swarm
 from magnum.objects import fields
@@ -198,26 +200,26 @@ class TestPorts:
                                              ('23800', 23800)])
     def test_api_port_label(self, value, port):
         labels = {} if value is None else {'api_port': value}
-        assert local_driver._label_port(labels) == port
+        assert network.label_port(labels) == port
 
     @pytest.mark.parametrize('value', ['0', '70000', 'http'])
     def test_bad_api_port_label(self, value):
         with pytest.raises(exception.InvalidParameterValue,
                            match='api_port'):
-            local_driver._label_port({'api_port': value})
+            network.label_port({'api_port': value})
 
     def test_api_url(self, magnum_config):
-        assert local_driver.api_url(23760) == 'tcp://127.0.0.1:23760'
+        assert network.api_url(23760) == 'tcp://127.0.0.1:23760'
         magnum_config.config(group='local_driver', api_host='::1')
-        assert local_driver.api_url(23760) == 'tcp://[::1]:23760'
+        assert network.api_url(23760) == 'tcp://[::1]:23760'
 
     def test_api_host(self, magnum_config):
-        assert local_driver.api_host() == '127.0.0.1'
+        assert network.api_host() == '127.0.0.1'
         magnum_config.config(group='local_driver', api_host='docker.example')
-        assert local_driver.api_host() == 'docker.example'
+        assert network.api_host() == 'docker.example'
         magnum_config.config(group='local_driver', api_host=None,
                              publish_address='0.0.0.0')
-        assert local_driver.api_host() not in ('0.0.0.0', '')
+        assert network.api_host() not in ('0.0.0.0', '')
 
 
 # -- what the engine shows, and what containers get ---------------------------
@@ -429,7 +431,7 @@ def driver():
     FakeEngine.down = False
     FakeEngine.images = {'magnum/swarm-node:bookworm-1'}
     FakeEngine.lookups = 0
-    local_driver.found_images.clear()
+    images.found_images.clear()
     made = local_driver.LocalSwarmDriver(engine_factory=FakeEngine)
     made.name = 'local_swarm'
     return made
@@ -493,13 +495,13 @@ class TestValidation:
 
     def test_found_image_is_remembered_briefly(self, driver, monkeypatch):
         now = [1000.0]
-        monkeypatch.setattr(local_driver.time, 'monotonic', lambda: now[0])
+        monkeypatch.setattr(images.time, 'monotonic', lambda: now[0])
         for _ in range(3):
             driver.validate_cluster_template(None, _template())
         assert FakeEngine.lookups == 1
         # Gone from the engine: still accepted while the answer stands...
         FakeEngine.images = set()
-        now[0] += local_driver.IMAGE_FOUND_SECONDS - 1
+        now[0] += images.IMAGE_FOUND_SECONDS - 1
         driver.validate_cluster_template(None, _template())
         assert FakeEngine.lookups == 1
         # ...and refused once it expired.
@@ -524,7 +526,7 @@ class TestValidation:
         assert FakeEngine.lookups == 2
 
     def test_remembered_images_stay_bounded(self):
-        found = local_driver._FoundImages(60)
+        found = images.FoundImages(60)
         for index in range(found.LIMIT * 2):
             found.remember('unix:///e.sock', 'image-%d' % index)
         assert len(found._until) <= found.LIMIT

@@ -41,7 +41,7 @@ object_data = {
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
     'MagnumService': '1.0-b05ad29fef92f44466e7fa6d756ac437',
-    'NodeGroup': '1.1-dba121960b3a4e5ae2ce36fd43408aa2',
+    'NodeGroup': '1.2-e2e1bc3f2143847b9b43de57083f43bb',
     'Quota': '1.0-66b06d64f2a775c94d37637272256e19',
     'Stats': '1.0-df3be0eb6a336326e7e8deb97784365f',
     'X509KeyPair': '1.0-690f4c766b97e555513237fd91d509c0',
