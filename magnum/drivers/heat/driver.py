@@ -80,11 +80,25 @@ class Work:
 # -- steps shared by create and update ------------------------------------
 
 class ReadStoredState(steps.Step):
+    """What the stack has: its members (from the stored template) and
+    their server ids and names (from its outputs), so that
+    nodes_to_remove may name a node by any of them."""
+
     def execute(self, work):
-        if work.cluster.stack_id:
-            stored = stacks.template_of(work.client(),
-                                        work.cluster.stack_id)
-            work.stored = definition.stored_states(stored)
+        if not work.cluster.stack_id:
+            return
+        heat = work.client()
+        stored = stacks.template_of(heat, work.cluster.stack_id)
+        work.stored = definition.stored_states(stored)
+        if work.remove:
+            stack = stacks.get(heat, work.cluster.stack_id)
+            outputs = stacks.outputs_of(stack)
+            work.remove = {
+                key: definition.member_names(
+                    names, work.stored.get(key),
+                    outputs.get('%s_refs_map' % key),
+                    outputs.get('%s_names' % key))
+                for key, names in work.remove.items()}
 
 
 class PlanMembers(steps.Step):
@@ -194,8 +208,9 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         """The user data of one new member at ``address``."""
 
     @abc.abstractmethod
-    def observe_ready(self, context, cluster):
-        """After the stack completed: (ready, reason when not)."""
+    def observe_ready(self, context, cluster, outputs):
+        """After the stack completed (``outputs`` {key: value}): (ready,
+        reason when not)."""
 
     def ports(self, role):
         """TCP ports open from outside on nodes of ``role``."""
@@ -292,6 +307,10 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
                 'value': {'get_attr': [key, 'node_addresses']}}
             outputs['%s_public_addresses' % key] = {
                 'value': {'get_attr': [key, 'node_public_addresses']}}
+            outputs['%s_names' % key] = {
+                'value': {'get_attr': [key, 'node_names']}}
+            outputs['%s_refs_map' % key] = {
+                'value': {'get_attr': [key, 'refs_map']}}
         if cluster.master_lb_enabled:
             outputs['api_address'] = {
                 'value': {'get_attr': ['load_balancer', 'address']}}
@@ -413,8 +432,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
 
     def record_outputs(self, context, cluster, stack):
         """Addresses from the stack's outputs (saved by the caller)."""
-        outputs = {o['output_key']: o.get('output_value')
-                   for o in getattr(stack, 'outputs', None) or []}
+        outputs = stacks.outputs_of(stack)
         api = outputs.get('api_address')
         if api:
             cluster.api_address = self.api_url(api)

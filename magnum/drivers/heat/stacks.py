@@ -132,6 +132,12 @@ def get(heat, stack_id):
         return heat.stacks.get(stack_id, resolve_outputs=True)
 
 
+def outputs_of(stack):
+    """{output key: value} of a stack read with its outputs."""
+    return {o['output_key']: o.get('output_value')
+            for o in getattr(stack, 'outputs', None) or []}
+
+
 def template_of(heat, stack_id):
     with answering(_('read the template of stack %s') % stack_id,
                    stack=stack_id):

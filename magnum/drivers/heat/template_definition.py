@@ -42,7 +42,9 @@ Labels read here (the driver's doc lists them for users):
 import json
 import os
 
+from magnum.common import exception
 from magnum.drivers.heat import addresses
+from magnum.i18n import _
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAGMENTS = os.path.join(HERE, 'templates', 'fragments')
@@ -120,6 +122,31 @@ def stored_states(stored_template):
             states[name] = NodegroupState.from_metadata(
                 name, resource.get('metadata'))
     return states
+
+
+def member_names(wanted, state, refs_map=None, names=None):
+    """The member names of the nodes ``wanted`` names: a member name (its
+    index), its server's id, or its server's name. Unknown ones are
+    an error naming them."""
+    members = list(state.members) if state else []
+    by_ref = {str(ref): member for member, ref in (refs_map or {}).items()}
+    by_name = dict(zip(names or [], members))
+    found, unknown = [], []
+    for item in wanted:
+        item = str(item)
+        member = item if item in members else \
+            by_ref.get(item) or by_name.get(item)
+        if member is None:
+            unknown.append(item)
+        elif member not in found:
+            found.append(member)
+    if unknown:
+        raise exception.Invalid(_(
+            'nodes_to_remove names nodes the nodegroup does not have: '
+            '%(unknown)s (give its member indexes %(members)s, server ids '
+            'or server names)') % {'unknown': ', '.join(unknown),
+                                   'members': ', '.join(members)})
+    return found
 
 
 def plan(cluster, template, nodegroups, stored=None, remove=None):

@@ -58,11 +58,15 @@ class Addresses:
                    dns_service=str(services.network_address + 10))
 
 
-def planned_vip(cidr):
-    """The load balancer's VIP in a subnet Magnum creates: its last host
-    address (nodes are given addresses from the bottom up)."""
+def planned_vip(cidr, node_address_offset):
+    """The load balancer's VIP in a subnet Magnum creates: the host just
+    below the nodes' fixed addresses (Neutron's own allocations, the
+    router's and DHCP's, start from the bottom of that range); '' when
+    there is no room below them."""
     network = ipaddress.ip_network(cidr, strict=False)
-    return str(network.broadcast_address - 1)
+    if node_address_offset - 1 < 2:
+        return ''
+    return str(network.network_address + node_address_offset - 1)
 
 
 class Issuer:

@@ -115,10 +115,16 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
 
-    def observe_ready(self, context, cluster):
+    def observe_ready(self, context, cluster, outputs):
         """Ready when the swarm, read through the manager's Docker API
-        with Magnum's client certificate, has every node Ready."""
-        expected = cluster.node_count + cluster.master_count
+        with Magnum's client certificate, has every server of the stack
+        as a Ready node. Nodes of servers the stack no longer has (a
+        resize down, a deleted nodegroup) are removed from the swarm
+        once they are down."""
+        names = set()
+        for key, value in outputs.items():
+            if key.startswith('ng_') and key.endswith('_names'):
+                names.update(n.lower() for n in value or [] if n)
         if not cluster.api_address:
             return False, _('The stack has no API address yet')
         try:
@@ -128,6 +134,7 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
                     CONF.heat_driver.docker_api_timeout)
                 try:
                     nodes = swarm_api.list_nodes(manager)
+                    self._forget_removed(manager, nodes, names)
                 finally:
                     manager.close()
         except swarm_api.UNREACHABLE as error:
@@ -138,13 +145,36 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
                                   False, 'APIUnreachable', message):
                 cluster.save()
             return False, message
-        ready = [n for n in nodes if swarm_api.is_ready(n)]
+        ready = {n['hostname'].lower() for n in nodes
+                 if n['hostname'] and swarm_api.is_ready(n)}
+        missing = sorted(names - ready)
         self.set_condition(cluster, conditions.CONTROL_PLANE_READY, True,
                            'APIAnswering', _('The swarm manager answers'))
-        ok = len(ready) >= expected
-        message = _('%(ready)d of %(expected)d nodes Ready in the '
-                    'swarm') % {'ready': len(ready), 'expected': expected}
-        self.set_condition(cluster, conditions.NODES_READY, ok,
-                           'NodesReady' if ok else 'NodesNotReady', message)
+        if missing:
+            message = _('%(ready)d of %(expected)d nodes Ready in the '
+                        'swarm; not yet: %(missing)s') % {
+                            'ready': len(names) - len(missing),
+                            'expected': len(names),
+                            'missing': ', '.join(missing)}
+        else:
+            message = _('All %d nodes Ready in the swarm') % len(names)
+        self.set_condition(cluster, conditions.NODES_READY, not missing,
+                           'NodesNotReady' if missing else 'NodesReady',
+                           message)
         cluster.save()
-        return ok, message
+        return not missing, message
+
+    @staticmethod
+    def _forget_removed(manager, nodes, names):
+        for node in nodes:
+            hostname = (node['hostname'] or '').lower()
+            if names and hostname not in names and \
+                    node['state'] == 'down' and node['role'] != 'manager':
+                try:
+                    manager.api.remove_node(node['id'], force=True)
+                    LOG.info('Removed swarm node %s (%s): its server is '
+                             'no longer in the stack', node['id'],
+                             hostname)
+                except swarm_api.UNREACHABLE as error:
+                    LOG.info('Cannot remove swarm node %s yet: %s',
+                             node['id'], error)
