@@ -11,7 +11,7 @@
 # under the License.
 
 """Certificates of a cluster: the conductor side of the RPC calls of
-/v1/certificates (contract 2.6, 7).
+/v1/certificates (read the CA, sign a CSR, rotate the CA).
 
 All three are synchronous calls; their errors reach the API with their
 own status (400 for a CSR Magnum does not sign, for instance).
@@ -97,7 +97,8 @@ class CertificateHandler:
         """Replace the cluster's CAs and Magnum's client certificate.
 
         New certificates are made, handed to the driver, and stored only
-        once the driver took them (decision Q10). The cluster is
+        once the driver took them, so that a rotation that fails midway
+        leaves Magnum with the certificates the nodes trust. The cluster is
         UPDATE_IN_PROGRESS meanwhile; when a step fails it becomes
         UPDATE_FAILED with a reason naming the step, and the error is
         raised to the caller. A driver that cannot rotate the CA is

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Credential rotation (contract 2.7): the cluster's Keystone application
+"""Credential rotation: the cluster's Keystone application
 credential is replaced (``cluster_credentials.rotate``) for every driver,
 which is told to push the new one where it keeps it. Without Keystone
 (noauth) clusters have no application credential, and the driver rotates

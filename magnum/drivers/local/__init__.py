@@ -13,7 +13,10 @@
 """The local Docker driver (``local_swarm``): Docker swarm-mode clusters
 whose nodes are Docker-in-Docker containers on one Docker engine.
 
-``driver`` orchestrates; ``engine`` talks to the Docker engine, ``nodes``
-names, labels and runs node containers, ``swarm`` talks to the nodes'
-dockerd over mutual TLS, ``monitor`` reports health.
+``driver`` is the thin driver class: each method builds a ``work.Work``
+and calls one step module (``converge``, ``provision``, ``membership``,
+``network``, ``rotation``, ``upgrade``, ``status``, ``images``).
+``engine`` talks to the Docker engine, ``nodes`` names, labels and runs
+node containers, ``swarm`` talks to the nodes' dockerd over mutual TLS,
+``monitor`` reports health.
 """

@@ -14,10 +14,10 @@
 
 The swarm is asked through the cluster's API address with Magnum's client
 certificate, as a user of the cluster would ask it. The reason has one
-``<node>.Ready`` entry per node (``True``/``False``) and ``api``, as the
-Kubernetes monitor's has (contract 6.4): HEALTHY when every node is Ready,
-UNHEALTHY naming the nodes that are not, UNKNOWN when the API cannot be
-reached.
+``<node>.Ready`` entry per node (``True``/``False``) and ``api``, the
+shape a Kubernetes cluster's health reason has: HEALTHY when every node is
+Ready, UNHEALTHY naming the nodes that are not, UNKNOWN when the API
+cannot be reached.
 
 The engine is asked too: a node whose container is not running is not
 Ready at once, before the swarm notices its missed heartbeats.

@@ -217,7 +217,8 @@ def test_create_makes_the_cluster_certificates(dbapi, fake_drivers, notifier,
     assert stored.etcd_ca_cert_ref and stored.front_proxy_ca_cert_ref
     assert '-----BEGIN CERTIFICATE-----' in certificates.get_ca_certificate(
         context, stored)
-    # Deleting the cluster deletes every one of them (decision Q11).
+    # Deleting the cluster deletes every one of them: no key outlives
+    # its cluster.
     cluster_conductor.remove_cluster(context, stored)
     assert dbapi.get_x509keypair_list(
         magnum_context.get_admin_context()) == []
