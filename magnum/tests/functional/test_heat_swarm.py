@@ -1,0 +1,358 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""swarm-mode clusters through the swarm_vm Heat driver, end to end
+against the cloud-in-a-box's real Keystone and Heat and the Docker
+engine.
+
+Heat runs the driver's templates unchanged; the cloud-in-a-box stands in
+for Nova (a server is a container of the node image running its user
+data as cloud-init would), Neutron and Cinder (see
+tools/cloud-in-a-box/). The image look-up through Glance cannot run here:
+``[cloud_validation] enabled = false`` turns it off, so the template
+gives ``cluster_distro`` itself.
+
+The tests run in file order on one cluster (1 master + 2 workers) of
+project A's member:
+
+- POST cluster: Heat builds the stack, the nodes boot from their user
+  data and form the swarm with the cluster's certificates; the POST to
+  CREATE_COMPLETE time is printed (the driver doc quotes it);
+- ``openstack coe cluster config``, then the ``docker`` CLI: ``docker
+  node ls`` shows three Ready nodes and a replicated service runs;
+- resize up, then down with ``nodes_to_remove`` naming a node;
+- a nodegroup added, then deleted;
+- delete: the stack and every container go;
+- a cluster whose image the engine does not have ends CREATE_FAILED with
+  a reason naming the failed server resource.
+"""
+
+import ipaddress
+import os
+import random
+import shlex
+import subprocess
+import sys
+import time
+
+import docker
+import docker.tls
+import pytest
+
+from magnum.tests.functional import docker_engine
+from magnum.tests.functional import processes
+from magnum.tests.functional import services
+
+LATEST = 'container-infra latest'
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+CLUSTER_TIMEOUT = 300
+
+
+def _cidr():
+    # Each run its own subnet, so clusters of runs sharing the engine
+    # never overlap (the node addresses are fixed in it).
+    return '10.%d.%d.0/24' % (random.randint(160, 250),
+                              random.randint(0, 255))
+
+
+@pytest.fixture(scope='module')
+def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
+    rabbit = processes.require_rabbitmq()
+    config = cloud.magnum_settings()
+    for section, options in {
+            # No Glance, Nova or Neutron to look names up in here.
+            'cloud_validation': {'enabled': 'false'},
+            'cluster_credentials': {'roles': 'member'}}.items():
+        config.setdefault(section, {}).update(options)
+    magnum = services.Deployment(
+        tmp_path_factory.mktemp('magnum-heat-swarm'), migrated_db_url,
+        rabbit, config=config)
+    magnum.start_or_explain()
+    try:
+        yield magnum
+    finally:
+        magnum.stop()
+
+
+class Stage:
+    """One project member calling the deployment; what the tests made."""
+
+    def __init__(self, cloud, deployment, engine, workdir):
+        self.cloud = cloud
+        self.deployment = deployment
+        self.engine = engine
+        self.workdir = str(workdir)
+        self.user = cloud.projects['a']['users']['member']
+        self.session = cloud.session(self.user)
+        self.url = deployment.url + '/v1'
+        self.clusters = []
+        self.templates = []
+        self.state = {}
+
+    def call(self, method, path, body=None, status=None):
+        kwargs = {'json': body} if body is not None else {}
+        response = self.session.request(
+            self.url + path, method, raise_exc=False, connect_retries=2,
+            headers={'OpenStack-API-Version': LATEST}, **kwargs)
+        if status is not None:
+            assert response.status_code == status, (
+                method, path, response.status_code, response.text,
+                self.deployment.logs())
+        return response
+
+    def template(self, image, **fields):
+        body = {'name': 'heat-swarm-%s' % os.urandom(3).hex(),
+                'coe': 'swarm-mode', 'server_type': 'vm',
+                'cluster_distro': 'debian', 'image_id': image,
+                'flavor_id': 'm1.small', 'master_flavor_id': 'm1.small',
+                'master_lb_enabled': False, 'floating_ip_enabled': False,
+                'labels': {'fixed_subnet_cidr': _cidr()}}
+        body.update(fields)
+        made = self.call('POST', '/clustertemplates', body, 201).json()
+        self.templates.append(made['uuid'])
+        return made
+
+    def cluster(self, template, masters=1, workers=2):
+        body = {'name': 'hs%s' % os.urandom(3).hex(),
+                'cluster_template_id': template['uuid'],
+                'master_count': masters, 'node_count': workers,
+                'create_timeout': 10}
+        made = self.call('POST', '/clusters', body, 202).json()
+        self.clusters.append(made['uuid'])
+        return made['uuid']
+
+    def show(self, uuid):
+        return self.call('GET', '/clusters/%s' % uuid, status=200).json()
+
+    def wait(self, uuid, wanted, timeout=CLUSTER_TIMEOUT):
+        """Until the cluster is ``wanted`` (or gone, for 'GONE'); fails
+        at once on another terminal status, naming it and its reason."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.call('GET', '/clusters/%s' % uuid)
+            if response.status_code == 404:
+                if wanted == 'GONE':
+                    return None
+                pytest.fail('cluster %s is gone\n%s' % (
+                    uuid, self.deployment.logs()), pytrace=False)
+            cluster = response.json()
+            if cluster['status'] == wanted:
+                return cluster
+            if cluster['status'].endswith(('_FAILED', '_COMPLETE')) and \
+                    wanted != 'GONE' and cluster['status'] != wanted:
+                pytest.fail('cluster %s is %s (wanted %s): %s\n%s' % (
+                    uuid, cluster['status'], wanted,
+                    cluster['status_reason'], self.deployment.logs()),
+                    pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail('cluster %s still %s after %ds (wanted %s): '
+                            '%s\n%s' % (uuid, cluster['status'], timeout,
+                                        wanted, cluster['status_reason'],
+                                        self.deployment.logs()),
+                            pytrace=False)
+            time.sleep(1)
+
+    def clean_up(self):
+        problems = []
+        for uuid in self.clusters:
+            if self.call('GET', '/clusters/%s' % uuid).status_code == 404:
+                continue
+            self.call('DELETE', '/clusters/%s' % uuid)
+            try:
+                self.wait(uuid, 'GONE')
+            except BaseException as error:  # report it, go on
+                problems.append('cluster %s: %s' % (uuid, error))
+        for uuid in self.templates:
+            self.call('DELETE', '/clustertemplates/%s' % uuid)
+        assert not problems, problems
+
+
+@pytest.fixture(scope='module')
+def stage(cloud, deployment, engine, tmp_path_factory):
+    made = Stage(cloud, deployment, engine,
+                 tmp_path_factory.mktemp('heat-swarm-client'))
+    yield made
+    made.clean_up()
+
+
+def _cli_env(stage, region):
+    env = stage.cloud.client_env(stage.user, region=region)
+    env['SHELL'] = '/bin/bash'
+    return env
+
+
+def _docker_env(stage):
+    return stage.state['docker_env']
+
+
+def _docker(stage, *args, timeout=120):
+    result = subprocess.run(['docker'] + [str(a) for a in args],
+                            capture_output=True, text=True,
+                            env=_docker_env(stage), timeout=timeout)
+    assert result.returncode == 0, (args, result.stdout, result.stderr)
+    return result.stdout
+
+
+def _ready_hostnames(stage):
+    out = _docker(stage, 'node', 'ls', '--format',
+                  '{{.Hostname}} {{.Status}} {{.ManagerStatus}}')
+    rows = [line.split() for line in out.splitlines() if line.strip()]
+    return sorted(row[0] for row in rows if row[1] == 'Ready')
+
+
+def _wait_ready_count(stage, count, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = _ready_hostnames(stage)
+        if len(ready) == count:
+            return ready
+        assert time.monotonic() < deadline, ready
+        time.sleep(1)
+
+
+# -- the tests, in order ------------------------------------------------------
+
+def test_create_builds_a_swarm(stage):
+    template = stage.template(docker_engine.IMAGE)
+    started = time.monotonic()
+    uuid = stage.cluster(template, masters=1, workers=2)
+    cluster = stage.wait(uuid, 'CREATE_COMPLETE')
+    seconds = time.monotonic() - started
+    print('heat swarm_vm 1+2: POST to CREATE_COMPLETE %.1f s' % seconds)
+    stage.state.update(uuid=uuid, template=template, create_s=seconds)
+    subnet = ipaddress.ip_network(template['labels']['fixed_subnet_cidr'])
+    master = str(subnet.network_address + 10)
+    assert cluster['api_address'] == 'tcp://%s:2376' % master
+    assert cluster['master_addresses'] == [master]
+    assert len(cluster['node_addresses']) == 2
+    assert all(ipaddress.ip_address(a) in subnet
+               for a in cluster['node_addresses'])
+    assert cluster['stack_id']
+    conditions = {c['type']: c['status'] for c in cluster['conditions']}
+    assert conditions.get('StackReady') == 'True', cluster['conditions']
+    assert conditions.get('NodesReady') == 'True', cluster['conditions']
+
+
+def test_cluster_config_then_docker_cli(stage):
+    uuid = stage.state['uuid']
+    with stage.cloud.magnum_region(stage.deployment.url) as region:
+        result = subprocess.run(
+            [OPENSTACK, 'coe', 'cluster', 'config', uuid, '--dir',
+             stage.workdir, '--force'], capture_output=True, text=True,
+            timeout=120, env=_cli_env(stage, region))
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    env = {k: v for k, v in os.environ.items() if not k.startswith('DOCKER')}
+    for line in result.stdout.splitlines():
+        if line.startswith('export '):
+            key, _sep, value = line[len('export '):].partition('=')
+            env[key] = shlex.split(value)[0] if value else ''
+    assert env['DOCKER_HOST'] == stage.show(uuid)['api_address']
+    assert env.get('DOCKER_TLS_VERIFY'), result.stdout
+    stage.state['docker_env'] = env
+    assert len(_ready_hostnames(stage)) == 3
+    # A replicated service runs (its image imported into each node:
+    # there is no registry).
+    cluster = stage.show(uuid)
+    tls = docker.tls.TLSConfig(
+        ca_cert=os.path.join(env['DOCKER_CERT_PATH'], 'ca.pem'),
+        client_cert=(os.path.join(env['DOCKER_CERT_PATH'], 'cert.pem'),
+                     os.path.join(env['DOCKER_CERT_PATH'], 'key.pem')),
+        verify=True)
+    for address in cluster['master_addresses'] + cluster['node_addresses']:
+        node = docker.DockerClient(base_url='tcp://%s:2376' % address,
+                                   tls=tls, version='auto', timeout=60)
+        node.api.import_image_from_data(docker_engine.sleep_image(),
+                                        repository='local/sleep', tag='1')
+        node.close()
+    _docker(stage, 'service', 'create', '--detach', '--name', 'sleeper',
+            '--replicas', '3', 'local/sleep:1', '/bin/sleep', '3600')
+    deadline = time.monotonic() + 60
+    while True:
+        states = _docker(stage, 'service', 'ps', 'sleeper', '--format',
+                         '{{.CurrentState}}').split('\n')
+        running = [s for s in states if s.startswith('Running')]
+        if len(running) == 3:
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(1)
+
+
+def _workers(stage):
+    uuid = stage.state['uuid']
+    nodegroups = stage.call('GET', '/clusters/%s/nodegroups' % uuid,
+                            status=200).json()['nodegroups']
+    return [ng for ng in nodegroups if ng['role'] != 'master' and
+            ng['is_default']][0]
+
+
+def test_resize_up_then_down_with_nodes_to_remove(stage):
+    uuid = stage.state['uuid']
+    worker = _workers(stage)
+    stage.call('POST', '/clusters/%s/actions/resize' % uuid,
+               {'node_count': 3, 'nodegroup': worker['uuid']}, 202)
+    cluster = stage.wait(uuid, 'UPDATE_COMPLETE')
+    assert len(cluster['node_addresses']) == 3
+    ready = _wait_ready_count(stage, 4)
+    # Remove the worker named ...-1 (a server name, as `docker node ls`
+    # shows it).
+    victim = [h for h in ready if h.endswith('default-worker-1')][0]
+    stage.call('POST', '/clusters/%s/actions/resize' % uuid,
+               {'node_count': 2, 'nodegroup': worker['uuid'],
+                'nodes_to_remove': [victim]}, 202)
+    cluster = stage.wait(uuid, 'UPDATE_COMPLETE')
+    assert len(cluster['node_addresses']) == 2
+    ready = _wait_ready_count(stage, 3)
+    assert victim not in ready
+    assert any(h.endswith('default-worker-3') for h in ready), ready
+
+
+def test_nodegroup_add_and_delete(stage):
+    uuid = stage.state['uuid']
+    stage.call('POST', '/clusters/%s/nodegroups' % uuid,
+               {'name': 'extra', 'node_count': 1, 'role': 'extra'}, 202)
+    stage.wait(uuid, 'UPDATE_COMPLETE')
+    extra = stage.call('GET', '/clusters/%s/nodegroups/extra' % uuid,
+                       status=200).json()
+    assert extra['status'] == 'CREATE_COMPLETE', extra
+    assert len(extra['node_addresses']) == 1
+    ready = _wait_ready_count(stage, 4)
+    labelled = _docker(stage, 'node', 'ls', '--filter',
+                       'node.label=magnum.role=extra', '--format',
+                       '{{.Hostname}}').split()
+    assert len(labelled) == 1 and labelled[0] in ready
+    stage.call('DELETE', '/clusters/%s/nodegroups/extra' % uuid,
+               status=204)
+    stage.wait(uuid, 'UPDATE_COMPLETE')
+    assert stage.call('GET', '/clusters/%s/nodegroups/extra' % uuid
+                      ).status_code == 404
+    _wait_ready_count(stage, 3)
+
+
+def test_delete_removes_the_stack_and_its_servers(stage, engine):
+    uuid = stage.state['uuid']
+    stack_id = stage.show(uuid)['stack_id']
+    stage.call('DELETE', '/clusters/%s' % uuid, status=204)
+    stage.wait(uuid, 'GONE')
+    left = [c.name for c in engine.containers.list(all=True)
+            if any(stack_id in str(v) for v in (c.labels or {}).values())]
+    assert left == []
+
+
+def test_missing_image_fails_naming_the_server(stage):
+    template = stage.template('magnum/no-such-image:1')
+    uuid = stage.cluster(template, masters=1, workers=1)
+    cluster = stage.wait(uuid, 'CREATE_FAILED')
+    reason = cluster['status_reason']
+    assert 'OS::Nova::Server' in reason, reason
+    assert 'server' in reason and 'no-such-image' in reason, reason
+    stage.call('DELETE', '/clusters/%s' % uuid, status=204)
+    stage.wait(uuid, 'GONE')
