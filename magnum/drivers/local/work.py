@@ -23,6 +23,7 @@ import contextlib
 from oslo_log import log as logging
 
 from magnum import objects
+from magnum.common import cluster_status
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.drivers.local import engine as engine_module
@@ -35,11 +36,8 @@ LOG = logging.getLogger(__name__)
 
 STATUS = fields.ClusterStatus
 
-#: A nodegroup in progress and its failed status.
-FAILED = {STATUS.CREATE_IN_PROGRESS: STATUS.CREATE_FAILED,
-          STATUS.UPDATE_IN_PROGRESS: STATUS.UPDATE_FAILED,
-          STATUS.DELETE_IN_PROGRESS: STATUS.DELETE_FAILED,
-          STATUS.ROLLBACK_IN_PROGRESS: STATUS.ROLLBACK_FAILED}
+#: A status in progress and its failed status.
+FAILED = cluster_status.FAILED
 
 
 class LocalDriverError(exception.MagnumException):
