@@ -27,6 +27,12 @@
 #     hashing: it is a test cloud);
 #   - Heat's API under gunicorn and heat-engine, on the machine's RabbitMQ in
 #     a virtual host of its own.
+# Heat runs with the test cloud's stand-ins (tools/cloud-in-a-box/standins,
+# test fixtures; doc/source/contributor/cloud-in-a-box.rst): OS::Nova::Server
+# is a container on the project's Docker engine (a resource plugin in
+# plugin_dirs) and the Neutron, Octavia and Cinder types are provider
+# templates generated from this Heat's schemas (a global environment file
+# in environment_dir). "up" checks through Heat's API that they are active.
 # It registers the identity, orchestration and container-infra services, a
 # "magnum" service user, Heat's stack-user domain and roles, and two projects
 # magnum-a and magnum-b with users a-reader, a-member, a-admin (and b-...)
@@ -44,6 +50,9 @@
 #                               virtual host is made)
 #   MAGNUM_CLOUD_PYTHON         the Python to make the virtualenv with
 #                               (default python3)
+#   MAGNUM_CLOUD_DOCKER_HOST    the Docker engine of the Nova stand-in
+#                               (default: tools/docker-engine.sh's socket,
+#                               unix://$MAGNUM_DOCKER_STATE/docker.sock)
 # A second cloud on the same machine needs its own state directory, ports
 # and virtual host.
 set -euo pipefail
@@ -65,6 +74,10 @@ DB_CNF="$STATE/mariadb/my.cnf"
 KEYSTONE_CONF="$STATE/keystone/keystone.conf"
 HEAT_CONF="$STATE/heat/heat.conf"
 SERVICES=(mariadb keystone heat-api heat-engine)
+STANDINS="$TOOLS/standins"
+STANDIN_PROVIDERS="$STATE/heat/standins"
+STANDIN_ENVIRONMENT="$STATE/heat/environment.d/magnum-standins.yaml"
+DOCKER_ENGINE_HOST=${MAGNUM_CLOUD_DOCKER_HOST:-unix://${MAGNUM_DOCKER_STATE:-/var/tmp/magnum-docker}/docker.sock}
 
 mkdir -p "$STATE" "$LOGS" "$RUN"
 
@@ -295,6 +308,8 @@ stack_domain_admin = heat_domain_admin
 stack_domain_admin_password = $HEAT_DOMAIN_ADMIN_PASSWORD
 environment_dir = $STATE/heat/environment.d
 template_dir = $VENV/etc/heat/templates
+# The container-backed OS::Nova::Server stand-in (a test fixture).
+plugin_dirs = $STANDINS/plugins
 
 [database]
 connection = $DB_URL/heat
@@ -450,11 +465,60 @@ start_heat() {
             --timeout 120 --graceful-timeout 5 --name magnum-cloud-heat-api \
             heat_wsgi:application
     fi
-    running heat-engine ||
-        launch heat-engine "$VENV/bin/heat-engine" --config-file "$HEAT_CONF"
+    running heat-engine || start_heat_engine
     wait_http heat-api "http://127.0.0.1:$HEAT_PORT/" 300 120
     cloud_python wait-heat 120 2>>"$LOGS/heat-engine.log" ||
         fail heat-engine "heat-engine did not report for duty"
+}
+
+# heat-engine, with the Docker engine its Nova stand-in makes servers on.
+start_heat_engine() {
+    launch heat-engine env DOCKER_HOST="$DOCKER_ENGINE_HOST" \
+        "$VENV/bin/heat-engine" --config-file "$HEAT_CONF"
+}
+
+# What the stand-ins are made from: their code, this Heat (the virtualenv)
+# and where they are written.
+standins_hash() {
+    cat "$STANDINS"/*.py "$STANDINS"/plugins/*.py "$VENV/.cloud-installed" |
+        { cat; echo "$STANDIN_PROVIDERS $DOCKER_ENGINE_HOST"; } |
+        sha256sum | cut -d' ' -f1
+}
+
+# Write the provider templates and the global environment file from this
+# Heat's schemas when they changed; heat-engine reads both (and loads the
+# plugin) only when it starts, so a running one is restarted.
+ensure_standins() {
+    local wanted
+    wanted=$(standins_hash)
+    if [ -f "$RUN/standins-hash" ] && [ "$(cat "$RUN/standins-hash")" = "$wanted" ] &&
+        [ -s "$STANDIN_ENVIRONMENT" ]; then
+        return 0
+    fi
+    log "writing the stand-ins for Nova, Neutron, Octavia and Cinder"
+    mkdir -p "$STATE/heat/environment.d"
+    PYTHONWARNINGS=ignore "$VENV/bin/python" "$STANDINS/make_standins.py" \
+        "$STANDIN_PROVIDERS" "$STANDIN_ENVIRONMENT" >>"$LOGS/standins.log" 2>&1 ||
+        fail standins "could not write the stand-ins"
+    if running heat-engine; then
+        log "restarting heat-engine for the new stand-ins"
+        stop heat-engine 30
+        start_heat_engine
+        cloud_python wait-heat 120 2>>"$LOGS/heat-engine.log" ||
+            fail heat-engine "heat-engine did not report for duty"
+    fi
+    echo "$wanted" >"$RUN/standins-hash"
+}
+
+# A global environment file that does not parse, or a plugin that does not
+# load, is only logged by heat-engine, which then runs with the real types:
+# ask Heat's API which OS::Nova::Server (and providers) it has.
+check_standins() {
+    PYTHONWARNINGS=ignore "$VENV/bin/python" "$STANDINS/check_standins.py" \
+        "$STATE_FILE" 120 >>"$LOGS/standins.log" 2>&1 || {
+        rm -f "$RUN/standins-hash"
+        fail standins "the stand-ins are not active in Heat (see $LOGS/standins.log and $LOGS/heat-engine.log)"
+    }
 }
 
 healthy() {
@@ -490,6 +554,8 @@ cmd_up() {
         stop_all
     fi
     if healthy && [ -f "$RUN/config-hash" ]; then
+        ensure_standins
+        check_standins
         log "the cloud is up (state in $STATE_FILE)"
         return 0
     fi
@@ -502,7 +568,9 @@ cmd_up() {
     cloud_python setup >>"$LOGS/setup.log" 2>&1 || fail setup "registering the cloud's users failed"
     ensure_rabbit_vhost
     prepare_heat
+    ensure_standins
     start_heat
+    check_standins
     echo "$wanted" >"$RUN/config-hash"
     log "the cloud is up in $((SECONDS - started)) s: Keystone http://127.0.0.1:$KEYSTONE_PORT/v3, Heat http://127.0.0.1:$HEAT_PORT (state in $STATE_FILE)"
 }

@@ -1,0 +1,536 @@
+# TEST FIXTURE of the cloud-in-a-box (tools/cloud-in-a-box.sh), not part of
+# Magnum: a Heat resource plugin that STANDS IN FOR A NOVA SERVER
+# (OS::Nova::Server) on a test cloud that has no Nova. The cloud's global
+# environment maps OS::Nova::Server to it; each server is a container on
+# the project's Docker engine, started from the Docker image named by
+# `image`, which runs the server's user data as cloud-init would. What it
+# promises the Heat drivers' templates is /work/heat-interface.md's
+# "OS::Nova::Server" section (and doc/source/contributor/cloud-in-a-box.rst,
+# which also says what this does not prove). Never install it in a real
+# Heat: it replaces the real server type for every stack of that engine.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A container-backed stand-in for OS::Nova::Server (a test fixture).
+
+Loaded by heat-engine from heat.conf ``plugin_dirs``. It is deliberately
+not a subclass of Heat's Server: that schema carries constraints that call
+Glance and Nova. It declares only what the drivers' templates may pass and
+read.
+
+The Docker SDK is imported when a server is made, not when the module is
+loaded: an ImportError while heat-engine loads its plugins stops it.
+"""
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import threading
+import uuid
+
+from heat.common import exception
+from heat.engine import attributes
+from heat.engine import constraints
+from heat.engine import properties
+from heat.engine import resource
+from heat.engine import support
+from oslo_utils import uuidutils
+
+
+def _load_boot_module():
+    """standin_boot beside this file, however this module was loaded
+    (by Heat's plugin loader as part of heat.engine.plugins, or by path).
+    """
+    try:
+        from . import standin_boot
+        return standin_boot
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(
+            'magnum_standin_boot',
+            os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'standin_boot.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+boot = _load_boot_module()
+
+LOG = logging.getLogger(__name__)
+
+TYPE_NAME = 'MagnumTest::Container::Server'
+LABEL = 'org.openstack.magnum.standin.'
+LABEL_SERVER = LABEL + 'server'        # the stood-in server's id
+LABEL_STACK = LABEL + 'stack'          # the Heat stack it belongs to
+LABEL_RESOURCE = LABEL + 'resource'    # its resource name there
+LABEL_PROJECT = LABEL + 'project'
+LABEL_NETWORK = LABEL + 'network'      # the stood-in Neutron network id
+# The first process of a node: a small init, never dockerd (boot scripts
+# start what they need, as on a VM without systemd).
+NODE_COMMAND = ['sleep', 'infinity']
+# The privileges magnum/drivers/local/nodes.py NODE_RUN_OPTIONS gives the
+# local driver's Docker-in-Docker nodes (kept equal; the functional test
+# compares them).
+NODE_RUN_OPTIONS = {
+    'cap_add': ['ALL'],
+    'cap_drop': ['SYS_RESOURCE'],
+    'security_opt': ['seccomp=unconfined', 'apparmor=unconfined'],
+    'volumes': {'/sys/fs/cgroup': {'bind': '/sys/fs/cgroup', 'mode': 'rw'}},
+    'tmpfs': {'/var/lib/docker': 'exec'},
+}
+OUTPUT_LINES = 25
+DEFAULT_NETWORK = 'default'
+
+# One heat-engine process makes and removes the Docker networks; the lock
+# keeps a network from being removed between another server's lookup and
+# its attach. (Across processes the retry in _attach covers the race.)
+_NETWORKS_LOCK = threading.Lock()
+
+
+def _docker():
+    """A Docker client for DOCKER_HOST (set for heat-engine by
+    tools/cloud-in-a-box.sh), imported here and not at module load."""
+    try:
+        import docker
+    except ImportError as error:
+        raise exception.Error(
+            'the test cloud\'s OS::Nova::Server stand-in needs the docker '
+            'SDK in heat-engine\'s virtualenv (tools/cloud-in-a-box.sh up '
+            'installs it): %s' % error)
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as error:
+        raise exception.Error(
+            'the test cloud\'s Docker engine at DOCKER_HOST=%s does not '
+            'answer (start it with tools/docker-engine.sh start): %s' % (
+                os.environ.get('DOCKER_HOST', '(unset)'), error))
+    return client
+
+
+def _dns_label(text, limit=63):
+    label = re.sub(r'[^a-z0-9-]+', '-', (text or '').lower()).strip('-')
+    return label[:limit].strip('-') or 'server'
+
+
+def network_name(project_id, network):
+    """The Docker network of a stood-in Neutron network (an id, or a name
+    as the template passed it) of a project."""
+    digest = hashlib.sha256(('%s/%s' % (project_id, network)).encode())
+    return 'standin-%s-%s' % (_dns_label(network, 36), digest.hexdigest()[:8])
+
+
+class ContainerServer(resource.Resource):
+    """TEST FIXTURE: stands in for OS::Nova::Server on the test cloud.
+
+    A container on the test cloud's Docker engine from the Docker image
+    named by ``image``, on one Docker network per Neutron network id, that
+    runs ``user_data`` as cloud-init would. Complete when the user data
+    ran to its end with exit status 0.
+    """
+
+    support_status = support.SupportStatus(version='27.0.0')
+
+    PROPERTIES = (
+        NAME, IMAGE, FLAVOR, KEY_NAME, AVAILABILITY_ZONE, NETWORKS,
+        USER_DATA, USER_DATA_FORMAT, METADATA, CONFIG_DRIVE,
+        BLOCK_DEVICE_MAPPING_V2, SCHEDULER_HINTS, SECURITY_GROUPS,
+    ) = (
+        'name', 'image', 'flavor', 'key_name', 'availability_zone',
+        'networks', 'user_data', 'user_data_format', 'metadata',
+        'config_drive', 'block_device_mapping_v2', 'scheduler_hints',
+        'security_groups',
+    )
+    _NETWORK_KEYS = (
+        NETWORK_ID, NETWORK_PORT, NETWORK_FIXED_IP, NETWORK_SUBNET,
+        NETWORK_FLOATING_IP,
+    ) = (
+        'network', 'port', 'fixed_ip', 'subnet', 'floating_ip',
+    )
+    ATTRIBUTES = (
+        NETWORKS_ATTR, ADDRESSES, FIRST_ADDRESS, NAME_ATTR,
+    ) = (
+        'networks', 'addresses', 'first_address', 'name',
+    )
+
+    properties_schema = {
+        NAME: properties.Schema(
+            properties.Schema.STRING,
+            'Server name; the container\'s hostname (as a DNS label).',
+            update_allowed=True),
+        IMAGE: properties.Schema(
+            properties.Schema.STRING,
+            'On the test cloud: a Docker image in its engine (e.g. '
+            'magnum/swarm-node:bookworm-1); else the image of the boot '
+            'entry of block_device_mapping_v2.'),
+        FLAVOR: properties.Schema(
+            properties.Schema.STRING,
+            'Recorded; the container has no size limits.',
+            required=True, update_allowed=True),
+        KEY_NAME: properties.Schema(
+            properties.Schema.STRING, 'Recorded only.'),
+        AVAILABILITY_ZONE: properties.Schema(
+            properties.Schema.STRING, 'Recorded only.'),
+        NETWORKS: properties.Schema(
+            properties.Schema.LIST,
+            'Networks: one Docker network per Neutron network id (the '
+            '"network" of an entry, or the network of its "port").',
+            default=[],
+            schema=properties.Schema(
+                properties.Schema.MAP,
+                schema={
+                    NETWORK_ID: properties.Schema(
+                        properties.Schema.STRING,
+                        'Network id or name (as the template has it).'),
+                    NETWORK_PORT: properties.Schema(
+                        properties.Schema.STRING,
+                        'A stood-in port; its network_id is the network.'),
+                    NETWORK_FIXED_IP: properties.Schema(
+                        properties.Schema.STRING,
+                        'Ignored: Docker gives the address.'),
+                    NETWORK_SUBNET: properties.Schema(
+                        properties.Schema.STRING, 'Recorded only.'),
+                    NETWORK_FLOATING_IP: properties.Schema(
+                        properties.Schema.STRING, 'Ignored.'),
+                })),
+        USER_DATA: properties.Schema(
+            properties.Schema.STRING,
+            'Run in the container as cloud-init would (a software config '
+            'id is read as Heat does).', default=''),
+        USER_DATA_FORMAT: properties.Schema(
+            properties.Schema.STRING,
+            'Every format runs the user data itself (no agents here).',
+            default='HEAT_CFNTOOLS',
+            constraints=[constraints.AllowedValues(
+                ['HEAT_CFNTOOLS', 'RAW', 'SOFTWARE_CONFIG'])]),
+        METADATA: properties.Schema(
+            properties.Schema.MAP, 'Recorded only.', update_allowed=True),
+        CONFIG_DRIVE: properties.Schema(
+            properties.Schema.BOOLEAN, 'Recorded only.'),
+        BLOCK_DEVICE_MAPPING_V2: properties.Schema(
+            properties.Schema.LIST,
+            'Only the image of the boot entry is used (when there is no '
+            '"image"); volumes are not attached.',
+            schema=properties.Schema(properties.Schema.MAP)),
+        SCHEDULER_HINTS: properties.Schema(
+            properties.Schema.MAP, 'Recorded only.'),
+        SECURITY_GROUPS: properties.Schema(
+            properties.Schema.LIST, 'Recorded only: nothing is filtered.',
+            default=[]),
+    }
+
+    attributes_schema = {
+        NETWORKS_ATTR: attributes.Schema(
+            'Network id or name as passed (and a port\'s network id) -> '
+            'the container\'s addresses on it.',
+            type=attributes.Schema.MAP),
+        ADDRESSES: attributes.Schema(
+            'As Nova reports them: network -> [{addr, version, '
+            'OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr, port}].',
+            type=attributes.Schema.MAP),
+        FIRST_ADDRESS: attributes.Schema(
+            'The first of the addresses.', type=attributes.Schema.STRING),
+        NAME_ATTR: attributes.Schema(
+            'The server\'s name (its hostname).',
+            type=attributes.Schema.STRING),
+    }
+
+    # A change of any property but name, flavor and metadata (the only
+    # update_allowed ones) makes Heat replace the server: it creates the
+    # new one, then deletes the old.
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        # Name, flavor and metadata are only recorded (the hostname of a
+        # container does not change).
+        return None
+
+    # -- create -------------------------------------------------------------
+
+    def _hostname(self):
+        return _dns_label(self.properties[self.NAME] or
+                          self.physical_resource_name())
+
+    def _image(self):
+        image = self.properties[self.IMAGE]
+        if image:
+            return image
+        for entry in self.properties[self.BLOCK_DEVICE_MAPPING_V2] or []:
+            if entry.get('image') or entry.get('image_id'):
+                return entry.get('image') or entry.get('image_id')
+        raise exception.Error('no image: neither "image" nor a '
+                              'block_device_mapping_v2 entry with one')
+
+    def _user_data(self):
+        content = self.properties[self.USER_DATA] or ''
+        if uuidutils.is_uuid_like(content):
+            # As Heat's server does: the id of a software config (e.g. an
+            # OS::Heat::MultipartMime) stands for its content.
+            with self.rpc_client().ignore_error_by_name('NotFound'):
+                config = self.rpc_client().show_software_config(
+                    self.context, content)
+                return config['config']
+        return content
+
+    def _port_network(self, port):
+        """The network id behind a stood-in port: its network_id output
+        (the port stand-in is a nested stack whose id is the port id)."""
+        try:
+            identity = self.rpc_client().identify_stack(self.context, port)
+            network = self.rpc_client().show_output(
+                self.context, identity, 'network_id')
+        except Exception as error:
+            raise exception.Error(
+                'port %s is not a port of the test cloud (its stand-in '
+                'could not be read: %s)' % (port, error))
+        value = network.get('output_value') if isinstance(
+            network, dict) else None
+        if not value:
+            raise exception.Error('port %s has no network_id' % port)
+        return value
+
+    def _wanted_networks(self):
+        """[(network key, port or None)] of the networks property; a
+        server without networks is on its project's default network."""
+        wanted = []
+        for entry in self.properties[self.NETWORKS] or []:
+            port = entry.get(self.NETWORK_PORT)
+            network = entry.get(self.NETWORK_ID)
+            if port and not network:
+                network = self._port_network(port)
+            if not network:
+                raise exception.Error(
+                    'a networks entry needs a network or a port: %r' % entry)
+            wanted.append((network, port))
+        return wanted or [(DEFAULT_NETWORK, None)]
+
+    def _labels(self):
+        return {LABEL_SERVER: self.resource_id,
+                LABEL_STACK: self.stack.id or '',
+                LABEL_RESOURCE: self.name,
+                LABEL_PROJECT: self.context.project_id or ''}
+
+    def _ensure_network(self, client, network):
+        import docker
+        name = network_name(self.context.project_id, network)
+        try:
+            return client.networks.get(name)
+        except docker.errors.NotFound:
+            pass
+        try:
+            return client.networks.create(
+                name, driver='bridge', check_duplicate=True,
+                labels={LABEL_NETWORK: network,
+                        LABEL_PROJECT: self.context.project_id or ''})
+        except docker.errors.APIError as error:
+            if error.status_code != 409:
+                raise
+            return client.networks.get(name)
+
+    def handle_create(self):
+        import docker
+        client = _docker()
+        image = self._image()
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            raise exception.Error(
+                'image %r is not in the test cloud\'s Docker engine (it '
+                'pulls nothing; tools/build-node-image.sh builds '
+                'magnum/swarm-node images)' % image)
+        user_data = self._user_data()
+        try:
+            plan = boot.plan(user_data)
+        except boot.UserDataError as error:
+            raise exception.Error('user data not run: %s' % error)
+        networks = self._wanted_networks()
+        hostname = self._hostname()
+        self.resource_id_set(str(uuid.uuid4()))
+        self.data_set('networks_wanted', json.dumps(networks))
+        self.data_set('hostname', hostname)
+        with _NETWORKS_LOCK:
+            container = self._create_container(client, image, hostname,
+                                               networks)
+        self.data_set('container', container.id)
+        container.put_archive('/', boot.archive(plan, user_data, hostname))
+        container.start()
+        run = client.api.exec_create(container.id,
+                                     ['sh', boot.RUNNER], user='root')
+        client.api.exec_start(run['Id'], detach=True)
+        self.data_set('boot_exec', run['Id'])
+        return run['Id']
+
+    def _create_container(self, client, image, hostname, networks):
+        import docker
+        for attempt in range(3):
+            docker_networks = [self._ensure_network(client, network)
+                               for network, _port in networks]
+            first = docker_networks[0]
+            try:
+                container = client.containers.create(
+                    image, NODE_COMMAND, init=True, detach=True,
+                    name='%s-%s' % (hostname[:40], self.resource_id[:8]),
+                    hostname=hostname, labels=self._labels(),
+                    network=first.name, **NODE_RUN_OPTIONS)
+                seen = {first.id}
+                for extra in docker_networks[1:]:
+                    if extra.id not in seen:
+                        extra.connect(container)
+                        seen.add(extra.id)
+                return container
+            except docker.errors.NotFound as error:
+                # A network removed with another stack's last container
+                # between our lookup and the attach: look again.
+                LOG.warning('stand-in server %s: %s; retrying', self.name,
+                            error)
+                self._remove_container(client)
+        raise exception.Error('could not attach the container to its '
+                              'networks %s' % [n for n, _p in networks])
+
+    def check_create_complete(self, exec_id):
+        client = _docker()
+        state = client.api.exec_inspect(exec_id)
+        if state.get('Running'):
+            container = client.containers.get(self.data().get('container'))
+            if container.status != 'running':
+                raise exception.Error(
+                    'the server stopped while its user data ran (container '
+                    '%s is %s); the last lines of its boot output:\n%s' % (
+                        container.name, container.status,
+                        self._boot_output(client)))
+            return False
+        code = state.get('ExitCode')
+        if code != 0:
+            raise exception.Error(
+                'user data exited with status %s; the last lines of %s:\n%s'
+                % (code, boot.OUTPUT_LOG, self._boot_output(client)))
+        self._record_addresses(client)
+        return True
+
+    def _boot_output(self, client):
+        try:
+            container = client.containers.get(self.data().get('container'))
+            if container.status != 'running':
+                return container.logs(tail=OUTPUT_LINES).decode(
+                    errors='replace')
+            result = container.exec_run(
+                ['tail', '-n', str(OUTPUT_LINES), boot.OUTPUT_LOG])
+            return result.output.decode(errors='replace').rstrip()
+        except Exception as error:
+            return '(no boot output: %s)' % error
+
+    def _record_addresses(self, client):
+        """The networks and addresses attributes, from the container as
+        Docker attached it, kept in the resource's data."""
+        container = client.containers.get(self.data().get('container'))
+        attached = container.attrs['NetworkSettings']['Networks']
+        networks, addresses = {}, {}
+        for network, port in json.loads(self.data().get(
+                'networks_wanted')):
+            found = attached.get(network_name(self.context.project_id,
+                                              network)) or {}
+            ip = found.get('IPAddress')
+            if not ip:
+                continue
+            networks.setdefault(network, [])
+            if ip not in networks[network]:
+                networks[network].append(ip)
+            addresses.setdefault(network, []).append({
+                'addr': ip, 'version': 4, 'OS-EXT-IPS:type': 'fixed',
+                'OS-EXT-IPS-MAC:mac_addr': found.get('MacAddress'),
+                'port': port})
+        self.data_set('addresses', json.dumps({'networks': networks,
+                                               'addresses': addresses}))
+
+    # -- attributes ---------------------------------------------------------
+
+    def _addresses(self):
+        text = self.data().get('addresses')
+        return json.loads(text) if text else None
+
+    def _resolve_attribute(self, name):
+        if name == self.NAME_ATTR:
+            return self.data().get('hostname')
+        recorded = self._addresses()
+        if recorded is None:
+            return None
+        if name == self.NETWORKS_ATTR:
+            return recorded['networks']
+        if name == self.ADDRESSES:
+            return recorded['addresses']
+        if name == self.FIRST_ADDRESS:
+            for ips in recorded['networks'].values():
+                if ips:
+                    return ips[0]
+            return ''
+        return None
+
+    def _show_resource(self):
+        recorded = self._addresses() or {}
+        return {
+            'id': self.resource_id,
+            'name': self.data().get('hostname'),
+            'status': 'ACTIVE' if recorded else 'BUILD',
+            'image': {'id': self.properties[self.IMAGE]},
+            'flavor': {'id': self.properties[self.FLAVOR]},
+            'key_name': self.properties[self.KEY_NAME],
+            'metadata': self.properties[self.METADATA] or {},
+            'OS-EXT-AZ:availability_zone':
+                self.properties[self.AVAILABILITY_ZONE],
+            'addresses': recorded.get('addresses', {}),
+            'magnum_standin_container': self.data().get('container'),
+        }
+
+    def get_reference_id(self):
+        return self.resource_id
+
+    # -- delete -------------------------------------------------------------
+
+    def _remove_container(self, client):
+        import docker
+        containers = client.containers.list(
+            all=True, filters={'label': '%s=%s' % (LABEL_SERVER,
+                                                   self.resource_id)})
+        networks = set()
+        for container in containers:
+            networks.update(container.attrs['NetworkSettings'][
+                'Networks'].keys())
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+        return networks
+
+    def handle_delete(self):
+        if self.resource_id is None:
+            return None
+        import docker
+        client = _docker()
+        with _NETWORKS_LOCK:
+            for name in self._remove_container(client):
+                # The network goes with its last container.
+                try:
+                    network = client.networks.get(name)
+                    if (LABEL_NETWORK in (network.attrs.get('Labels') or {})
+                            and not network.attrs.get('Containers')):
+                        network.remove()
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError as error:
+                    LOG.info('stand-in network %s kept: %s', name, error)
+        return self.resource_id
+
+
+def resource_mapping():
+    return {TYPE_NAME: ContainerServer}
