@@ -173,7 +173,10 @@ class _Builder:
     @staticmethod
     def _ident_name(child, depth):
         """The name the child's methods give the parent's identifier."""
-        for method_name in ('get_all', 'post', 'get_one'):
+        # A controller with only custom actions (/clusters/{id}/actions)
+        # names it in those actions' signatures.
+        for method_name in ('get_all', 'post', 'get_one',
+                            *sorted(getattr(child, '_custom_actions', {}))):
             function = getattr(child, method_name, None)
             definition = getattr(function, '_wsme_definition', None)
             if definition is not None and len(definition.arguments) > depth:

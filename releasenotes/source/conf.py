@@ -1,0 +1,37 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Sphinx configuration of the release notes (tox -e releasenotes).
+
+reno reads the notes from git (committed ones, and those in the working
+tree), so the build needs the repository, not only this folder.
+"""
+
+extensions = [
+    'reno.sphinxext',
+    'openstackdocstheme',
+]
+
+project = 'Magnum Release Notes'
+copyright = 'OpenStack Foundation and contributors'
+master_doc = 'index'
+source_suffix = {'.rst': 'restructuredtext'}
+exclude_patterns = ['_build']
+pygments_style = 'native'
+
+html_theme = 'openstackdocs'
+html_last_updated_fmt = '%Y-%m-%d'
+openstackdocs_repo_name = 'openstack/magnum'
+openstackdocs_use_storyboard = False
+openstackdocs_bug_project = 'magnum'
+openstackdocs_bug_tag = 'releasenotes'
+openstackdocs_auto_name = False
