@@ -51,18 +51,24 @@ class Work:
     """What one operation on one cluster carries between its steps."""
 
     def __init__(self, driver, context, cluster, remove=None,
-                 timeout=None, image=None, max_batch_size=None):
+                 timeout=None, template=None, upgrading=None,
+                 max_batch_size=None):
         self.driver = driver
         self.context = context
         self.cluster = cluster
-        self.template = cluster.cluster_template
+        self.template = template or cluster.cluster_template
         self.nodegroups = [ng for ng in objects.NodeGroup.list(
             context, cluster.uuid)
             if ng.status != STATUS.DELETE_IN_PROGRESS]
         self.remove = remove or {}
         self.timeout = timeout
-        self.image = image
+        #: The nodegroup (uuid) being upgraded, replaced in batches of
+        #: max_batch_size.
+        self.upgrading = upgrading
         self.max_batch_size = max_batch_size
+        # An upgrade records the new image as the nodegroup's image_id;
+        # nothing overrides it any more (None, for drivers that read it).
+        self.image = None
         self.error = None
         self.heat = None
         self.stored = {}
@@ -295,9 +301,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
                     'node_properties': properties,
                     'removal_policies': [{'resource_list': state.removed}]
                     if state.removed else [],
-                    'max_batch_size': work.max_batch_size or int(
-                        definition.labels_of(cluster, template).get(
-                            'max_batch_size') or 1),
+                    'max_batch_size': self._batch_size(work, nodegroup),
                 }}
             if nodegroup.role != 'master' and masters:
                 # Workers join a swarm (or cluster) the masters made.
@@ -331,6 +335,16 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
             self.node_type: 'node/node.yaml'}}
         return {'template': definition.dumps(template_body),
                 'files': files, 'environment': environment}
+
+    @staticmethod
+    def _batch_size(work, nodegroup):
+        if work.upgrading == nodegroup.uuid and work.max_batch_size:
+            return max(1, int(work.max_batch_size))
+        labels = definition.labels_of(work.cluster, work.template)
+        try:
+            return max(1, int(labels.get('max_batch_size') or 1))
+        except ValueError:
+            return 1
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -366,9 +380,24 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
     def upgrade_cluster(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup, scale_manager=None,
                         rollback=False):
-        self._update(context, cluster, _('Upgrading the stack'),
-                     image=cluster_template.image_id,
+        """The nodegroup's servers get the template's image (and the
+        node template what else the driver takes from the template, such
+        as kube_tag), replaced or rebuilt by Heat in batches of
+        ``max_batch_size`` (the ResourceGroup's rolling_update)."""
+        self.check_upgrade(cluster, cluster_template, nodegroup)
+        nodegroup.image_id = cluster_template.image_id
+        nodegroup.save()
+        template = None
+        if nodegroup.is_default:
+            cluster.cluster_template_id = cluster_template.uuid
+            template = cluster_template
+        self._update(context, cluster, _('Upgrading nodegroup %s') %
+                     nodegroup.name, template=template,
+                     upgrading=nodegroup.uuid,
                      max_batch_size=max_batch_size)
+
+    def check_upgrade(self, cluster, cluster_template, nodegroup):
+        """Raise when the driver cannot upgrade ``nodegroup``."""
 
     def create_nodegroup(self, context, cluster, nodegroup):
         self._update(context, cluster, _('Adding nodegroup %s') %

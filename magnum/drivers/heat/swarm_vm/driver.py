@@ -18,6 +18,7 @@ from oslo_log import log as logging
 
 from magnum import conf
 from magnum.common import conditions
+from magnum.common import exception
 from magnum.drivers.common import swarm_api
 from magnum.drivers.heat import driver as heat_driver
 from magnum.drivers.heat import template_definition as definition
@@ -62,7 +63,7 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
         return {
             'name_prefix': '%s-%s' % (heat_driver.stack_name(cluster),
                                       nodegroup.name),
-            'image': work.image or nodegroup.image_id or template.image_id,
+            'image': nodegroup.image_id or template.image_id,
             'flavor': nodegroup.flavor_id or (
                 cluster.master_flavor_id if master else cluster.flavor_id)
             or (template.master_flavor_id if master else
@@ -111,6 +112,15 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
             address, manager, first,
             'manager' if nodegroup.role == 'master' else 'worker',
             labels, ca, cert, key)
+
+    def check_upgrade(self, cluster, cluster_template, nodegroup):
+        # A rebuilt or replaced node starts with an empty Docker state: a
+        # swarm whose managers are all replaced at once is lost.
+        if nodegroup.role == 'master' and (nodegroup.node_count or 0) < 3:
+            raise exception.NotSupported(operation=_(
+                'Upgrading the masters of a swarm-mode cluster with fewer '
+                'than three of them (the swarm would be lost with its '
+                'only manager); upgrade its worker nodegroups'))
 
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)

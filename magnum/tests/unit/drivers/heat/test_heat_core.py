@@ -125,6 +125,7 @@ class FakeWork:
         self.template = template()
         self.nodegroups = nodegroups
         self.image = None
+        self.upgrading = None
         self.max_batch_size = None
         self.context = None
         self.states, self.new = definition.plan(self.cluster, self.template,
