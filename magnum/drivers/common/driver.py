@@ -119,6 +119,10 @@ class Driver(abc.ABC):
         """Check a cluster (dict of values after defaults) before it is
         stored; as ``validate_cluster_template``."""
 
+    def validate_nodegroup(self, context, cluster, nodegroup):
+        """Check a nodegroup's values (dict) before it is stored or
+        changed, after the API's own checks. Raises a 4xx error."""
+
     def validate_master_size(self, master_count):
         """MasterNGSizeInvalid (400) unless the number of masters is one
         the driver builds (default: odd, for a quorum). No I/O."""

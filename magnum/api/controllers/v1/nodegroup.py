@@ -289,6 +289,13 @@ def validate(values):
     _check_taints(name, node_taints)
 
 
+def _driver_checks(context, cluster, values):
+    """What the cluster's driver refuses in a nodegroup (a 400), e.g.
+    node labels or taints its nodes' kubelets would not take."""
+    actions.driver_for(cluster.cluster_template).validate_nodegroup(
+        context, cluster, values)
+
+
 # -- the controller ----------------------------------------------------------
 
 def _available():
@@ -392,6 +399,7 @@ class NodeGroupController(rest.RestController):
             'node_taints': taints_value(body.node_taints),
         }
         validate(values)
+        _driver_checks(context, cluster, values)
         actions.check_status(cluster, actions.NODEGROUP_CHANGES_ALLOWED,
                              _('add a nodegroup to'))
         nodegroup = objects.NodeGroup(
@@ -436,6 +444,7 @@ class NodeGroupController(rest.RestController):
             document.get('node_labels')) or {}
         values['node_taints'] = taints_value(document.get('node_taints'))
         validate(values)
+        _driver_checks(context, cluster, values)
         changes = {key: values[key] for key in PATCHABLE
                    if values[key] != original[key]}
         if not changes:

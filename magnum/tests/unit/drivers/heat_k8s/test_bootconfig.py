@@ -59,7 +59,7 @@ MASTER_GROUP = {'name': 'default-master', 'node_labels': {},
 
 
 MASTERS = ('10.0.0.10', '10.0.0.11', '10.0.0.12')
-VIP = pki.planned_vip('10.0.0.0/24')
+VIP = pki.planned_vip('10.0.0.0/24', 10)
 
 
 def _facts(**labels):
@@ -274,7 +274,7 @@ def test_api_certificate_names_every_master_and_the_vip(configs):
         ips, dns = _sans(files['%s/apiserver.crt' % pki.PKI])
         assert set(MASTERS) | {VIP, '127.0.0.1', '10.254.0.1'} <= ips
         assert 'kubernetes.default.svc' in dns
-    assert VIP == '10.0.0.254'
+    assert VIP == '10.0.0.9'
 
 
 def test_each_node_has_its_own_identity(configs):
@@ -396,6 +396,7 @@ def test_address_plan():
     assert plan.dns_service == '10.96.0.10'
     assert ipaddress.ip_address(plan.dns_service) in ipaddress.ip_network(
         '10.96.0.0/12')
-    assert pki.planned_vip('192.168.7.0/24') == '192.168.7.254'
+    assert pki.planned_vip('192.168.7.0/24', 20) == '192.168.7.19'
+    assert pki.planned_vip('192.168.7.0/24', 2) == ''
     assert pki.node_name('My_Cluster-GPU workers-0') == \
         'my-cluster-gpu-workers-0'

@@ -1,0 +1,331 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the two Heat Kubernetes drivers (k8s_vm, k8s_bm) share, on the
+Heat driver base: validation of labels and node labels, each node's boot
+configuration, the node template's properties, the stack's Kubernetes
+additions (planned load balancer VIP, traffic between the cluster's
+nodes) and readiness read from the Kubernetes API.
+
+A subclass says which servers it builds (``server_type``), which node
+template it uses and what it refuses (bare metal has no Cinder volumes).
+"""
+
+import json
+import os
+
+from oslo_log import log as logging
+
+from magnum import conf
+from magnum.common import conditions
+from magnum.common import exception
+from magnum.drivers.heat import driver as heat_driver
+from magnum.drivers.heat import template_definition as definition
+from magnum.drivers.heat.kubernetes import api as k8s_api
+from magnum.drivers.heat.kubernetes import bootconfig
+from magnum.drivers.heat.kubernetes import cloudconfig
+from magnum.drivers.heat.kubernetes import ignition
+from magnum.drivers.heat.kubernetes import labels as k8s_labels
+from magnum.drivers.heat.kubernetes import node_labels
+from magnum.drivers.heat.kubernetes import pki
+from magnum.i18n import _
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+COE = 'kubernetes'
+OS_FEDORA_COREOS = 'fedora-coreos'
+OS_UBUNTU = 'ubuntu'
+DISTROS = (OS_FEDORA_COREOS, OS_UBUNTU)
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'templates')
+LB_FILE = 'kubernetes/load_balancer.yaml'
+#: Seconds to wait for the cluster's Kubernetes API when checking it.
+API_TIMEOUT = 10
+
+
+def _masters_first(nodegroups):
+    return sorted(nodegroups, key=lambda ng: (ng.role != 'master',
+                                              not ng.is_default, ng.name))
+
+
+def _distro(work_or_template):
+    return getattr(work_or_template, 'cluster_distro', None) or \
+        OS_FEDORA_COREOS
+
+
+class KubernetesHeatDriver(heat_driver.HeatDriver):
+    """Kubernetes clusters whose nodes are Nova servers of a Heat stack."""
+
+    #: vm or bm.
+    server_type = None
+    #: The node template in kubernetes/templates.
+    node_template = None
+    node_type = 'Magnum::Kubernetes::Node'
+
+    @property
+    def provides(self):
+        return [{'server_type': self.server_type, 'os': os, 'coe': COE}
+                for os in DISTROS]
+
+    # -- validation -----------------------------------------------------
+
+    def _check_labels(self, values):
+        """Typed labels; 400 for a bad one or one this driver refuses."""
+        return k8s_labels.resolve(values)
+
+    def _check_coe(self, template):
+        if template.get('coe') not in (None, COE):
+            raise exception.InvalidParameterValue(
+                err=_('the %(driver)s driver builds kubernetes clusters, '
+                      'not %(coe)s') % {'driver': self.name,
+                                        'coe': template.get('coe')})
+        if template.get('server_type') not in (None, self.server_type):
+            raise exception.InvalidParameterValue(
+                err=_('the %(driver)s driver builds clusters of '
+                      'server_type %(type)s') % {
+                          'driver': self.name, 'type': self.server_type})
+
+    def validate_cluster_template(self, context, template):
+        self._check_coe(template)
+        self._check_labels(template.get('labels'))
+        super().validate_cluster_template(context, template)
+        if not template.get('cluster_distro') and \
+                not CONF.cloud_validation.enabled:
+            # No Glance to read the image's os_distro from (test clouds):
+            # the request's cluster_distro, else this driver's first OS.
+            template['cluster_distro'] = OS_FEDORA_COREOS
+        distro = template.get('cluster_distro')
+        if distro and distro not in DISTROS:
+            raise exception.InvalidParameterValue(
+                err=_('the %(driver)s driver runs its nodes on %(os)s; the '
+                      'image\'s os_distro is %(distro)s') % {
+                          'driver': self.name, 'os': ', '.join(DISTROS),
+                          'distro': distro})
+
+    def validate_cluster(self, context, cluster, template):
+        values = dict(getattr(template, 'labels', None) or {})
+        values.update(cluster.get('labels') or {})
+        self._check_labels(values)
+        super().validate_cluster(context, cluster, template)
+
+    def validate_nodegroup(self, context, cluster, nodegroup):
+        """400 for labels, node labels or taints the kubelet would
+        refuse (``nodegroup``: a dict of the nodegroup's values)."""
+        self._check_labels(nodegroup.get('labels') or cluster.labels)
+        node_labels.validate(nodegroup.get('name'),
+                             nodegroup.get('node_labels'),
+                             nodegroup.get('node_taints'))
+
+    # -- the stack ----------------------------------------------------------
+
+    api_port = 6443
+
+    def ports(self, role):
+        if role == 'master':
+            return [22, self.api_port]
+        return [22]
+
+    def node_files(self):
+        files = definition.read_files(TEMPLATES, [self.node_template], '.')
+        return {'node.yaml': files['./%s' % self.node_template]}
+
+    def _labels(self, work, nodegroup=None):
+        values = definition.labels_of(work.cluster, work.template)
+        if nodegroup is not None:
+            values.update(nodegroup.labels or {})
+        return k8s_labels.resolve(values)
+
+    def _vip(self, work):
+        """The load balancer's planned VIP ('' when Octavia chooses)."""
+        cluster = work.cluster
+        fixed_network = cluster.fixed_network or \
+            getattr(work.template, 'fixed_network', None)
+        if not cluster.master_lb_enabled or fixed_network:
+            return ''
+        return pki.planned_vip(definition.subnet_cidr(cluster,
+                                                      work.template),
+                               CONF.heat_driver.node_address_offset)
+
+    def build_stack(self, work):
+        built = super().build_stack(work)
+        template = json.loads(built['template'])
+        resources = template['resources']
+        if 'load_balancer' in resources:
+            resources['load_balancer']['type'] = LB_FILE
+            resources['load_balancer']['properties']['vip_address'] = \
+                self._vip(work)
+            built['files'][LB_FILE] = definition.read_files(
+                TEMPLATES, ['load_balancer.yaml'], '.')[
+                    './load_balancer.yaml']
+        # Masters and workers are in different security groups; between
+        # the cluster's own addresses everything is open (kubelet, the
+        # pod network's overlay, DNS).
+        cidr = definition.subnet_cidr(work.cluster, work.template)
+        resources['secgroup_cluster'] = {
+            'type': 'OS::Neutron::SecurityGroup',
+            'properties': {
+                'name': '%s-cluster' % heat_driver.stack_name(work.cluster),
+                'rules': [{'protocol': protocol, 'remote_ip_prefix': cidr}
+                          for protocol in ('tcp', 'udp', 'icmp')]}}
+        built['template'] = definition.dumps(template)
+        return built
+
+    def node_properties(self, work, nodegroup, state):
+        cluster, template = work.cluster, work.template
+        labels = self._labels(work, nodegroup)
+        master = nodegroup.role == 'master'
+        return {
+            'name_prefix': self._name_prefix(work, nodegroup),
+            'image': work.image or nodegroup.image_id or template.image_id,
+            'flavor': nodegroup.flavor_id or (
+                cluster.master_flavor_id if master else cluster.flavor_id)
+            or (template.master_flavor_id if master else
+                template.flavor_id),
+            'key_name': cluster.keypair or template.keypair_id or '',
+            'availability_zone': labels['availability_zone'],
+            'network': {'get_attr': ['network', 'network_id']},
+            'security_groups': [
+                {'get_attr': ['secgroup_master' if master else
+                              'secgroup_worker', 'security_group_id']},
+                {'get_resource': 'secgroup_cluster'}],
+            'floating_ip_enabled': bool(cluster.floating_ip_enabled),
+            'external_network': template.external_network_id or '',
+            'pool_id': {'get_attr': ['load_balancer', 'pool_id']}
+            if master and cluster.master_lb_enabled else '',
+            'api_port': labels['kube_api_port'],
+        }
+
+    def _name_prefix(self, work, nodegroup):
+        # Short enough that system:node:<name> fits a certificate's
+        # common name (64 characters).
+        return pki.node_name('%s-%s' % ((work.cluster.name or 'k8s')[:20],
+                                        nodegroup.name[:20]))
+
+    def _masters(self, work):
+        """(first master (nodegroup, member), [all master addresses])."""
+        first, addresses = None, []
+        for nodegroup in _masters_first(work.nodegroups):
+            if nodegroup.role != 'master':
+                continue
+            state = work.states[definition.nodegroup_key(nodegroup)]
+            for name in state.members:
+                if first is None:
+                    first = (nodegroup.uuid, name)
+                addresses.append(state.addresses[name])
+        if first is None:
+            raise exception.InvalidParameterValue(
+                err=_('a Kubernetes cluster needs a master'))
+        return first, addresses
+
+    def _cached(self, work, key, make):
+        cache = work.__dict__.setdefault('_kubernetes', {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def _cloud_config(self, work):
+        from magnum.common import cluster_session
+        from magnum.common import keystone
+        cluster = work.cluster
+        if not cluster.application_credential_id:
+            return ''
+        lines = ['[Global]',
+                 'auth-url=%s' % keystone.identity_url(work.context),
+                 'application-credential-id=%s' %
+                 cluster.application_credential_id,
+                 'application-credential-secret=%s' %
+                 cluster_session.secret_of(cluster)]
+        region = CONF.heat_client.region_name
+        if region:
+            lines.append('region=%s' % region)
+        return '\n'.join(lines) + '\n'
+
+    def node_boot(self, work, nodegroup, member, address):
+        cluster = work.cluster
+        labels = self._labels(work, nodegroup)
+        (first_ng, first_member), master_addresses = self._masters(work)
+        role = 'master' if nodegroup.role == 'master' else 'worker'
+        first = (nodegroup.uuid, member) == (first_ng, first_member)
+        vip = self._vip(work)
+        addresses = pki.Addresses.of(master_addresses, vip,
+                                     labels['service_cluster_ip_range'])
+        needs_cloud = any(labels[name] for name in (
+            'cloud_provider_enabled', 'auto_healing_enabled',
+            'auto_scaling_enabled'))
+        facts = bootconfig.ClusterFacts(
+            name=cluster.name or cluster.uuid, labels=labels,
+            master_count=len(master_addresses),
+            network_driver=getattr(work.template, 'network_driver', None)
+            or 'flannel',
+            cloud_config=self._cached(work, 'cloud', lambda: self.
+                                      _cloud_config(work))
+            if needs_cloud and first else '')
+        issuer = self._cached(work, 'issuer', lambda: pki.Issuer.for_cluster(
+            work.context, cluster))
+        service_account = self._cached(work, 'sa',
+                                       pki.service_account_files)
+        node = bootconfig.Member(
+            pki.node_name('%s-%s' % (self._name_prefix(work, nodegroup),
+                                     member)),
+            address, first_master=first)
+        config = bootconfig.build(
+            role, facts, {'name': nodegroup.name,
+                          'node_labels': nodegroup.node_labels,
+                          'node_taints': nodegroup.node_taints},
+            node, issuer, addresses, vip or master_addresses[0],
+            cluster.uuid, service_account=service_account)
+        if _distro(work.template) == OS_UBUNTU:
+            return cloudconfig.render(config)
+        return ignition.render(config)
+
+    # -- observation ---------------------------------------------------------
+
+    def api_url(self, address):
+        return 'https://%s:%d' % (address, self.api_port)
+
+    def observe_ready(self, context, cluster):
+        """Ready when the Kubernetes API answers /readyz with Magnum's
+        client certificate and every node is Ready."""
+        expected = cluster.node_count + cluster.master_count
+        if not cluster.api_address:
+            return False, _('The stack has no API address yet')
+        try:
+            with k8s_api.cluster_tls(context, cluster) as tls:
+                health, ready = k8s_api.ready_nodes(
+                    cluster.api_address, tls, API_TIMEOUT)
+        except k8s_api.UNREACHABLE as error:
+            message = _('The Kubernetes API at %(address)s does not answer '
+                        'over TLS: %(error)s') % {
+                            'address': cluster.api_address, 'error': error}
+            if self.set_condition(cluster, conditions.CONTROL_PLANE_READY,
+                                  False, 'APIUnreachable', message):
+                cluster.save()
+            return False, message
+        self.set_condition(cluster, conditions.CONTROL_PLANE_READY, True,
+                           'APIAnswering',
+                           _('The Kubernetes API answers: %s') % health)
+        ok = len(ready) >= expected
+        message = _('%(ready)d of %(expected)d nodes Ready') % {
+            'ready': len(ready), 'expected': expected}
+        self.set_condition(cluster, conditions.NODES_READY, ok,
+                           'NodesReady' if ok else 'NodesNotReady', message)
+        cluster.save()
+        if ok and not cluster.coe_version:
+            cluster.coe_version = self._labels_of_cluster(cluster)[
+                'kube_tag']
+            cluster.save()
+        return ok, message
+
+    def _labels_of_cluster(self, cluster):
+        return k8s_labels.resolve(definition.labels_of(
+            cluster, cluster.cluster_template))
