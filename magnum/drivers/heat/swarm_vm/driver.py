@@ -176,10 +176,16 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
 
     @staticmethod
     def _forget_removed(manager, nodes, names):
+        """Remove down workers whose server the stack no longer has, or
+        that were replaced under the same name (a rebuilt server joins
+        again as a new swarm node)."""
+        ready = {(n['hostname'] or '').lower() for n in nodes
+                 if swarm_api.is_ready(n)}
         for node in nodes:
             hostname = (node['hostname'] or '').lower()
-            if names and hostname not in names and \
-                    node['state'] == 'down' and node['role'] != 'manager':
+            gone = names and hostname not in names
+            if node['state'] == 'down' and node['role'] != 'manager' and \
+                    (gone or hostname in ready):
                 try:
                     manager.api.remove_node(node['id'], force=True)
                     LOG.info('Removed swarm node %s (%s): its server is '

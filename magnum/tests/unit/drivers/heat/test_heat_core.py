@@ -317,3 +317,61 @@ class TestBootScript:
         result = subprocess.run([shellcheck, '-S', 'warning', str(path)],
                                 capture_output=True, text=True)
         assert result.returncode == 0, result.stdout
+
+
+class TestNodesToRemove:
+    def test_by_index_server_id_or_server_name(self):
+        state = definition.NodegroupState('ng_x', ['0', '2', '3'])
+        refs = {'0': 'id-a', '2': 'id-b', '3': 'id-c'}
+        names = ['c-w-0', 'c-w-2', 'c-w-3']
+        assert definition.member_names(['2', 'id-c', 'c-w-0'], state, refs,
+                                       names) == ['2', '3', '0']
+
+    def test_unknown_node_is_refused_naming_it(self):
+        state = definition.NodegroupState('ng_x', ['0'])
+        with pytest.raises(Exception) as caught:
+            definition.member_names(['nope'], state, {}, [])
+        assert 'nope' in str(caught.value)
+
+
+class TestObserveClusters:
+    def test_one_stack_list_per_project(self, monkeypatch):
+        listed = []
+        monkeypatch.setattr(stacks, 'client_for',
+                            lambda c, ctx: 'heat-of-%s' % c.project_id)
+
+        def list_by_id(heat, ids, global_tenant=False):
+            listed.append((heat, sorted(ids), global_tenant))
+            return {i: types.SimpleNamespace(id=i) for i in ids}
+        monkeypatch.setattr(stacks, 'list_by_id', list_by_id)
+        driver = swarm_driver.SwarmModeVMDriver()
+        clusters = [cluster(project_id=p, stack_id=s,
+                            application_credential_id='cred')
+                    for p, s in (('a', 's1'), ('a', 's2'), ('b', 's3'))]
+        clusters.append(cluster(project_id='c', stack_id=None,
+                                application_credential_id='cred'))
+        driver.observe_clusters(None, clusters)
+        assert sorted(listed) == [('heat-of-a', ['s1', 's2'], False),
+                                  ('heat-of-b', ['s3'], False)]
+        assert set(driver._observed) == {'s1', 's2', 's3'}
+
+
+class TestSwarmCleanup:
+    def test_down_nodes_of_dropped_or_rebuilt_servers_go(self):
+        removed = []
+        manager = types.SimpleNamespace(api=types.SimpleNamespace(
+            remove_node=lambda node_id, force: removed.append(node_id)))
+
+        def node(node_id, hostname, state, role='worker'):
+            return {'id': node_id, 'hostname': hostname, 'state': state,
+                    'role': role, 'reachability': 'reachable'}
+        nodes = [node('m', 'c-m-0', 'ready', 'manager'),
+                 node('gone', 'c-w-1', 'down'),
+                 node('old', 'c-w-2', 'down'),
+                 node('new', 'c-w-2', 'ready'),
+                 node('sick', 'c-w-3', 'down')]
+        swarm_driver.SwarmModeVMDriver._forget_removed(
+            manager, nodes, {'c-m-0', 'c-w-2', 'c-w-3'})
+        # A down node of a server still in the stack stays (it may come
+        # back); nodes of servers gone, or replaced, go.
+        assert sorted(removed) == ['gone', 'old']
