@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The whole Magnum test suite on a fresh machine: makes the virtualenv,
-# installs the pinned dependencies, starts MariaDB, PostgreSQL and RabbitMQ
-# when they are down, then runs pytest over magnum/tests (unit and
-# functional). Extra arguments go to pytest, e.g.:
+# installs the pinned dependencies (and those that build the docs),
+# starts MariaDB, PostgreSQL and RabbitMQ when they are down, then runs
+# pytest over magnum/tests (unit, functional, and the docs build in
+# magnum/tests/functional/test_docs_build.py). Extra arguments go to
+# pytest, e.g.:
 #   tools/run-tests.sh magnum/tests/unit -k cluster
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$MAGNUM_ROOT"
 
-ensure_venv "$MAGNUM_ROOT/test-requirements.txt"
+# doc/requirements.txt: magnum/tests/functional/test_docs_build.py builds
+# the documentation, the API reference and the release notes.
+ensure_venv "$MAGNUM_ROOT/test-requirements.txt" "$MAGNUM_ROOT/doc/requirements.txt"
 ensure_mariadb
 ensure_postgresql
 ensure_rabbitmq
