@@ -41,11 +41,14 @@ CONF = conf.CONF
 
 
 def driver_installed(driver, server_type, cluster_distro, coe):
-    """Whether a driver installed here serves a cluster template with
-    these values, chosen as the conductor chooses it."""
+    """Whether a driver installed here serves a cluster template: the one
+    named ``driver`` when given, else one the conductor would choose by
+    the values."""
+    registry = driver_base.registry()
+    if driver:
+        return driver in registry.names()
     try:
-        driver_base.registry().resolve(driver, server_type, cluster_distro,
-                                       coe)
+        registry.resolve(None, server_type, cluster_distro, coe)
     except (exception.ClusterDriverNotSupported,
             exception.ClusterTypeNotSupported):
         return False

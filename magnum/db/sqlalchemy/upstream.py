@@ -32,7 +32,11 @@ changes in them:
   caller says how: ``seal_private_key``); the passphrase column is
   emptied;
 - a cluster whose driver is not installed here keeps its status, and its
-  status reason says which driver is missing (and what the reason was).
+  status reason says which driver is missing (and what the reason was);
+- a template that names no driver, whose values upstream resolved to one
+  of its own drivers (``k8s_fedora_coreos_v1``...), names that driver:
+  its clusters are that driver's stacks, which a driver of this Magnum
+  providing the same values must not take over.
 
 Every step first looks whether it is already done, so an import cut short
 (MariaDB commits each schema change on its own) is finished by running it
@@ -226,18 +230,26 @@ class ClusterWithoutDriver:
             self.status, self.driver)
 
 
+def upstream_driver(template):
+    """The driver name upstream gave ``template`` (a mapping with driver,
+    server_type, cluster_distro and coe): its ``driver``, else the one
+    upstream chose by its values, else None."""
+    if template.get('driver'):
+        return template['driver']
+    return UPSTREAM_DRIVERS.get((template.get('server_type'),
+                                 template.get('cluster_distro'),
+                                 template.get('coe')))
+
+
 def needed_driver(template):
-    """The driver a cluster of ``template`` (a mapping with driver,
-    server_type, cluster_distro and coe, or None when the template is
+    """The driver a cluster of ``template`` (None when the template is
     gone) needs, as a person would name it."""
     if template is None:
         return 'unknown (its cluster template no longer exists)'
-    if template.get('driver'):
-        return template['driver']
-    key = (template.get('server_type'), template.get('cluster_distro'),
-           template.get('coe'))
-    return UPSTREAM_DRIVERS.get(
-        key, 'for server type %s, OS %s and COE %s' % key)
+    return upstream_driver(template) or (
+        'for server type %s, OS %s and COE %s' % (
+            template.get('server_type'), template.get('cluster_distro'),
+            template.get('coe')))
 
 
 def missing_driver_reason(driver, previous_reason):
@@ -255,9 +267,11 @@ def clusters_without_driver(connection, driver_installed):
     """Clusters whose driver is not installed, oldest first.
 
     ``driver_installed(driver, server_type, cluster_distro, coe)`` says
-    whether a driver here serves a template. Reads only columns upstream's
-    schema and this Magnum's share, so it answers before and after the
-    import.
+    whether a driver here serves a template: ``driver`` is the name
+    upstream used (:func:`upstream_driver`), which only that driver may
+    take over, or None when any driver providing the values may. Reads
+    only columns upstream's schema and this Magnum's share, so it answers
+    before and after the import.
     """
     templates = {}
     for row in connection.execute(sa.text(
@@ -270,7 +284,7 @@ def clusters_without_driver(connection, driver_installed):
             'cluster_template_id FROM cluster ORDER BY id')).mappings():
         template = templates.get(row['cluster_template_id'])
         if template is not None and driver_installed(
-                template['driver'], template['server_type'],
+                upstream_driver(template), template['server_type'],
                 template['cluster_distro'], template['coe']):
             continue
         found.append(ClusterWithoutDriver(
@@ -336,6 +350,7 @@ class Importer:
             self._reseal_private_keys(connection)
         with engine.begin() as connection:
             self._mark_clusters_without_driver(connection)
+            self._pin_template_drivers(connection)
         with engine.begin() as connection:
             self._convert_schema(connection)
         with engine.begin() as connection:
@@ -388,6 +403,25 @@ class Importer:
                                cluster.driver, cluster.status_reason)})
             self.counts['clusters without driver'] += 1
             self.log('Cluster %s' % cluster.describe())
+
+    def _pin_template_drivers(self, connection):
+        """Templates upstream resolved by their values get the name of the
+        driver upstream chose: the clusters made from them are that
+        driver's (its stacks, its templates), and a driver of this Magnum
+        providing the same values must not take them over."""
+        rows = connection.execute(sa.text(
+            'SELECT id, uuid, driver, server_type, cluster_distro, coe '
+            'FROM cluster_template WHERE driver IS NULL')).mappings().all()
+        for row in rows:
+            name = upstream_driver(row)
+            if name:
+                connection.execute(sa.text(
+                    'UPDATE cluster_template SET driver = :name WHERE id = '
+                    ':id'), {'name': name, 'id': row['id']})
+                self.counts['templates given their driver'] += 1
+                self.log('Cluster template %s (%s): driver %s, as upstream '
+                         'chose it.' % (row['uuid'], row['server_type'],
+                                        name))
 
     # The schema -------------------------------------------------------------
 
