@@ -12,9 +12,22 @@
 
 """The only module that talks to Heat.
 
-Every call acts as the cluster's Keystone application credential
-(``magnum.common.cluster_session``), except the cross-project stack list
-of ``[heat_driver] global_stack_list``. Heat's refusals end as
+Calls act in the cluster's project as the user who asked (their token,
+when the request carried one for that project), else as the cluster's
+Keystone application credential (``magnum.common.cluster_session``: the
+status sync, resumed operations); the cross-project stack list of
+``[heat_driver] global_stack_list`` acts as Magnum's service user.
+
+Why not always the application credential: Heat makes a Keystone trust
+for every stack it stores (``deferred_auth_method = trusts``), and
+Keystone refuses to make trusts with an application-credential token
+("Delegated tokens cannot manage trusts") unless an operator sets
+``[security_compliance]
+allow_insecure_application_credential_trust_escalation``. So the stack
+is created with the user's token (the trust is the user's, as with any
+stack they create themselves); later reads and updates work with the
+application credential of the same user and project (Heat keeps the
+stack's trust as long as the trustor is the same). Heat's refusals end as
 :class:`HeatFailure`, whose message names the call and Heat's answer; a
 stack Heat no longer knows is :class:`StackGone`.
 """
@@ -62,7 +75,12 @@ def client_for_session(session):
 
 
 def client_for(cluster, context=None):
-    """A Heat client acting as the cluster's application credential."""
+    """A Heat client acting in the cluster's project: as the caller when
+    ``context`` carries a token of that project, else as the cluster's
+    application credential."""
+    if keystone.has_user_token(context) and \
+            context.project_id == cluster.project_id:
+        return client_for_session(keystone.user_session(context))
     return client_for_session(cluster_session.session_for(cluster, context))
 
 
