@@ -13,6 +13,11 @@
 """The cloud-in-a-box (a real Keystone and Heat on loopback, made by
 tools/cloud-in-a-box.sh) as the functional tests see it.
 
+Its Heat runs with the test cloud's stand-ins for Nova, Neutron, Octavia
+and Cinder (tools/cloud-in-a-box/standins, test fixtures): a server is a
+container on the private Docker engine, found by the labels below;
+:meth:`Cloud.heat` drives stacks through Heat's API.
+
 The ``cloud`` session fixture (magnum/tests/functional/conftest.py) runs
 ``tools/cloud-in-a-box.sh up`` once per test run, which reuses a cloud that
 is already up, and gives the tests a :class:`Cloud`. It leaves the cloud
@@ -48,6 +53,14 @@ STATE_DIR = os.environ.get('MAGNUM_CLOUD_STATE', '/var/tmp/magnum-cloud')
 # The first install takes about 3 minutes (pip, then the services).
 UP_TIMEOUT = int(os.environ.get('MAGNUM_CLOUD_UP_TIMEOUT', '1200'))
 MAGNUM_SERVICE_TYPE = 'container-infrastructure-management'
+# Labels the OS::Nova::Server stand-in puts on its containers and networks
+# (tools/cloud-in-a-box/standins/plugins/standin_server.py).
+STANDIN_LABEL = 'org.openstack.magnum.standin.'
+STANDIN_SERVER = STANDIN_LABEL + 'server'
+STANDIN_STACK = STANDIN_LABEL + 'stack'
+STANDIN_ROOT_STACK = STANDIN_LABEL + 'root-stack'
+STANDIN_RESOURCE = STANDIN_LABEL + 'resource'
+STANDIN_NETWORK = STANDIN_LABEL + 'network'
 INTERFACES = ('public', 'internal', 'admin')
 # The keyword arguments of keystoneauth1's v3.Password among those the
 # user dicts carry (they also carry user_id and project_id for the tests).
@@ -241,6 +254,14 @@ class Cloud:
         """region_of_own with Magnum's endpoints at url."""
         return self.region_of_own({MAGNUM_SERVICE_TYPE: url})
 
+    # Heat ------------------------------------------------------------------
+
+    def heat(self, user):
+        """:class:`HeatStacks` of user's project."""
+        session = self.session(user)
+        return HeatStacks(session, '%s/v1/%s' % (
+            self.heat_url.rstrip('/'), session.get_project_id()))
+
     # Keystone processes ----------------------------------------------------
 
     def keystone_process(self, directory, port, config=None):
@@ -258,6 +279,66 @@ class Cloud:
                 return handle.read()[-size:]
         except OSError:
             return ''
+
+
+class HeatStacks:
+    """Stacks of one project through Heat's REST API (in-process: no CLI
+    start-up per call)."""
+
+    def __init__(self, session, url):
+        self.session = session
+        self.url = url
+
+    def create(self, name, template, parameters=None, environment=None,
+               files=None, timeout_mins=5):
+        """POST the stack (template: a dict or HOT text); its id."""
+        body = {'stack_name': name, 'template': template,
+                'timeout_mins': timeout_mins,
+                'parameters': parameters or {},
+                'environment': environment or {}, 'files': files or {}}
+        reply = self.session.post(self.url + '/stacks', json=body)
+        return reply.json()['stack']['id']
+
+    def get(self, name_or_id):
+        """The stack (a dict), or None when Heat has none (or it is
+        deleted)."""
+        reply = self.session.get('%s/stacks/%s' % (self.url, name_or_id),
+                                 raise_exc=False)
+        if reply.status_code == 404:
+            return None
+        reply.raise_for_status()
+        stack = reply.json()['stack']
+        if stack['stack_status'] == 'DELETE_COMPLETE':
+            return None
+        return stack
+
+    def wait(self, name_or_id, timeout=120):
+        """The stack once no action is in progress on it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            stack = self.get(name_or_id)
+            if stack is None or not stack['stack_status'].endswith(
+                    '_IN_PROGRESS'):
+                return stack
+            if time.monotonic() > deadline:
+                raise AssertionError('stack %s still %s after %d s' % (
+                    name_or_id, stack['stack_status'], timeout))
+            time.sleep(0.5)
+
+    @staticmethod
+    def outputs(stack):
+        return {output['output_key']: output.get('output_value')
+                for output in stack.get('outputs') or []}
+
+    def delete(self, name_or_id, timeout=120):
+        """Delete the stack and wait until it is gone."""
+        self.session.delete('%s/stacks/%s' % (self.url, name_or_id),
+                            raise_exc=False)
+        stack = self.wait(name_or_id, timeout)
+        if stack is not None:
+            raise AssertionError('stack %s did not go: %s %s' % (
+                name_or_id, stack['stack_status'],
+                stack.get('stack_status_reason')))
 
 
 class KeystoneProcess:

@@ -75,6 +75,7 @@ TYPE_NAME = 'MagnumTest::Container::Server'
 LABEL = 'org.openstack.magnum.standin.'
 LABEL_SERVER = LABEL + 'server'        # the stood-in server's id
 LABEL_STACK = LABEL + 'stack'          # the Heat stack it belongs to
+LABEL_ROOT_STACK = LABEL + 'root-stack'  # and that stack's top stack
 LABEL_RESOURCE = LABEL + 'resource'    # its resource name there
 LABEL_PROJECT = LABEL + 'project'
 LABEL_NETWORK = LABEL + 'network'      # the stood-in Neutron network id
@@ -318,6 +319,7 @@ class ContainerServer(resource.Resource):
     def _labels(self):
         return {LABEL_SERVER: self.resource_id,
                 LABEL_STACK: self.stack.id or '',
+                LABEL_ROOT_STACK: self.stack.root_stack_id() or '',
                 LABEL_RESOURCE: self.name,
                 LABEL_PROJECT: self.context.project_id or ''}
 
