@@ -32,6 +32,7 @@ The Docker SDK is imported when a server is made, not when the module is
 loaded: an ImportError while heat-engine loads its plugins stops it.
 """
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -101,9 +102,11 @@ DEFAULT_NETWORK = 'default'
 _NETWORKS_LOCK = threading.Lock()
 
 
-def _docker():
-    """A Docker client for DOCKER_HOST (set for heat-engine by
-    tools/cloud-in-a-box.sh), imported here and not at module load."""
+@contextlib.contextmanager
+def _engine():
+    """A Docker client of DOCKER_HOST (set for heat-engine by
+    tools/cloud-in-a-box.sh), closed afterwards. The SDK is imported here,
+    not when the module is loaded."""
     try:
         import docker
     except ImportError as error:
@@ -119,7 +122,10 @@ def _docker():
             'the test cloud\'s Docker engine at DOCKER_HOST=%s does not '
             'answer (start it with tools/docker-engine.sh start): %s' % (
                 os.environ.get('DOCKER_HOST', '(unset)'), error))
-    return client
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _dns_label(text, limit=63):
@@ -341,8 +347,11 @@ class ContainerServer(resource.Resource):
             return client.networks.get(name)
 
     def handle_create(self):
+        with _engine() as client:
+            return self._create(client)
+
+    def _create(self, client):
         import docker
-        client = _docker()
         image = self._image()
         try:
             client.images.get(image)
@@ -401,7 +410,10 @@ class ContainerServer(resource.Resource):
                               'networks %s' % [n for n, _p in networks])
 
     def check_create_complete(self, exec_id):
-        client = _docker()
+        with _engine() as client:
+            return self._boot_finished(client, exec_id)
+
+    def _boot_finished(self, client, exec_id):
         state = client.api.exec_inspect(exec_id)
         if state.get('Running'):
             container = client.containers.get(self.data().get('container'))
@@ -517,21 +529,30 @@ class ContainerServer(resource.Resource):
     def handle_delete(self):
         if self.resource_id is None:
             return None
-        import docker
-        client = _docker()
-        with _NETWORKS_LOCK:
-            for name in self._remove_container(client):
-                # The network goes with its last container.
-                try:
-                    network = client.networks.get(name)
-                    if (LABEL_NETWORK in (network.attrs.get('Labels') or {})
-                            and not network.attrs.get('Containers')):
-                        network.remove()
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as error:
-                    LOG.info('stand-in network %s kept: %s', name, error)
+        with _engine() as client, _NETWORKS_LOCK:
+            names = self._remove_container(client)
+            # Also the networks a half-made server wanted.
+            names.update(network_name(self.context.project_id, network)
+                         for network, _port in json.loads(
+                             self.data().get('networks_wanted') or '[]'))
+            for name in sorted(names):
+                self._remove_network_if_unused(client, name)
         return self.resource_id
+
+    @staticmethod
+    def _remove_network_if_unused(client, name):
+        """The network goes with its last container (only a stand-in's
+        network, and only when no container is on it)."""
+        import docker
+        try:
+            network = client.networks.get(name)
+            if (LABEL_NETWORK in (network.attrs.get('Labels') or {})
+                    and not network.attrs.get('Containers')):
+                network.remove()
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as error:
+            LOG.info('stand-in network %s kept: %s', name, error)
 
 
 def resource_mapping():
