@@ -20,7 +20,8 @@ import pecan
 
 from magnum import conf
 from magnum.api import hooks
-from magnum.api import speedups  # noqa: F401
+from magnum.api import json_encoding
+from magnum.api import speedups
 from magnum.api.middleware import parsable_error
 from magnum.conf import keystone_authtoken
 
@@ -39,6 +40,11 @@ def setup_app(config=None):
     """The pecan application with its hooks and the error middleware, but
     without the paste pipeline's middleware (auth, CORS, ...)."""
     config = config or PECAN_CONFIG
+    # The speed-ups the installed libraries allow (each checks the
+    # release it was written for, see magnum.api.speedups), and the
+    # API's own JSON encoding through WSME's converter registry.
+    speedups.apply()
+    json_encoding.register()
     app_conf = dict(config['app'])
     app_hooks = [hooks.ContextHook(), hooks.RPCHook(),
                  hooks.MicroversionHook(), hooks.NoExceptionTracebackHook()]

@@ -10,36 +10,115 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Speed-ups for the libraries the API runs on, applied once at import.
+"""Speed-ups inside the libraries the API runs on, each applied only to
+the releases it was written and tested against.
 
-pecan works out the argument list of the controller method by
-introspection several times per request (and builds a new namedtuple
-class each time); controllers never change at run time, so the answer is
-cached. WSME validates and encodes attribute values through generic
-dispatch; both are worked out once per type instead (see below).
+Each entry of PATCHES replaces a function inside a library (pecan,
+oslo.policy, oslo.middleware, WSME) that offers no public hook for what
+it does, and names the range of the library's releases it was checked
+against. apply(), called once when the application is built, checks the
+installed release of each library: outside the range the library is left
+alone and a warning says so, and the API runs on the library as it
+ships, only slower. magnum.api.json_encoding (JSON rendering registered
+through WSME's public converter registry) is not such a patch.
+
+Every patch gives the same results as the code it replaces, on the same
+inputs; magnum/tests/unit/api/test_speedups.py compares them.
 """
 
-import datetime
-import decimal
 import functools
+import importlib
+import importlib.metadata
 import inspect
-import json
 
-import pecan.core
-import pecan.decorators
-import pecan.rest
-import pecan.routing
-import pecan.util
+from oslo_log import log as logging
 import wsme.exc
-import wsme.rest.json
 import wsme.types
 
+LOG = logging.getLogger(__name__)
 
-def _cache_pecan_argspec():
-    if getattr(pecan.util.getargspec, '_magnum_cached', False):
-        return
-    original = pecan.util.getargspec
 
+def release(version):
+    """(major, minor, ...) of a version string such as '1.8.0'; a part
+    that is not a plain number ends it ('0.14.0rc1' -> (0, 14, 0))."""
+    numbers = []
+    for part in version.split('.'):
+        digits = ''
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(digits) != len(part):
+            break
+    return tuple(numbers)
+
+
+class Patch:
+    """A replacement inside ``distribution``, made only on its releases
+    in [first, last): the ones it was written and tested against."""
+
+    def __init__(self, name, distribution, first, last, install, remove,
+                 why):
+        self.name = name
+        self.distribution = distribution
+        self.first = first
+        self.last = last
+        self._install = install
+        self._remove = remove
+        self.why = why
+        self.applied = False
+
+    def installed(self):
+        return importlib.metadata.version(self.distribution)
+
+    def supports(self, version):
+        return self.first <= release(version) < self.last
+
+    def apply(self, version=None):
+        """Make the replacement if the installed release (or
+        ``version``) is in range; otherwise leave the library alone and
+        log a warning. Returns whether the patch is in place."""
+        if self.applied:
+            return True
+        version = version or self.installed()
+        if not self.supports(version):
+            LOG.warning(
+                'Speed-up %(name)s left out: it was written for %(dist)s '
+                '%(first)s.x and %(dist)s %(version)s is installed, which '
+                'the API uses as it ships (only slower: %(why)s).',
+                {'name': self.name, 'dist': self.distribution,
+                 'first': '.'.join(map(str, self.first)),
+                 'version': version, 'why': self.why})
+            return False
+        self._install()
+        self.applied = True
+        return True
+
+    def revert(self):
+        """Undo the replacement (for tests comparing both)."""
+        if self.applied:
+            self._remove()
+            self.applied = False
+
+
+# -- pecan: the controller's argument list ---------------------------------
+#
+# pecan works out the argument list of the controller method by
+# introspection several times per request (and builds a new namedtuple
+# class each time); controllers never change at run time, so the answer
+# is cached. pecan.util.getargspec is imported by name into the others.
+
+_PECAN_MODULES = ('pecan.util', 'pecan.core', 'pecan.rest', 'pecan.routing',
+                  'pecan.decorators')
+_pecan_stock = {}
+
+
+def cached_pecan_getargspec(original):
+    """``original`` (pecan.util.getargspec) with its answers cached per
+    callable."""
     @functools.lru_cache(maxsize=4096)
     def cached(method):
         return original(method)
@@ -49,17 +128,24 @@ def _cache_pecan_argspec():
             return cached(method)
         except TypeError:  # unhashable: not worth caching
             return original(method)
-
-    getargspec._magnum_cached = True
-    for module in (pecan.util, pecan.core, pecan.rest, pecan.routing,
-                   pecan.decorators):
-        module.getargspec = getargspec
+    return getargspec
 
 
-_cache_pecan_argspec()
+def _install_pecan():
+    modules = [importlib.import_module(name) for name in _PECAN_MODULES]
+    replacement = cached_pecan_getargspec(modules[0].getargspec)
+    for module in modules:
+        _pecan_stock[module] = module.getargspec
+        module.getargspec = replacement
 
 
-# -- oslo.policy and oslo.middleware ---------------------------------------
+def _remove_pecan():
+    for module, original in _pecan_stock.items():
+        module.getargspec = original
+    _pecan_stock.clear()
+
+
+# -- oslo.policy and oslo.middleware: a method's signature -----------------
 #
 # Both introspect a method's signature on every call: oslo.policy for each
 # check of each rule (several per request), oslo.middleware once per
@@ -92,17 +178,24 @@ class _InspectWithCachedArgspec:
         return getattr(inspect, name)
 
 
-def _cache_oslo_argspecs():
-    import oslo_middleware.base
+def _install_oslo_policy():
     import oslo_policy._checks
+    oslo_policy._checks.inspect = _InspectWithCachedArgspec()
 
-    if not isinstance(oslo_policy._checks.inspect,
-                      _InspectWithCachedArgspec):
-        oslo_policy._checks.inspect = _InspectWithCachedArgspec()
+
+def _remove_oslo_policy():
+    import oslo_policy._checks
+    oslo_policy._checks.inspect = inspect
+
+
+def _install_oslo_middleware():
+    import oslo_middleware.base
     oslo_middleware.base.getfullargspec = cached_getfullargspec
 
 
-_cache_oslo_argspecs()
+def _remove_oslo_middleware():
+    import oslo_middleware.base
+    oslo_middleware.base.getfullargspec = inspect.getfullargspec
 
 
 # -- WSME attribute validation ---------------------------------------------
@@ -116,6 +209,12 @@ _cache_oslo_argspecs()
 # the declared builtin type are returned as they are (what validate_value
 # returns for them too), types with a validate method are asked directly,
 # and anything else goes to validate_value itself.
+#
+# The descriptors of wsme.types.wsattr are replaced, and values are kept
+# in WSME's per-instance data holder (``_wsme_dataholder``) the way WSME
+# keeps them: WSME internals, hence the release range. assign(), fill()
+# and fill_from() set values the ordinary way when the patch is not in
+# place.
 
 _validate_value = wsme.types.validate_value
 
@@ -224,7 +323,7 @@ def _wsattr_set(self, instance, value):
 _assignable = {}
 
 
-def _wsattrs_by_key(cls):
+def plain_attributes(cls):
     attributes = _assignable.get(cls)
     if attributes is None:
         attributes = _assignable[cls] = {
@@ -240,8 +339,12 @@ def assign(instance, items):
     """``setattr(instance, key, value)`` for each (key, value) of
     ``items``, with the same validation and errors, minus the attribute
     look-ups of doing it one by one."""
+    if not WSME_ATTRIBUTES.applied:
+        for key, value in items:
+            setattr(instance, key, value)
+        return
     holder = _dataholder(instance)
-    attributes = _wsattrs_by_key(type(instance))
+    attributes = plain_attributes(type(instance))
     unset = wsme.types.Unset
     for key, value in items:
         attribute = attributes.get(key)
@@ -265,7 +368,12 @@ def fill(instance, items):
     stored and read back (objects from the database), which were
     validated when they were written and have the declared types. Every
     key must be a plain WSME attribute of the instance's type; Unset
-    clears it, as an assignment would."""
+    clears it, as an assignment would. (Without WSME_ATTRIBUTES in
+    place, each value is set, and so validated, the ordinary way.)"""
+    if not WSME_ATTRIBUTES.applied:
+        for key, value in items:
+            setattr(instance, key, value)
+        return
     unset = wsme.types.Unset
     stored = instance.__dict__.get(_STORED_VALUES)
     if stored is not None:
@@ -287,166 +395,67 @@ def fill(instance, items):
 def fill_from(instance, keys, values):
     """fill(instance, [(key, values.get(key, Unset)) for key in keys]) on
     a new instance (one that has nothing set yet)."""
+    if not WSME_ATTRIBUTES.applied:
+        fill(instance, [(key, values[key]) for key in keys if key in values])
+        return
     instance.__dict__[_STORED_VALUES] = {
         key: values[key] for key in keys
         if key in values and values[key] is not wsme.types.Unset}
 
 
-def _speed_up_wsattr():
-    if getattr(wsme.types.wsattr, '_magnum_fast', False):
-        return
+def stored_values(instance):
+    """The values fill_from() kept aside for ``instance`` (a dict), or
+    None."""
+    return instance.__dict__.get(_STORED_VALUES)
+
+
+def dataholder(instance):
+    """WSME's holder of ``instance``'s attribute values, or None."""
+    return instance.__dict__.get('_wsme_dataholder')
+
+
+_stock_wsattr = {}
+
+
+def _install_wsme_attributes():
+    _stock_wsattr.update(get=wsme.types.wsattr.__get__,
+                         set=wsme.types.wsattr.__set__)
     wsme.types.wsattr.__get__ = _wsattr_get
     wsme.types.wsattr.__set__ = _wsattr_set
-    wsme.types.wsattr._magnum_fast = True
 
 
-# -- WSME JSON encoding ----------------------------------------------------
-#
-# wsme.rest.json.tojson dispatches through simplegeneric for every
-# attribute of every item (about 7,000 dispatches for a page of 100
-# templates). The encoders below mirror that dispatch, worked out once per
-# type: the converters WSME registers are reproduced, and any other
-# registered converter is called through tojson itself.
-
-_tojson = wsme.rest.json.tojson
-_OBJECT_ENCODERS = {
-    id(datetime.datetime): lambda value: None if value is None
-    else value.isoformat(),
-    id(datetime.date): lambda value: None if value is None
-    else value.isoformat(),
-    id(datetime.time): lambda value: None if value is None
-    else value.isoformat(),
-    id(decimal.Decimal): lambda value: None if value is None
-    else str(value),
-    id(bytes): lambda value: None if value is None
-    else value.decode('ascii'),
-}
-_complex_encoders = {}
+def _remove_wsme_attributes():
+    wsme.types.wsattr.__get__ = _stock_wsattr['get']
+    wsme.types.wsattr.__set__ = _stock_wsattr['set']
 
 
-def _identity(value):
-    return value
+PECAN_ARGSPEC = Patch(
+    'pecan-argspec', 'pecan', (1, 8), (1, 9), _install_pecan, _remove_pecan,
+    'controller signatures are worked out on every request')
+OSLO_POLICY_ARGSPEC = Patch(
+    'oslo.policy-argspec', 'oslo.policy', (6, 0), (6, 1),
+    _install_oslo_policy, _remove_oslo_policy,
+    'check signatures are worked out on every policy check')
+OSLO_MIDDLEWARE_ARGSPEC = Patch(
+    'oslo.middleware-argspec', 'oslo.middleware', (8, 2), (8, 3),
+    _install_oslo_middleware, _remove_oslo_middleware,
+    'signatures are worked out in every middleware layer')
+WSME_ATTRIBUTES = Patch(
+    'wsme-attributes', 'WSME', (0, 13), (0, 14), _install_wsme_attributes,
+    _remove_wsme_attributes,
+    'attribute types are examined again on every assignment')
+
+PATCHES = (PECAN_ARGSPEC, OSLO_POLICY_ARGSPEC, OSLO_MIDDLEWARE_ARGSPEC,
+           WSME_ATTRIBUTES)
 
 
-def _registered_type(datatype):
-    """The class tojson dispatches ``datatype`` on, or None for its
-    default implementation."""
-    for klass in type(datatype).__mro__:
-        if klass is not object and _tojson.has_type(klass):
-            return klass
-    return None
+def apply():
+    """Apply each patch the installed libraries allow (see Patch.apply).
+    Returns the names of those in place."""
+    return [patch.name for patch in PATCHES if patch.apply()]
 
 
-def compile_encoder(datatype):
-    """A function of one value equivalent to
-    ``wsme.rest.json.tojson(datatype, value)``."""
-    if _tojson.has_object(datatype):
-        known = _OBJECT_ENCODERS.get(id(datatype))
-        if known is not None:
-            return known
-        return functools.partial(_tojson, datatype)
-    registered = _registered_type(datatype)
-    if registered is wsme.types.ArrayType:
-        encode_item = compile_encoder(datatype.item_type)
-        if encode_item is _identity:
-            return lambda value: None if value is None else list(value)
-        return lambda value: None if value is None else [
-            encode_item(item) for item in value]
-    if registered is wsme.types.DictType:
-        encode_key = compile_encoder(datatype.key_type)
-        encode_item = compile_encoder(datatype.value_type)
-        if encode_key is _identity and encode_item is _identity:
-            return lambda value: None if value is None else dict(value)
-        return lambda value: None if value is None else {
-            encode_key(key): encode_item(item)
-            for key, item in value.items()}
-    if registered is not None:
-        return functools.partial(_tojson, datatype)
-    if wsme.types.iscomplex(datatype):
-        return _complex_encoder(datatype)
-    if wsme.types.isusertype(datatype):
-        encode_base = compile_encoder(datatype.basetype)
-        to_base = datatype.tobasetype
-        if getattr(to_base, '__func__', None) in _IDENTITY_TOBASETYPES:
-            return encode_base
-        return lambda value: None if value is None else encode_base(
-            to_base(value))
-    return _identity
-
-
-_IDENTITY_TOBASETYPES = (wsme.types.UserType.tobasetype,
-                         wsme.types.Enum.tobasetype)
-
-
-def _complex_encoder(datatype):
-    encoder = _complex_encoders.get(datatype)
-    if encoder is not None:
-        return encoder
-    plan = []
-    unset = wsme.types.Unset
-
-    def encode_complex(value):
-        if value is None:
-            return None
-        # Plain attributes are read from the instance's data holder, as
-        # their descriptor would (the value, else the attribute's
-        # default), without a descriptor call per attribute.
-        stored = value.__dict__.get(_STORED_VALUES)
-        holder = value.__dict__.get('_wsme_dataholder')
-        result = {}
-        for key, name, encode, plain, default in plan:
-            if not plain:
-                item = getattr(value, key)
-            elif stored is not None:
-                item = stored.get(key, default)
-            elif holder is not None:
-                item = getattr(holder, key, default)
-            else:
-                item = default
-            if item is not unset:
-                result[name] = item if encode is _identity \
-                    else encode(item)
-        return result
-    # Registered before its attributes so that a type that contains
-    # itself finds its own encoder.
-    _complex_encoders[datatype] = encode_complex
-    plain_keys = _wsattrs_by_key(datatype) if isinstance(
-        datatype, type) else {}
-    plan.extend((attribute.key, attribute.name,
-                 compile_encoder(attribute.datatype),
-                 attribute.key in plain_keys, attribute.default)
-                for attribute in wsme.types.list_attributes(datatype))
-    return encode_complex
-
-
-_encoders = {}
-
-
-def encoder_for(datatype):
-    entry = _encoders.get(id(datatype))
-    if entry is None or entry[0] is not datatype:
-        if len(_encoders) > 4096:  # return types are few; stay bounded
-            _encoders.clear()
-        entry = _encoders[id(datatype)] = (datatype,
-                                           compile_encoder(datatype))
-    return entry[1]
-
-
-def encode_result(value, datatype, **options):
-    """wsme.rest.json.encode_result with the compiled encoders."""
-    jsondata = encoder_for(datatype)(value)
-    if options.get('nest_result', False):
-        jsondata = {options.get('nested_result_attrname', 'result'):
-                    jsondata}
-    return json.dumps(jsondata)
-
-
-def _speed_up_wsme_json():
-    if getattr(wsme.rest.json.encode_result, '_magnum_fast', False):
-        return
-    encode_result._magnum_fast = True
-    wsme.rest.json.encode_result = encode_result
-
-
-_speed_up_wsattr()
-_speed_up_wsme_json()
+def revert():
+    """Undo every patch (for tests comparing with the stock libraries)."""
+    for patch in PATCHES:
+        patch.revert()
