@@ -46,6 +46,15 @@ ensure_venv() {
     if grep -qi '^mysqlclient' "${inputs[@]}"; then
         apt_install pkg-config libmariadb-dev
     fi
+    # uWSGI (test-requirements.txt) compiles with gcc against the headers
+    # of the virtualenv's Python: Debian's python3-dev for the system one.
+    if grep -qi '^uwsgi' "${inputs[@]}"; then
+        apt_install gcc
+        "$MAGNUM_VENV/bin/python" -c 'import os, sysconfig, sys; sys.exit(
+            not os.path.exists(os.path.join(
+                sysconfig.get_paths()["include"], "Python.h")))' ||
+            apt_install python3-dev
+    fi
     local pip_log="$MAGNUM_VENV/pip.log"
     local reqs=(-r "$MAGNUM_ROOT/requirements.txt")
     for extra in "$@"; do reqs+=(-r "$extra"); done
