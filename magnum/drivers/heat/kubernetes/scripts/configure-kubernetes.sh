@@ -92,10 +92,18 @@ install_binaries() {
 }
 
 prepare_kernel() {
-    modprobe overlay || true
-    modprobe br_netfilter || true
-    sysctl -q -w net.ipv4.ip_forward=1
-    sysctl -q -w net.bridge.bridge-nf-call-iptables=1 || true
+    # Modules may be built in (or, in a container, the host's business).
+    if command -v modprobe >/dev/null 2>&1; then
+        modprobe overlay || true
+        modprobe br_netfilter || true
+    fi
+    # Pods' traffic is routed: forwarding must be on.
+    if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
+        sysctl -q -w net.ipv4.ip_forward=1
+    fi
+    if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+        sysctl -q -w net.bridge.bridge-nf-call-iptables=1 || true
+    fi
 }
 
 start() {  # start NAME COMMAND...: a service, with or without systemd
