@@ -43,11 +43,11 @@ import json
 import random
 import time
 import types
-import uuid
 from unittest import mock
+import uuid
 
-import pytest
 from heatclient import client as heat_client
+import pytest
 
 from magnum import objects
 from magnum.common import certificates
