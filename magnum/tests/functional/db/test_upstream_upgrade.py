@@ -427,9 +427,15 @@ def csr_pem():
 
 # -- the test -----------------------------------------------------------------
 
-def test_upgrade_an_upstream_database_in_place(upstream_db, tmp_path):
+@pytest.fixture(scope='module')
+def rows():
+    """The rows, made once: each database gets the same (13 RSA keys
+    take a while)."""
+    return upstream_rows()
+
+
+def test_upgrade_an_upstream_database_in_place(upstream_db, rows, tmp_path):
     backend, url = upstream_db
-    rows = upstream_rows()
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
         build_upstream_schema(backend, connection)
@@ -517,7 +523,8 @@ def test_upgrade_an_upstream_database_in_place(upstream_db, tmp_path):
     # Read back through the API with the real client.
     magnum = services.Deployment(
         tmp_path / 'magnum', url, processes.require_rabbitmq(),
-        config={'certificates': {'encryption_key': ENCRYPTION_KEY}})
+        config={'certificates': {'encryption_key': ENCRYPTION_KEY}},
+        api_workers=1)
     os.makedirs(magnum.directory, exist_ok=True)
     magnum.start_or_explain()
     try:
