@@ -26,7 +26,9 @@ deleting the stack removes its containers and Docker network.
 
 import base64
 import importlib.util
+import ipaddress
 import os
+import random
 import urllib.request
 import uuid
 
@@ -64,12 +66,15 @@ def _server(user_data, networks=None, image=IMAGE):
 # Written as for a real cloud: nothing here knows about the stand-ins.
 CLUSTER_LIKE = {
     'heat_template_version': '2021-04-16',
-    'parameters': {'message': {'type': 'string', 'default': 'first'}},
+    'parameters': {'message': {'type': 'string', 'default': 'first'},
+                   'cidr': {'type': 'string'},
+                   'config_ip': {'type': 'string'}},
     'resources': {
         'net': {'type': 'OS::Neutron::Net',
                 'properties': {'name': 'standin-test'}},
         'subnet': {'type': 'OS::Neutron::Subnet', 'properties': {
-            'network': {'get_resource': 'net'}, 'cidr': '10.0.0.0/24',
+            'network': {'get_resource': 'net'},
+            'cidr': {'get_param': 'cidr'},
             'dns_nameservers': ['8.8.8.8']}},
         'secgroup': {'type': 'OS::Neutron::SecurityGroup', 'properties': {
             'rules': [{'protocol': 'tcp', 'port_range_min': 8080,
@@ -106,7 +111,8 @@ CLUSTER_LIKE = {
                       {'config': {'get_resource': 'script'}}]}},
         'config_server': _server(
             {'get_resource': 'boot'},
-            networks=[{'network': {'get_resource': 'net'}}]),
+            networks=[{'network': {'get_resource': 'net'},
+                       'fixed_ip': {'get_param': 'config_ip'}}]),
         'ignition_server': _server(
             IGNITION, networks=[{'network': {'get_resource': 'net'}}]),
         'volume': {'type': 'OS::Cinder::Volume', 'properties': {'size': 1}},
@@ -166,14 +172,25 @@ def heat(cloud):
     return cloud.heat(cloud.projects['a']['users']['member'])
 
 
+# Each run a subnet of its own: the test cloud's networks take their
+# subnets' ranges, and two at once cannot share one (the other heat tests
+# draw theirs from 10.160-250.x).
+SUBNET = ipaddress.ip_network('10.%d.%d.0/24' % (random.randint(100, 159),
+                                                 random.randint(0, 255)))
+CONFIG_IP = str(SUBNET.network_address + 10)
+
+
 @pytest.fixture(scope='module')
 def stacks(heat, engine):
     """The three stacks, created at once, once none is in progress."""
     suffix = uuid.uuid4().hex[:8]
     templates = {'cluster_like': CLUSTER_LIKE, 'failing': FAILING,
                  'imageless': IMAGELESS}
+    parameters = {'cluster_like': {'cidr': str(SUBNET),
+                                   'config_ip': CONFIG_IP}}
     ids = {key: heat.create('standins-%s-%s' % (key.replace('_', '-'),
-                                                 suffix), template)
+                                                 suffix), template,
+                            parameters=parameters.get(key))
            for key, template in templates.items()}
     try:
         yield {key: heat.wait(stack_id, 150) for key, stack_id in
@@ -211,7 +228,10 @@ def test_a_template_for_a_real_cloud_builds(stacks):
         assert uuid.UUID(outputs[key])
     assert outputs['port_network_id'] == outputs['net_id']
     assert outputs['config_first_address'] == outputs['config_address']
-    assert outputs['shell_address'] != outputs['config_address']
+    # A fixed address is the server's; the others are on its subnet.
+    assert outputs['config_address'] == CONFIG_IP
+    assert ipaddress.ip_address(outputs['shell_address']) in SUBNET
+    assert outputs['shell_address'] != CONFIG_IP
     assert outputs['port_fixed_ips'][0]['ip_address'].startswith('10.')
     assert outputs['vip_address'].startswith('198.51.100.')
     assert outputs['volume_size'] == 1

@@ -33,8 +33,10 @@ loaded: an ImportError while heat-engine loads its plugins stops it.
 """
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
+import ipaddress
 import json
 import logging
 import os
@@ -290,37 +292,74 @@ class ContainerServer(resource.Resource):
                 return config['config']
         return content
 
-    def _port_network(self, port):
-        """The network id behind a stood-in port: its network_id output
-        (the port stand-in is a nested stack whose id is the port id)."""
+    def _output(self, stack_id, key, what):
+        """An output of a stand-in's nested stack (a stood-in port or
+        subnet: the stack's id is the resource's id)."""
         try:
-            identity = self.rpc_client().identify_stack(self.context, port)
-            network = self.rpc_client().show_output(
-                self.context, identity, 'network_id')
+            identity = self.rpc_client().identify_stack(self.context,
+                                                        stack_id)
+            shown = self.rpc_client().show_output(self.context, identity, key)
         except Exception as error:
             raise exception.Error(
-                'port %s is not a port of the test cloud (its stand-in '
-                'could not be read: %s)' % (port, error))
-        value = network.get('output_value') if isinstance(
-            network, dict) else None
+                '%s %s is not one of the test cloud (its stand-in could not '
+                'be read: %s)' % (what, stack_id, error))
+        value = shown.get('output_value') if isinstance(shown, dict) else None
         if not value:
-            raise exception.Error('port %s has no network_id' % port)
+            raise exception.Error('%s %s has no %s' % (what, stack_id, key))
         return value
 
     def _wanted_networks(self):
-        """[(network key, port or None)] of the networks property; a
-        server without networks is on its project's default network."""
+        """[(network key, port, fixed_ip, subnet)] of the networks
+        property; a server without networks is on its project's default
+        network. The network of a port is the port's network_id."""
         wanted = []
         for entry in self.properties[self.NETWORKS] or []:
             port = entry.get(self.NETWORK_PORT)
             network = entry.get(self.NETWORK_ID)
             if port and not network:
-                network = self._port_network(port)
+                network = self._output(port, 'network_id', 'port')
             if not network:
                 raise exception.Error(
                     'a networks entry needs a network or a port: %r' % entry)
-            wanted.append((network, port))
-        return wanted or [(DEFAULT_NETWORK, None)]
+            wanted.append((network, port, entry.get(self.NETWORK_FIXED_IP),
+                           entry.get(self.NETWORK_SUBNET)))
+        return wanted or [(DEFAULT_NETWORK, None, None, None)]
+
+    def _subnet_cidr(self, network, subnet, fixed_ip):
+        """The CIDR of the stood-in subnet of a network (the one holding
+        fixed_ip, when one is asked for): the entry's subnet, else a
+        subnet of this network in the server's top stack, else the /24
+        around fixed_ip, else None (a network passed by name, say)."""
+        if subnet:
+            return self._output(subnet, 'cidr', 'subnet')
+        if network == DEFAULT_NETWORK:
+            return None
+        try:
+            identity = self.rpc_client().identify_stack(
+                self.context, self.stack.root_stack_id())
+            subnets = self.rpc_client().list_stack_resources(
+                self.context, identity, nested_depth=5,
+                filters={'type': 'OS::Neutron::Subnet'})
+        except Exception as error:
+            LOG.warning('stand-in server %s: subnets not listed: %s',
+                        self.name, error)
+            subnets = []
+        for row in subnets:
+            stack_id = row.get('physical_resource_id')
+            if not stack_id:
+                continue
+            try:
+                if self._output(stack_id, 'network_id', 'subnet') != network:
+                    continue
+                cidr = self._output(stack_id, 'cidr', 'subnet')
+            except exception.Error:
+                continue
+            if not fixed_ip or ipaddress.ip_address(
+                    fixed_ip) in ipaddress.ip_network(cidr, strict=False):
+                return cidr
+        if fixed_ip:
+            return str(ipaddress.ip_network(fixed_ip + '/24', strict=False))
+        return None
 
     def _labels(self):
         return {LABEL_SERVER: self.resource_id,
@@ -329,22 +368,52 @@ class ContainerServer(resource.Resource):
                 LABEL_RESOURCE: self.name,
                 LABEL_PROJECT: self.context.project_id or ''}
 
-    def _ensure_network(self, client, network):
+    def _ensure_network(self, client, network, find_cidr):
+        """The Docker network of a stood-in Neutron network, made when
+        missing: on the range of its stood-in subnet (find_cidr() when
+        there is one, as a real cloud gives addresses from its subnet),
+        else on a range of the engine's pool."""
         import docker
         name = network_name(self.context.project_id, network)
         try:
             return client.networks.get(name)
         except docker.errors.NotFound:
             pass
+        cidr = find_cidr()
+        ipam = None
+        if cidr:
+            ipam = docker.types.IPAMConfig(pool_configs=[
+                docker.types.IPAMPool(subnet=cidr)])
         try:
             return client.networks.create(
-                name, driver='bridge', check_duplicate=True,
+                name, driver='bridge', check_duplicate=True, ipam=ipam,
                 labels={LABEL_NETWORK: network,
                         LABEL_PROJECT: self.context.project_id or ''})
         except docker.errors.APIError as error:
-            if error.status_code != 409:
-                raise
-            return client.networks.get(name)
+            if error.status_code == 409:
+                return client.networks.get(name)
+            if cidr and 'overlap' in str(error).lower():
+                raise exception.Error(
+                    'network %s needs the address range %s of its subnet, '
+                    'and another network of the test cloud has it (Docker '
+                    'networks share the host\'s routes, so the test cloud '
+                    'cannot have two networks on one range at once; give '
+                    'each a subnet of its own): %s' % (
+                        network, cidr, error.explanation or error))
+            raise
+
+    @staticmethod
+    def _check_fixed_ip(network_key, docker_network, fixed_ip):
+        configs = (docker_network.attrs.get('IPAM') or {}).get('Config') or []
+        ranges = [ipaddress.ip_network(c['Subnet'], strict=False)
+                  for c in configs if c.get('Subnet')]
+        if not any(ipaddress.ip_address(fixed_ip) in r for r in ranges):
+            raise exception.Error(
+                'fixed_ip %s is not on network %s as the test cloud made it '
+                '(%s: its subnet\'s range, or the Docker engine\'s when the '
+                'test cloud found no subnet of it)' % (
+                    fixed_ip, network_key,
+                    ', '.join(str(r) for r in ranges) or 'no range'))
 
     def handle_create(self):
         with _engine() as client:
@@ -385,20 +454,38 @@ class ContainerServer(resource.Resource):
     def _create_container(self, client, image, hostname, networks):
         import docker
         for attempt in range(3):
-            docker_networks = [self._ensure_network(client, network)
-                               for network, _port in networks]
-            first = docker_networks[0]
+            attach = []    # (docker network, fixed ip or None), unique
+            for network, _port, fixed_ip, subnet in networks:
+                docker_network = self._ensure_network(
+                    client, network, functools.partial(
+                        self._subnet_cidr, network, subnet, fixed_ip))
+                if fixed_ip:
+                    self._check_fixed_ip(network, docker_network, fixed_ip)
+                if docker_network.id not in [n.id for n, _ip in attach]:
+                    attach.append((docker_network, fixed_ip))
             try:
                 container = client.containers.create(
                     image, NODE_COMMAND, init=True, detach=True,
                     name='%s-%s' % (hostname[:40], self.resource_id[:8]),
                     hostname=hostname, labels=self._labels(),
-                    network=first.name, **NODE_RUN_OPTIONS)
-                seen = {first.id}
-                for extra in docker_networks[1:]:
-                    if extra.id not in seen:
-                        extra.connect(container)
-                        seen.add(extra.id)
+                    network=attach[0][0].name, **NODE_RUN_OPTIONS)
+                for index, (docker_network, fixed_ip) in enumerate(attach):
+                    if index == 0 and not fixed_ip:
+                        continue
+                    if index == 0:
+                        # Created on it without an address: attach again
+                        # with the one asked for.
+                        docker_network.disconnect(container)
+                    try:
+                        docker_network.connect(container,
+                                               ipv4_address=fixed_ip)
+                    except docker.errors.APIError as error:
+                        if fixed_ip and 'in use' in str(error).lower():
+                            raise exception.Error(
+                                'fixed_ip %s is in use on network %s (by '
+                                'another server of the test cloud)' % (
+                                    fixed_ip, docker_network.name))
+                        raise
                 return container
             except docker.errors.NotFound as error:
                 # A network removed with another stack's last container
@@ -407,7 +494,7 @@ class ContainerServer(resource.Resource):
                             error)
                 self._remove_container(client)
         raise exception.Error('could not attach the container to its '
-                              'networks %s' % [n for n, _p in networks])
+                              'networks %s' % [n[0] for n in networks])
 
     def check_create_complete(self, exec_id):
         with _engine() as client:
@@ -450,7 +537,7 @@ class ContainerServer(resource.Resource):
         container = client.containers.get(self.data().get('container'))
         attached = container.attrs['NetworkSettings']['Networks']
         networks, addresses = {}, {}
-        for network, port in json.loads(self.data().get(
+        for network, port, *_rest in json.loads(self.data().get(
                 'networks_wanted')):
             found = attached.get(network_name(self.context.project_id,
                                               network)) or {}
@@ -533,7 +620,7 @@ class ContainerServer(resource.Resource):
             names = self._remove_container(client)
             # Also the networks a half-made server wanted.
             names.update(network_name(self.context.project_id, network)
-                         for network, _port in json.loads(
+                         for network, *_rest in json.loads(
                              self.data().get('networks_wanted') or '[]'))
             for name in sorted(names):
                 self._remove_network_if_unused(client, name)
