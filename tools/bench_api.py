@@ -14,12 +14,13 @@
 """Benchmark of magnum-api: requests per second and latency percentiles.
 
     tools/bench_api.py [--clusters 1000] [--templates 100] [--seconds 8]
-                       [--client wrk|python]
+                       [--client wrk|python] [--balanced-workers]
 
-It starts magnum-api itself (gunicorn, noauth) on a MariaDB database it
-creates and drops, for each of 1 and 2 workers; loads the templates and
-clusters straight into the database; then, with 1 and 4 concurrent
-keep-alive connections, measures for a few seconds each:
+It starts magnum-api itself (gunicorn with its gthread workers, or the
+opt-in balanced workers with --balanced-workers; noauth) on a MariaDB
+database it creates and drops, for each of 1 and 2 workers; loads the
+templates and clusters straight into the database; then, with 1 and 4
+concurrent keep-alive connections, measures for a few seconds each:
 
   GET /v1/clusters (a page of 100), GET /v1/clusters/detail (100),
   GET /v1/clustertemplates (100), GET one cluster template,
@@ -356,6 +357,10 @@ def main():
                         choices=['mysqldb', 'pymysql'],
                         help='mysqldb (mysqlclient, the advised driver) or '
                         'pymysql')
+    parser.add_argument('--balanced-workers', action='store_true',
+                        help='serve with [api] balanced_workers (the '
+                        'opt-in worker that spreads keep-alive connections) '
+                        'instead of gunicorn\'s gthread worker')
     parser.add_argument('--rst', help='also write the results here (rst)')
     args = parser.parse_args()
     wrk = None
@@ -388,6 +393,7 @@ def main():
                 os.path.join(tmp, 'w%d' % workers), db_url, rabbit,
                 config={'local_driver': {'docker_host': docker_host},
                         'DEFAULT': {'debug': 'false'},
+                        'api': {'balanced_workers': args.balanced_workers},
                         'quotas': {'max_clusters_per_project': 10 ** 6}},
                 api_workers=workers, conductors=0)
             os.makedirs(deployment.directory, exist_ok=True)
@@ -453,24 +459,22 @@ def write_rst(path, rows, args):
     title = 'API throughput (tools/bench_api.py, %s client)' % args.client
     lines = [title, '-' * len(title), '',
              '%d clusters, %d templates, MariaDB through %s, noauth, '
-             'gunicorn gthread workers, %s, %g s per '
+             'gunicorn %s workers, %s, %g s per '
              'measurement.' % (args.clusters, args.templates,
-                               args.mysql_driver, client_description(args),
-                               args.seconds), '',
-             '.. list-table::', '   :header-rows: 1', '',
-             '   * - request', '     - workers', '     - clients',
-             '     - req/s', '     - p50 ms', '     - p90 ms',
-             '     - p99 ms', '     - server CPU ms/req',
-             '     - client CPU ms/req']
+                               args.mysql_driver,
+                               'balanced' if args.balanced_workers
+                               else 'gthread',
+                               client_description(args), args.seconds), '',
+             '.. csv-table::', '   :header-rows: 1', '',
+             '   request, workers, clients, req/s, p50 ms, p90 ms, p99 ms, '
+             'server CPU ms/req, client CPU ms/req']
     for row in rows:
         if 'rps' not in row:
             continue
-        lines += ['   * - %s' % row['name'], '     - %d' % row['workers'],
-                  '     - %d' % row['concurrency'],
-                  '     - %.0f' % row['rps'], '     - %.1f' % row['p50'],
-                  '     - %.1f' % row['p90'], '     - %.1f' % row['p99'],
-                  '     - %.2f' % row['cpu_ms'],
-                  '     - %.2f' % row['client_cpu_ms']]
+        lines.append('   %s, %d, %d, %.0f, %.1f, %.1f, %.1f, %.2f, %.2f' % (
+            row['name'], row['workers'], row['concurrency'], row['rps'],
+            row['p50'], row['p90'], row['p99'], row['cpu_ms'],
+            row['client_cpu_ms']))
     lines += ['']
     for row in rows:
         if 'rss' in row:
