@@ -73,7 +73,8 @@ class ContextHook(hooks.PecanHook):
 
 class MicroversionHook(hooks.PecanHook):
     """Negotiates the version of every request under /v1 and answers
-    with the version headers (contract 1.4-1.6)."""
+    with the version headers (doc/source/contributor/compatibility.rst,
+    "Microversions")."""
 
     def on_route(self, state):
         request = state.request

@@ -11,7 +11,7 @@
 # under the License.
 
 """Microversions this API serves and how a request asks for one
-(contract 1.4-1.7)."""
+(doc/source/contributor/compatibility.rst, "Microversions")."""
 
 import functools
 import inspect
@@ -151,7 +151,8 @@ def response_headers(version):
 
 
 def unsupported_body(error):
-    """The special 406 body of contract 1.6, already in the error format."""
+    """The 406 body of an unsupported version: the error format with
+    ``min_version`` and ``max_version``."""
     return {'errors': [{
         'request_id': '',
         'code': 'magnum.microversion-unsupported',

@@ -57,14 +57,14 @@ def get_resource(resource, ident):
 
 def scope_admin(context, all_projects_rule):
     """Admins see every project once ``all_projects_rule`` allows it
-    (contract 2.1.8)."""
+    (the ``*_all_projects`` policy rules)."""
     if context.is_admin:
         policy.authorize(context, all_projects_rule)
         context.all_tenants = True
 
 
 def apply_jsonpatch(document, patch):
-    """``document`` with ``patch`` applied (contract 2.1.5): ``add`` of a
+    """``document`` with ``patch`` applied (RFC 6902): ``add`` of a
     top-level attribute needs the attribute to exist and be null."""
     # Imported here: only PATCH requests need it (with difflib, 0.4 MiB).
     import jsonpatch

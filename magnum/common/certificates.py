@@ -17,11 +17,11 @@ front-proxy CA) and a client certificate Magnum uses to talk to the
 cluster (CN=admin, O=system:masters), each stored through the configured
 certificate manager, their references in the cluster's ``ca_cert_ref``,
 ``etcd_ca_cert_ref``, ``front_proxy_ca_cert_ref`` and ``magnum_cert_ref``
-(contract 7.1). Nothing here saves the cluster, except
-``commit_ca_rotation``.
+(doc/source/contributor/compatibility.rst, "Certificates"). Nothing here
+saves the cluster, except ``commit_ca_rotation``.
 
 CA rotation is done in three steps, so that nothing is replaced unless the
-driver has taken the new certificates (decision Q10)::
+driver has taken the new certificates::
 
     new_set = certificates.prepare_ca_rotation(context, cluster)
     with certificates.pending_rotation(cluster, new_set):
@@ -289,7 +289,7 @@ def generate_certificates_to_cluster(context, cluster):
 
 
 def delete_certificates(context, cluster):
-    """Delete all four certificates of the cluster (decision Q11) and
+    """Delete all four certificates of the cluster and
     clear its references (not saved). References already gone are fine;
     any other failure is raised after trying every one."""
     refs = [getattr(cluster, field) for field in REF_FIELDS]
@@ -303,7 +303,7 @@ def delete_certificates(context, cluster):
 # -- reading ------------------------------------------------------------------
 
 def get_ca_certificate(context, cluster, ca_cert_type=None):
-    """The PEM of the CA ``ca_cert_type`` selects (contract 7.3)."""
+    """The PEM of the CA ``ca_cert_type`` selects."""
     field = CA_REF_FIELDS[ca_kind(ca_cert_type)]
     return _get_cert(cluster, field).get_certificate()
 
@@ -325,7 +325,7 @@ def get_cluster_magnum_cert(context, cluster):
 # -- issuing ------------------------------------------------------------------
 
 def sign_certificate(context, cluster, csr_pem, ca_cert_type=None):
-    """Sign a user's CSR with a CA of the cluster (contract 7.2): the PEM,
+    """Sign a user's CSR with a CA of the cluster: the PEM,
     without its trailing newline. 400 for a CSR Magnum does not sign."""
     kind = ca_kind(ca_cert_type)
     # A bad CSR is refused before any private key is read.

@@ -13,7 +13,8 @@
 """Magnum's exceptions.
 
 Every exception a request can end in carries the HTTP status it maps to in
-``code`` (contract section 3.2), so the API layer turns them into the
+``code`` (doc/source/contributor/compatibility.rst, "Errors"), so the
+API layer turns them into the
 OpenStack error body without a table of its own. Messages are templates
 filled from keyword arguments; a template that cannot be filled still yields
 a readable message rather than a second exception.

@@ -19,7 +19,7 @@ certificates_group = cfg.OptGroup(
 )
 
 certificates_opts = [
-    # Deviation from the contract (default "barbican"): no Barbican
+    # Earlier releases defaulted to "barbican"; no Barbican
     # certificate manager ships yet, so the default is the one that does.
     cfg.StrOpt(
         'cert_manager_type',

@@ -26,7 +26,8 @@ from oslo_policy import opts as policy_opts
 import magnum.conf
 from magnum.conf import database
 
-# CORS defaults of the API (api-contract section 4.1).
+# CORS defaults of the API: clients read and send the request id and
+# the microversion headers.
 CORS_ALLOW_HEADERS = [
     'X-Auth-Token',
     'X-Identity-Status',

@@ -13,7 +13,7 @@
 from oslo_config import cfg
 from oslo_config import types
 
-# The extension and key usage names the options accept (contract 7.2);
+# The extension and key usage names the options accept;
 # magnum.common.x509.operations maps each to its X.509 object.
 EXTENSION_NAMES = (
     'authorityKeyIdentifier',

@@ -19,7 +19,8 @@ and never touch SQLAlchemy. Conventions shared by every resource:
   ``*NotFound`` (404); a name shared by two visible rows raises
   ``NameNotUnique`` (409).
 * ``get_<res>_list(context, filters, limit, marker, sort_key, sort_dir)``
-  scopes rows to what the context may see (contract 4.4); an unknown sort key
+  scopes rows to what the context may see (compatibility.rst, "Policy and
+  visibility"); an unknown sort key
   or direction raises a 400, an unknown marker ``MarkerNotFound`` (404),
   an unknown filter ``InvalidParameterValue`` (400).
 * ``update_<res>(id_or_uuid, values, expected=None)`` applies ``values``

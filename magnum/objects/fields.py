@@ -24,7 +24,7 @@ from oslo_versionedobjects import fields
 
 
 class ClusterStatus(fields.Enum):
-    """Status of a cluster or a nodegroup (contract 2.1.6)."""
+    """Status of a cluster or a nodegroup: ``<ACTION>_<STATE>``."""
 
     CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS'
     CREATE_FAILED = 'CREATE_FAILED'

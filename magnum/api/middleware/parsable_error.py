@@ -11,7 +11,7 @@
 # under the License.
 
 """Every error the v1 application returns, in the OpenStack error format
-(contract 3.1):
+(doc/source/contributor/compatibility.rst, "Errors"):
 
     {"errors": [{"request_id", "code", "status", "title", "detail",
                  "links"}]}

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The interface every certificate manager implements (contract 7.4).
+"""The interface every certificate manager implements.
 
 A manager stores a certificate with its private key (and optionally
 intermediates) and answers with a reference, a string the cluster keeps in
@@ -64,7 +64,8 @@ class Cert:
             self._private_key = self._private_key()
         return self._private_key
 
-    # Names the contract's interface also has (contract 7.4).
+    # Names earlier managers' interface also has (compatibility.rst,
+    # "Certificates").
     get_decrypted_private_key = get_private_key
 
     def get_private_key_passphrase(self):
@@ -88,7 +89,7 @@ class CertManager(abc.ABC):
 
         ``name`` describes the certificate to people (managers that show
         names use it); ``context`` says whose it is. Other keyword
-        arguments of the contract's interface (``expiration``,
+        arguments of earlier managers' interface (``expiration``,
         ``resource_ref``) are accepted and ignored.
         """
 

@@ -13,7 +13,8 @@
 """Certificates in Magnum's database (table ``x509keypair``).
 
 The reference is the row's uuid; rows carry the project and user of the
-storing context and are read within that scope (contract 4.4, 7.4).
+storing context and are read within that scope (compatibility.rst,
+"Policy and visibility").
 
 Private keys are encrypted at rest with AES-256-GCM under a key that is
 not in the database, so that a dump of the database alone yields no

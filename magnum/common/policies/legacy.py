@@ -13,7 +13,8 @@
 """Policies for the historical /v1/baymodels and /v1/bays.
 
 Bays and baymodels are the 2014-2021 names of clusters and cluster
-templates, kept so that old scripts keep working (contract 2.13). Their
+templates, kept so that old scripts keep working (compatibility.rst,
+"Legacy resources"). Their
 defaults match today's cluster and cluster template rules, since the
 historical "deny_cluster_user" rule they used no longer exists.
 """

@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Keys, CA and issued certificates, and CSR signing (contract 7.1, 7.2).
+"""Keys, CA and issued certificates, and CSR signing
+(doc/source/contributor/compatibility.rst, "Certificates").
 
 Functions over ``cryptography`` objects and PEM text; nothing here stores
 anything. Options not given as arguments come from ``[x509]``.
@@ -63,7 +64,7 @@ MAX_RSA_KEY_SIZE = 8192
 ALLOWED_CURVES = ('secp256r1', 'secp384r1', 'secp521r1')
 
 # Certificates are valid from a day ago, so that a node whose clock is a
-# little behind accepts them at once (contract 7.1).
+# little behind accepts them at once.
 BACKDATE = datetime.timedelta(days=1)
 
 # X.509 allows 64 characters in a common name.
@@ -248,7 +249,7 @@ def _key_usage(**usages):
 
 def generate_ca_certificate(common_name, key=None, term_of_validity=None,
                             now=None):
-    """A self-signed CA (contract 7.1): (certificate, private key).
+    """A self-signed CA: (certificate, private key).
 
     It may sign end-entity certificates only (path length 0).
     """

@@ -123,7 +123,8 @@ class _Resource:
     not_found: type
     not_found_arg: str
     already_exists: type
-    # How rows are scoped to a request context (contract 4.4):
+    # How rows are scoped to a request context (compatibility.rst,
+    # "Policy and visibility"):
     # 'owner' (project, else user), 'template' (owner plus public rows),
     # 'project_for_non_admin' (nodegroups) or None (no scoping).
     scope: str | None

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""SQLAlchemy models: the schema of contract section 5.
+"""SQLAlchemy models: the schema (compatibility.rst, "Database").
 
 The alembic migrations must produce exactly this schema; a test compares
 them on every backend, so a change here without a migration fails.

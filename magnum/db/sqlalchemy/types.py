@@ -12,7 +12,7 @@
 
 """Column types: JSON held in TEXT columns, and timestamps.
 
-The contract stores dicts and lists as JSON text where writing NULL stores
+Dicts and lists are stored as JSON text, and writing NULL stores
 an empty container, so readers never have to tell "unset" from "empty".
 Reads of a NULL written by someone else (an old row, a hand-made fix) also
 come back empty.

@@ -13,7 +13,8 @@
 """Multi-tenant isolation with real Keystone tokens: users of projects A
 and B (reader, member, admin each, from the cloud-in-a-box) call every
 endpoint on project A's resources, and every answer is the one the policy
-defaults of the contract (section 4) give:
+defaults give (doc/source/configuration/policy.rst;
+doc/source/contributor/compatibility.rst, "Policy and visibility"):
 
 - a reader can read but never change anything (403);
 - another project's private resources are not found (404) for its
@@ -146,7 +147,8 @@ READS = [
      _statuses(a_reader=403, a_member=200, a_admin=200, B=404,
                b_admin=200)),
     # Federations, bays and baymodels have no *_all_projects rules
-    # (contract 2.1.8, 2.13): an admin of another project is scoped to it.
+    # (compatibility.rst, "Legacy resources"): an admin of another project is
+    # scoped to it.
     ('federation', '/v1/federations/{fA}',
      _statuses(A=200, B=404, b_admin=404)),
     ('stats', '/v1/stats?project_id={A}',
@@ -172,7 +174,8 @@ def test_reads(world, path, expected, caller):
               caller)
 
 
-# Tags are what may change on a template a cluster uses (contract 4.5).
+# Tags are what may change on a template a cluster uses (compatibility.rst,
+# "Templates").
 TAGS_OP = [{'op': 'replace', 'path': '/tags', 'value': 'checked'}]
 # Changes of project A's resources that the caller must not make (or that
 # pass authorization and then fail on the resource's state, a status
@@ -221,7 +224,7 @@ WRITES = [
      {'a-reader': 403, 'b-reader': 403, 'b-member': 404, 'a-member': 400,
       'b-admin': 404}),
     # A cluster named in a create body that the caller cannot see is a
-    # 400 (contract 3.2), not a 404.
+    # 400, not a 404 (compatibility.rst, "Errors").
     ('sign-certificate', 'POST', '/v1/certificates',
      {'cluster_uuid': '{cA}', 'csr': 'not a CSR'},
      {'a-reader': 403, 'b-reader': 400, 'b-member': 400, 'a-member': 400,

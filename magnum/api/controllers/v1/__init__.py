@@ -17,7 +17,8 @@ from pecan import rest
 
 from magnum.api.controllers import link
 
-# Collections listed in the v1 document, in the contract's order.
+# Collections listed in the v1 document, in the order clients have always
+# seen (api-ref/source/samples/version-v1-get-resp.json).
 COLLECTIONS = ('clustertemplates', 'clusters', 'quotas', 'certificates',
                'mservices', 'stats', 'federations', 'credentials')
 

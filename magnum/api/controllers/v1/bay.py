@@ -11,7 +11,8 @@
 # under the License.
 
 
-"""/v1/bays: clusters under their historical name (contract 2.13).
+"""/v1/bays: clusters under their historical name
+(doc/source/contributor/compatibility.rst, "Legacy resources").
 
 A bay is a cluster row seen through the 2014-2021 API: ``baymodel_id`` is
 the cluster template, ``bay_create_timeout`` the create timeout, the

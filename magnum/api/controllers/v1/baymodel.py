@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/baymodels: the historical name of cluster templates (contract 2.13).
+"""/v1/baymodels: the historical name of cluster templates
+(doc/source/contributor/compatibility.rst, "Legacy resources").
 
 A baymodel is a cluster template row seen through the 2016-2021 API:
 keypair_id is required, dns_nameserver is a single address, labels are

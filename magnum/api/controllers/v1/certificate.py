@@ -11,7 +11,8 @@
 # under the License.
 
 """/v1/certificates: a cluster's CA certificate, signing a CSR with it, and
-rotating it (contract 2.6, 7.2, 7.3).
+rotating it (api-ref/source/certificates.inc; the signing rules are in
+doc/source/contributor/compatibility.rst, "Certificates").
 
 The API finds the cluster and applies the policy; the certificates
 themselves are the conductor's business (synchronous RPC calls whose
@@ -175,7 +176,7 @@ def _short(text, limit=64):
 
 class CertificateController(rest.RestController):
     """/v1/certificates; not microversion-gated (rotation meant 1.5 but
-    was never enforced, contract 1.7)."""
+    was never enforced, and clients at 1.1 use it)."""
 
     @wsme_pecan.wsexpose(Certificate, wtypes.text, wtypes.text)
     def get_one(self, cluster_ident, ca_cert_type=None):
@@ -202,8 +203,8 @@ class CertificateController(rest.RestController):
         try:
             cluster = find_cluster(context, ident, 'certificate:create')
         except exception.ClusterNotFound:
-            # A reference inside a create body: 400, not 404 (contract
-            # 2.6, 3.2).
+            # A reference inside a create body: 400, not 404 (see
+            # doc/source/contributor/compatibility.rst, "Errors").
             raise exception.InvalidParameterValue(
                 err=_('Cluster %s could not be found.') % ident)
         authorize_cluster(context, 'certificate:create', cluster)

@@ -10,8 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters (contract 2.3), with the actions (2.4) and nodegroups
-(2.5) beneath.
+"""/v1/clusters, with the actions and nodegroups beneath
+(api-ref/source/clusters.inc, nodegroups.inc).
 
 The API writes the intent and the conductor makes it true: a create
 inserts the cluster and its two default nodegroups in one transaction
@@ -56,7 +56,8 @@ SUMMARY_FIELDS = ('uuid', 'name', 'cluster_template_id', 'keypair',
                   'master_flavor_id', 'flavor_id', 'create_timeout',
                   'master_count', 'health_status', 'stack_id', 'cluster_id',
                   'links')
-# What PATCH may change (contract 2.3 and decision Q8); the rest is 400.
+# What PATCH may change (doc/source/contributor/compatibility.rst,
+# "Cluster updates"); the rest is 400.
 PATCHABLE = ('node_count', 'health_status', 'health_status_reason', 'name',
              'labels')
 HEALTH_FIELDS = ('health_status', 'health_status_reason')
@@ -95,7 +96,7 @@ class Cluster(base.APIBase):
     labels_overridden = STRING_DICT
     labels_added = STRING_DICT
     labels_skipped = STRING_DICT
-    # Request-only; shown as false like upstream (contract Q13).
+    # Request-only; always shown as false, as clients have always seen it.
     merge_labels = wtypes.wsattr(bool, default=False)
     master_flavor_id = wtypes.text
     flavor_id = wtypes.text
@@ -253,7 +254,8 @@ class ClusterCollection(collection.Collection):
 # -- create -------------------------------------------------------------------
 
 def _template(context, ident):
-    """The template of a create; unknown is 400 below 1.10 (Q4)."""
+    """The template of a create; unknown is 400 below 1.10, 404 from it
+    (doc/source/contributor/compatibility.rst, "Errors")."""
     try:
         return objects.ClusterTemplate.get(context, ident)
     except exception.ClusterTemplateNotFound as error:
@@ -332,7 +334,7 @@ def _default_nodegroups(values, template, master_count, node_count):
 
 def _create_values(context, body, template):
     """The cluster's values: the body with the template's defaults
-    (contract 2.3 step 8)."""
+    (what the request leaves out comes from the template)."""
     def given_or_template(key, template_key=None):
         value = getattr(body, key)
         return value if value else template[template_key or key]
@@ -445,7 +447,8 @@ def create(context, body, rule='cluster:create'):
     if node_count == 0 and microversion.requested() < (1, 10):
         raise exception.ZeroNodeCountNotSupported()
     template = _template(context, body.cluster_template_id)
-    # Decision Q5: the template's driver name wins over its type.
+    # The template's driver name wins over its type
+    # (doc/source/contributor/compatibility.rst, "Templates").
     driver = cluster_actions.driver_for(template)
     volume_size = body.docker_volume_size or template.docker_volume_size
     if template.docker_storage_driver == 'devicemapper' and (

@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters/{ident}/actions: resize and upgrade (contract 2.4).
+"""/v1/clusters/{ident}/actions: resize and upgrade
+(api-ref/source/clusters.inc).
 
 Also what every operation on a cluster shares (clusters, their actions and
 their nodegroups): the statuses an operation may start from, starting it
@@ -230,7 +231,8 @@ class ActionsController(rest.RestController):
                for node in nodes_to_remove):
             raise exception.InvalidParameterValue(
                 err=_('nodes_to_remove must be a list of server ids'))
-        # Decision Q16: admins act on every project as with update.
+        # Admins act on every project as with update (compatibility.rst,
+        # "Admins and other projects").
         utils.scope_admin(context, 'cluster:update_all_projects')
         cluster = objects.Cluster.get(context, cluster_ident)
         policy.authorize(context, 'cluster:resize', target=cluster.as_dict())

@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clustertemplates: what clusters are built from (contract 2.2)."""
+"""/v1/clustertemplates: what clusters are built from
+(api-ref/source/clustertemplates.inc)."""
 
 import ipaddress
 
@@ -41,7 +42,8 @@ SWARM_NETWORK_DRIVERS = ('docker',)
 VOLUME_DRIVERS = {'kubernetes': ('cinder',), 'swarm-mode': ('cinder',
                                                            'local')}
 
-# Changes allowed while clusters use the template (contract 2.2 PATCH).
+# Changes allowed while clusters use the template
+# (doc/source/contributor/compatibility.rst, "Templates").
 CHANGES_ALLOWED_WHEN_REFERENCED = ({'public'}, {'hidden'}, {'tags'},
                                    {'name'})
 
@@ -148,7 +150,7 @@ class ClusterTemplateCollection(collection.Collection):
                         limit, url=url, **filters)
 
 
-# -- validation (contract 2.2, steps 2-5) ----------------------------------
+# -- validation -------------------------------------------------------------
 
 def validate_coe_and_server_type(values):
     if values.get('coe') not in SUPPORTED_COES:
@@ -328,7 +330,7 @@ class TemplateOperations:
         for readonly in ('uuid', 'project_id', 'user_id', 'links',
                          'created_at', 'updated_at'):
             values.pop(readonly, None)
-        # Explicit JSON nulls count as "not given" (contract 10.1 #11).
+        # Explicit JSON nulls count as "not given" (compatibility.rst).
         defaults = {'labels': {}, 'registry_enabled': False,
                     'tls_disabled': False, 'public': False,
                     'hidden': False, 'server_type': 'vm',

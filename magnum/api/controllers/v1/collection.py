@@ -42,8 +42,9 @@ class Collection(base.APIBase):
         return len(self.collection) and len(self.collection) == limit
 
     def get_next(self, limit, url=None, marker_attribute='uuid', **filters):
-        """The next-page URL (contract 2.1.3), carrying the request's
-        filters (decision Q19)."""
+        """The next-page URL, carrying the request's filters
+        (doc/source/contributor/compatibility.rst, "Requests and
+        responses")."""
         if not self.has_next(limit):
             return wtypes.Unset
         resource_url = url or self._type

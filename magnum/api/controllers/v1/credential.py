@@ -11,7 +11,7 @@
 # under the License.
 
 """/v1/credentials: rotating the credential a cluster uses to reach
-OpenStack (contract 2.7; from microversion 1.12).
+OpenStack (api-ref/source/credentials.inc; from microversion 1.12).
 
 Only ``PATCH /v1/credentials/{cluster_ident}`` exists; other methods are
 405. ``credential:rotate`` has no administrator bypass by default: the
@@ -37,7 +37,7 @@ RULE = 'credential:rotate'
 MIN_VERSION = (1, 12)
 
 # The statuses a rotation may start from: the stable ones, and a running
-# or failed update (contract 2.1.6).
+# or failed update.
 ROTATABLE = fields.ClusterStatus.STATUS_RESIZABLE
 
 

@@ -12,7 +12,7 @@
 
 
 """/v1/federations: a host cluster and the clusters federated with it
-(contract 2.11, decision Q9).
+(doc/source/contributor/compatibility.rst, "Federations").
 
 Federations are stored: the API validates the clusters (they exist, are
 the caller's, in the federation's project and run the host's COE), writes

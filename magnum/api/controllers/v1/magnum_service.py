@@ -11,8 +11,8 @@
 # under the License.
 
 
-"""/v1/mservices: the Magnum services and whether they are up (contract
-2.8)."""
+"""/v1/mservices: the Magnum services and whether they are up
+(api-ref/source/mservices.inc)."""
 
 import datetime
 

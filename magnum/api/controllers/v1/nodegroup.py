@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters/{cluster_ident}/nodegroups (contract 2.5, from 1.9).
+"""/v1/clusters/{cluster_ident}/nodegroups, from microversion 1.9
+(api-ref/source/nodegroups.inc).
 
 The API writes the nodegroup row (status *_IN_PROGRESS) and casts to the
 conductor, which asks the cluster's driver to make it so.
@@ -49,7 +50,7 @@ MIN_VERSION = (1, 9)
 MASTER = 'master'
 # A nodegroup may be changed when the last operation on it has ended.
 NODEGROUP_UPDATABLE = Status.STATUS_STABLE + Status.STATUS_FAILED + (None,)
-# What PATCH may change (contract 2.5).
+# What PATCH may change.
 PATCHABLE = ('min_node_count', 'max_node_count', 'node_labels',
              'node_taints')
 TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
@@ -108,7 +109,7 @@ class NodeGroup(base.APIBase):
     version = wtypes.text
     node_labels = STRING_DICT
     node_taints = wtypes.ArrayType(TAINT)
-    # Request-only; shown as false like upstream (contract Q13).
+    # Request-only; always shown as false, as clients have always seen it.
     merge_labels = wtypes.wsattr(bool, default=False)
     conditions = wtypes.ArrayType(STRING_DICT)
     """From microversion 1.15, full view: what is true about the
@@ -194,7 +195,7 @@ class NodeGroupCollection(collection.Collection):
             limit, url='clusters/%s/nodegroups' % cluster.uuid, **filters)
 
 
-# -- validation (contract 2.5) ---------------------------------------------
+# -- validation -------------------------------------------------------------
 
 def _invalid(attr, name, explanation):
     return exception.NodeGroupInvalidInput(attr=attr, nodegroup=name,
@@ -258,7 +259,8 @@ def taints_value(value):
 
 
 def validate(values):
-    """The rules of contract 2.5 on a nodegroup's values (409)."""
+    """The rules on a nodegroup's values; a breach is 409 (see
+    doc/source/contributor/compatibility.rst, "Errors")."""
     name = values.get('name')
     node_count = values.get('node_count') or 0
     minimum = values.get('min_node_count') or 0

@@ -11,8 +11,8 @@
 # under the License.
 
 
-"""/v1/quotas: per-project limits, managed by administrators (contract
-2.10)."""
+"""/v1/quotas: per-project limits, managed by administrators
+(api-ref/source/quotas.inc)."""
 
 from urllib import parse
 
@@ -280,7 +280,8 @@ class QuotaController(rest.RestController):
     def patch(self, project_id, resource, quota):
         """Change a quota. The body is a plain quota object, not JSON-Patch;
         the project and resource are those of the URL, and a missing
-        hard_limit means 1 (contract quirk Q14)."""
+        hard_limit means 1, as it always has
+        (doc/source/contributor/compatibility.rst, "Quotas")."""
         context = pecan.request.context
         policy.authorize(context, 'quota:update')
         _known_resource(project_id, resource)

@@ -11,7 +11,8 @@
 # under the License.
 
 
-"""/v1/stats: how many clusters and nodes a project has (contract 2.9)."""
+"""/v1/stats: how many clusters and nodes a project has
+(api-ref/source/stats.inc)."""
 
 import pecan
 from pecan import rest

@@ -47,7 +47,7 @@ class UuidType(wtypes.UserType):
 
 class NameType(wtypes.UserType):
     """Cluster and federation names: a letter, then letters, digits,
-    ``_ . -``; at most 242 characters (contract 2.3)."""
+    ``_ . -``; at most 242 characters."""
     basetype = wtypes.text
     name = 'name'
     PATTERN = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]*$')
@@ -108,7 +108,7 @@ class JsonType(wtypes.UserType):
 
 class LabelsType(wtypes.UserType):
     """A dict of labels; values may arrive as str, int, float or bool and
-    are kept as strings (contract 2.1.1)."""
+    are kept as strings."""
     basetype = wtypes.DictType(wtypes.text, wtypes.text)
     name = 'labels'
 
@@ -174,7 +174,8 @@ class MultiType(wtypes.UserType):
 
 def literal(value, expected, field):
     """Structured values sent as Python literals ("{'a': 'b'}") by clients
-    (contract 2.1.5); real JSON objects and lists pass as they are."""
+    (compatibility.rst, "Requests and responses"); real
+    JSON objects and lists pass as they are."""
     if isinstance(value, str):
         try:
             value = ast.literal_eval(value)
@@ -190,7 +191,7 @@ def literal(value, expected, field):
 
 
 class JsonPatchType(wtypes.Base):
-    """One JSON-Patch operation (contract 2.1.5).
+    """One JSON-Patch operation (RFC 6902).
 
     Resources subclass it to name their internal (never patchable) and
     non-removable attributes, and the attributes whose values are

@@ -11,7 +11,8 @@
 # under the License.
 
 
-"""/v1/bays: clusters under their historical name (contract 2.13)."""
+"""/v1/bays: clusters under their historical name (compatibility.rst,
+"Legacy resources")."""
 
 import pytest
 

@@ -11,7 +11,7 @@
 # under the License.
 
 """/v1/baymodels: cluster templates under their historical name
-(contract 2.13)."""
+(compatibility.rst, "Legacy resources")."""
 
 import pytest
 

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/certificates (contract 2.6, 7.2, 7.3): the API side; the
+"""/v1/certificates (api-ref/source/certificates.inc): the API side; the
 conductor is the recording stand-in of the conftest."""
 
 from cryptography import x509

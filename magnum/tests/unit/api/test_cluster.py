@@ -10,7 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters (contract 2.3 and decisions Q4, Q5, Q8, Q12, Q19)."""
+"""/v1/clusters (api-ref/source/clusters.inc), with the choices of
+doc/source/contributor/compatibility.rst ("Errors", "Templates",
+"Clusters")."""
 
 import re
 from urllib import parse
@@ -304,7 +306,8 @@ class TestCreate:
 
     def test_template_driver_wins_over_its_type(self, api, dbapi,
                                                 monkeypatch):
-        # Decision Q5: other_fake provides vm/ubuntu only, yet serves this
+        # The template's driver wins (compatibility.rst, "Templates"):
+        # other_fake provides vm/ubuntu only, yet serves this
         # fedora-coreos template because the template names it.
         seen = []
         monkeypatch.setattr(
@@ -504,7 +507,7 @@ class TestQuota:
 
     def test_being_over_quota_wins_over_the_later_checks(
             self, api, rpc, dbapi, magnum_config):
-        # The contract's order: the quota is checked before the hidden
+        # The quota is checked before the hidden
         # template and the load balancer, although a create that passes
         # every check is only counted by the insert.
         magnum_config.config(group='quotas', max_clusters_per_project=1)
@@ -603,7 +606,7 @@ class TestGet:
 
     def test_a_cluster_without_nodegroups_still_reads(self, api, dbapi,
                                                       template):
-        # Decision Q12: never a 400 on GET.
+        # Never a 400 on GET (compatibility.rst, "Clusters").
         row = dbapi.create_cluster(db_utils.get_test_cluster(
             cluster_template_id=template.uuid, project_id=PROJECT_A,
             name='bare'))
@@ -792,7 +795,7 @@ class TestUpdate:
 
     def test_rename_and_labels_are_saved_without_the_conductor(
             self, api, rpc, cluster, validated):
-        # Decision Q8.
+        # compatibility.rst, "Cluster updates".
         _patch(api, 'c1', _replace('/name', 'renamed') +
                [{'op': 'add', 'path': '/labels/new', 'value': 'x'},
                 {'op': 'remove', 'path': '/labels/key1'}])

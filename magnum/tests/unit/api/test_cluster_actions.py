@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters/{ident}/actions/resize and /upgrade (contract 2.4, Q16)."""
+"""/v1/clusters/{ident}/actions/resize and /upgrade
+(api-ref/source/clusters.inc)."""
 
 from oslo_utils import uuidutils
 import pytest
@@ -194,7 +195,7 @@ class TestResize:
     def test_admin_follows_the_update_all_projects_rule(self, api, dbapi,
                                                         template,
                                                         policy_file):  # noqa
-        # Decision Q16.
+        # compatibility.rst, "Admins and other projects".
         theirs = make_cluster(dbapi, template, project_id=PROJECT_B)
         _resize(api, theirs.uuid, {'node_count': 3}, as_='admin')
         dbapi.update_cluster(theirs.uuid, {'status': 'UPDATE_COMPLETE'})

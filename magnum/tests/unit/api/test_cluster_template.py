@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clustertemplates (contract 2.2)."""
+"""/v1/clustertemplates (api-ref/source/clustertemplates.inc)."""
 
 import re
 

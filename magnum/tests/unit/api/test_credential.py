@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""PATCH /v1/credentials/{cluster_ident} (contract 2.7): the API side."""
+"""PATCH /v1/credentials/{cluster_ident} (api-ref/source/credentials.inc):
+the API side."""
 
 import pytest
 import webtest

@@ -11,7 +11,8 @@
 # under the License.
 
 
-"""/v1/federations (contract 2.11, decision Q9) and the random names of
+"""/v1/federations (compatibility.rst, "Federations") and the random
+names of
 magnum.common.names."""
 
 import re

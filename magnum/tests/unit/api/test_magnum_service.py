@@ -11,7 +11,7 @@
 # under the License.
 
 
-"""GET /v1/mservices (contract 2.8)."""
+"""GET /v1/mservices (api-ref/source/mservices.inc)."""
 
 import datetime
 

@@ -10,7 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Microversion negotiation and the error format (contract 1.4-1.6, 3)."""
+"""Microversion negotiation and the error format
+(doc/source/contributor/compatibility.rst, "Microversions" and
+"Errors")."""
 
 import pytest
 

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""/v1/clusters/{cluster_ident}/nodegroups (contract 2.5, Q19)."""
+"""/v1/clusters/{cluster_ident}/nodegroups (api-ref/source/nodegroups.inc)."""
 
 import re
 from urllib import parse
@@ -104,7 +104,7 @@ class TestGet:
             assert [g['name'] for g in body['nodegroups']] == expected
 
     def test_paging_keeps_the_role_filter(self, api, dbapi, cluster):
-        # Decision Q19.
+        # compatibility.rst, "Requests and responses": next links keep filters.
         made = [_group(dbapi, cluster, name='w%d' % n).uuid
                 for n in range(3)]
         page = api.get(_url('c1', '/?limit=2&role=worker'), version=LATEST,

@@ -11,7 +11,8 @@
 # under the License.
 
 
-"""/v1/quotas (contract 2.10), with project verification against a fake
+"""/v1/quotas (api-ref/source/quotas.inc), with project verification
+against a fake
 Keystone served over HTTP on localhost."""
 
 import http.server

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The version documents of GET / and GET /v1 (contract 1.2, 1.3)."""
+"""The version documents of GET / and GET /v1 (api-ref/source/versions.inc)."""
 
 import pytest
 import webtest

@@ -11,7 +11,7 @@
 # under the License.
 
 
-"""GET /v1/stats (contract 2.9)."""
+"""GET /v1/stats (api-ref/source/stats.inc)."""
 
 import pytest
 

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Certificate managers (magnum/common/cert_manager, contract 7.4): the
+"""Certificate managers (magnum/common/cert_manager): the
 loader, the database manager with its encryption at rest, and the file
 manager with its file modes."""
 

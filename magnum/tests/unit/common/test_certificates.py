@@ -10,9 +10,10 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""A cluster's PKI as the conductor handles it (common/certificates.py,
-contract 7): generation, reading, signing with the real ``openssl`` as the
-judge, deletion, CA rotation and the CertificatesValid status."""
+"""A cluster's PKI as the conductor handles it (common/certificates.py;
+compatibility.rst, "Certificates"): generation, reading, signing with the
+real ``openssl`` as the judge, deletion, CA rotation and the
+CertificatesValid status."""
 
 import base64
 import datetime

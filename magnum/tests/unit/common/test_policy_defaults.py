@@ -11,7 +11,9 @@
 # under the License.
 
 
-"""The in-code policy defaults match contract section 4.3."""
+"""The in-code policy defaults are the rule names and defaults clients and
+operators' policy files know (doc/source/contributor/compatibility.rst,
+"Policy and visibility")."""
 
 import pathlib
 
@@ -123,7 +125,8 @@ RESOURCE_RULES = {
     'quota:get_all': ('context_is_admin', ADMIN_ONLY),
     'quota:update': ('context_is_admin', ADMIN_ONLY),
     'stats:get_all': ('admin_or_project_reader', PROJECT),
-    # Historical names kept alive (contract 2.13), same defaults as today's
+    # Historical names kept alive (compatibility.rst, "Legacy resources"), same
+    # defaults as today's
     # clusters and cluster templates.
     'baymodel:create': (
         'admin_or_project_member_deny_cluster_user', PROJECT),
@@ -148,7 +151,7 @@ def defaults():
     return {rule.name: rule for rule in policies.list_rules()}
 
 
-def test_exactly_the_contract_rules_are_registered(defaults):
+def test_exactly_these_rules_are_registered(defaults):
     assert sorted(defaults) == sorted(
         list(BASE_RULES) + list(RESOURCE_RULES))
 

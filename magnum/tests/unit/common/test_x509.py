@@ -11,7 +11,7 @@
 # under the License.
 
 """Keys, cluster CAs, issued certificates and CSR signing
-(magnum/common/x509/operations.py, contract 7.1 and 7.2).
+(magnum/common/x509/operations.py; compatibility.rst, "Certificates").
 
 Certificates are checked with the real ``openssl`` command: CSRs made by
 ``openssl req`` are signed and the chain is verified with ``openssl
@@ -397,7 +397,7 @@ class TestKeys:
 
 class TestCertificateAuthority:
 
-    def test_follows_the_contract(self, ca, ca_pem, openssl):
+    def test_is_a_signing_only_ca(self, ca, ca_pem, openssl):
         certificate, key = ca
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
                                              'test-cluster')])

@@ -11,7 +11,7 @@
 # under the License.
 
 """Guards for magnum/conf: the committed sample, help text, the module list
-and the defaults the API contract fixes."""
+and the defaults deployments rely on (compatibility.rst, "Configuration")."""
 
 import collections
 import os
@@ -201,7 +201,7 @@ def conf():
     ('octavia_client', 'endpoint_type', 'publicURL'),
     ('keystone_auth', 'auth_type', 'password'),
 ])
-def test_contract_defaults(conf, group, name, expected):
+def test_compatible_defaults(conf, group, name, expected):
     section = conf.get(group) if group else conf
     assert getattr(section, name) == expected
 

@@ -51,9 +51,10 @@ TEMPLATES = {
     'u1-hidden': (None, 'u1', False, True),
 }
 
-# Which templates each context sees (contract 4.4): its project's (else
-# its user's), plus public ones, which non-admins see only when not hidden;
-# an admin with all_tenants sees every template.
+# Which templates each context sees (compatibility.rst, "Policy and
+# visibility"): its project's (else its user's), plus public ones, which
+# non-admins see only when not hidden; an admin with all_tenants sees
+# every template.
 VISIBLE = {
     'member-a': {'a-own', 'a-hidden', 'b-public'},
     'member-b': {'b-private', 'b-public', 'b-public-hidden'},

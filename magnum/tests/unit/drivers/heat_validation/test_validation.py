@@ -320,7 +320,8 @@ def test_cluster_checks_keypair_and_its_own_values(cloud, standard):
     assert ('GET', '/v2.1/flavors/m1.small') not in calls
 
 
-def test_missing_keypair_is_the_contracts_404(cloud, standard):
+def test_missing_keypair_is_a_404(cloud, standard):
+    # As clients have always seen (compatibility.rst, "Errors").
     message = _raises(exception.KeyPairNotFound, 404,
                       validation.validate_cluster, cloud.context(),
                       cluster_values(keypair='bob-key'), template_values())
