@@ -49,6 +49,8 @@ DISTROS = (OS_FEDORA_COREOS, OS_UBUNTU)
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          'templates')
 LB_FILE = 'kubernetes/load_balancer.yaml'
+#: Labels an upgrade takes from the new cluster template.
+UPGRADED_LABELS = ('kube_tag', 'etcd_tag')
 #: Seconds to wait for the cluster's Kubernetes API when checking it.
 API_TIMEOUT = 10
 
@@ -143,6 +145,13 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         values = definition.labels_of(work.cluster, work.template)
         if nodegroup is not None:
             values.update(nodegroup.labels or {})
+            if getattr(work, 'upgrading', None) == nodegroup.uuid:
+                # An upgrade is to the new template's release, whatever
+                # the cluster copied from the old one at create.
+                for name in UPGRADED_LABELS:
+                    new = (work.template.labels or {}).get(name)
+                    if new:
+                        values[name] = new
         return k8s_labels.resolve(values)
 
     def _vip(self, work):
@@ -180,10 +189,38 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         built['template'] = definition.dumps(template)
         return built
 
+    def check_upgrade(self, cluster, cluster_template, nodegroup):
+        """Masters are replaced one by one in an upgrade: etcd's data must
+        outlive the server, on its Cinder volume."""
+        if nodegroup.role != 'master':
+            return
+        labels = k8s_labels.resolve(definition.labels_of(
+            cluster, cluster.cluster_template))
+        if not labels['etcd_volume_size']:
+            self._not_supported(_(
+                'Upgrading the masters of a cluster whose etcd data lives '
+                'on the servers\' disks (label etcd_volume_size is 0): '
+                'replacing a master would lose it'))
+
+    def _rerender_upgraded(self, work, nodegroup, state):
+        """An upgrade replaces the nodegroup's servers with new boot
+        configurations (new kube_tag): each member's user data parameter
+        is rendered again (Heat then replaces the server, in batches of
+        max_batch_size)."""
+        if getattr(work, 'upgrading', None) != nodegroup.uuid:
+            return
+        key = definition.nodegroup_key(nodegroup)
+        for member in state.members:
+            parameter = definition.node_parameter(key, member)
+            if parameter not in work.node_parameters:
+                work.node_parameters[parameter] = self.node_boot(
+                    work, nodegroup, member, state.addresses[member])
+
     def node_properties(self, work, nodegroup, state):
         cluster, template = work.cluster, work.template
         labels = self._labels(work, nodegroup)
         master = nodegroup.role == 'master'
+        self._rerender_upgraded(work, nodegroup, state)
         return {
             'name_prefix': self._name_prefix(work, nodegroup),
             'image': work.image or nodegroup.image_id or template.image_id,
