@@ -18,6 +18,7 @@ these hand the already-parsed configuration to the middleware instead.
 """
 
 from oslo_middleware import cors
+from oslo_middleware import sizelimit
 
 from magnum import conf
 
@@ -27,4 +28,12 @@ CONF = conf.CONF
 def cors_filter_factory(global_conf, **local_conf):
     def _filter(app):
         return cors.CORS(app, CONF)
+    return _filter
+
+
+def sizelimit_filter_factory(global_conf, **local_conf):
+    """Request bodies above ``[oslo_middleware] max_request_body_size``
+    are refused with a 413 before anything reads them."""
+    def _filter(app):
+        return sizelimit.RequestBodySizeLimiter(app, CONF)
     return _filter

@@ -54,12 +54,12 @@ def error_element(status, body):
         # no internals (SQL, file paths) in the response.
         title, detail = 'Internal Server Error', INTERNAL_ERROR_DETAIL
     return {'request_id': '', 'code': code, 'status': status,
-            'title': title or _default_title(status),
-            'detail': detail or title or _default_title(status),
+            'title': title or default_title(status),
+            'detail': detail or title or default_title(status),
             'links': []}
 
 
-def _default_title(status):
+def default_title(status):
     import webob.exc
     cls = webob.exc.status_map.get(status)
     return cls.title if cls is not None else 'Error'
@@ -70,7 +70,7 @@ def reformat(status, body_bytes):
         body = json.loads(body_bytes) if body_bytes else {}
     except ValueError:
         text = body_bytes.decode('utf-8', 'replace').strip()
-        body = {'title': _default_title(status), 'description': text}
+        body = {'title': default_title(status), 'description': text}
     if isinstance(body, dict) and isinstance(body.get('errors'), list) and \
             body['errors'] and 'min_version' in body['errors'][0]:
         return body
@@ -102,7 +102,18 @@ class ParsableErrorMiddleware:
                 return lambda data: None  # body comes from the iterable
             return start_response(status, headers, exc_info)
 
-        app_iter = self.app(environ, replacement_start_response)
+        try:
+            app_iter = self.app(environ, replacement_start_response)
+        except Exception:
+            # Whatever escaped the application (pecan's routing included)
+            # is still answered in the error format, never as an HTML page.
+            LOG.exception('Unexpected error in %s %s',
+                          environ.get('REQUEST_METHOD'),
+                          environ.get('PATH_INFO'))
+            state = {'status_code': 500,
+                     'status': '500 Internal Server Error', 'headers': [],
+                     'exc_info': None}
+            app_iter = [b'']
         if state.get('status_code', 200) < 400:
             return app_iter
         try:
@@ -110,8 +121,13 @@ class ParsableErrorMiddleware:
         finally:
             if hasattr(app_iter, 'close'):
                 app_iter.close()
-        body = json.dumps(reformat(state['status_code'],
-                                   body_bytes)).encode('utf-8')
+        document = reformat(state['status_code'], body_bytes)
+        request_id = environ.get('openstack.request_id')
+        for element in document.get('errors', ()):
+            if request_id and isinstance(element, dict) and \
+                    not element.get('request_id'):
+                element['request_id'] = request_id
+        body = json.dumps(document).encode('utf-8')
         headers = state['headers'] + [
             ('Content-Type', 'application/json'),
             ('Content-Length', str(len(body)))]

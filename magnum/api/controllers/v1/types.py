@@ -135,15 +135,71 @@ class LabelsType(wtypes.UserType):
         return LabelsType.validate(value)
 
 
+# What a JSON value of the wrong type makes WSME's converters raise (int({})
+# is a TypeError, a date parser given a dict an AttributeError or
+# TypeError): anything but ValueError reaches the client as a 500.
+_WRONG_TYPE_ERRORS = (TypeError, AttributeError, OverflowError, KeyError,
+                      IndexError, RecursionError)
+
+
+def _json_type(value):
+    return {dict: 'object', list: 'array', str: 'string', bool: 'boolean',
+            int: 'integer', float: 'number',
+            type(None): 'null'}.get(type(value), type(value).__name__)
+
+
 @wsme_json.fromjson.when_type(wtypes.BaseMeta)
 def _object_fromjson(datatype, value):
-    """A body or attribute typed as an object must be a JSON object: WSME
-    itself calls ``value.keys()`` and fails with a 500 on a list, string or
-    number. A ValueError here becomes WSME's 400 InvalidInput."""
-    if value is not None and not isinstance(value, dict):
+    """Every JSON object of a request body goes through here (WSME's
+    documented extension point for complex types), so that no value of a
+    wrong JSON type reaches the client as a 500:
+
+    - an object must be a JSON object (WSME itself calls ``value.keys()``);
+    - a mandatory attribute sent as ``null`` counts as missing (WSME only
+      checks that the key is there, and validators then fail on None), and
+      a PATCH body's operation must not be ``null``;
+    - a value WSME's converters cannot take (``"node_count": {}``,
+      ``"updated_at": {}``) is a 400 naming the attribute and its type.
+    """
+    if value is None:
+        if issubclass(datatype, JsonPatchType):
+            # An item of a PATCH body: null is no operation at all.
+            raise ValueError(_('a JSON-Patch operation must be an object, '
+                               'not null'))
+        return None
+    if not isinstance(value, dict):
         raise ValueError(_('expected a JSON object, not %s') %
-                         type(value).__name__)
-    return wsme_json.fromjson.default(datatype, value)
+                         _json_type(value))
+    attributes = wtypes.list_attributes(datatype)
+    for attribute in attributes:
+        if attribute.mandatory and value.get(attribute.name) is None:
+            raise wsme.exc.InvalidInput(attribute.name, None,
+                                        _('Mandatory field missing.'))
+    try:
+        return wsme_json.fromjson.default(datatype, value)
+    except _WRONG_TYPE_ERRORS:
+        pass
+    # Only on this error path: find the attribute that failed, to say so.
+    for attribute in attributes:
+        if attribute.name not in value:
+            continue
+        try:
+            wsme_json.fromjson(attribute.datatype, value[attribute.name])
+        except _WRONG_TYPE_ERRORS:
+            raise wsme.exc.InvalidInput(
+                attribute.name, value[attribute.name],
+                _('a JSON %(got)s is not a valid %(expected)s') % {
+                    'got': _json_type(value[attribute.name]),
+                    'expected': _datatype_name(attribute.datatype)})
+    raise ValueError(_('the object does not match %s') % datatype.__name__)
+
+
+def _datatype_name(datatype):
+    name = getattr(datatype, '__name__', None) or getattr(
+        datatype, 'name', None) or str(datatype)
+    return {'int': 'integer', 'float': 'number', 'bool': 'boolean',
+            'str': 'string', 'datetime': 'date and time (ISO 8601)'}.get(
+                name, name)
 
 
 uuid = UuidType()
