@@ -55,12 +55,17 @@ frontend hello
 IGNITION = '{"ignition": {"version": "3.3.0"}, "storage": {"files": []}}'
 
 
-def _server(user_data, networks=None, image=IMAGE):
+def _server(user_data, networks=None, image=IMAGE, depends_on=None):
     properties = {'image': image, 'flavor': 'm1.small',
                   'user_data_format': 'RAW', 'user_data': user_data}
     if networks is not None:
         properties['networks'] = networks
-    return {'type': 'OS::Nova::Server', 'properties': properties}
+    server = {'type': 'OS::Nova::Server', 'properties': properties}
+    if depends_on:
+        # As on a real cloud: Nova boots nothing on a network without a
+        # subnet.
+        server['depends_on'] = depends_on
+    return server
 
 
 # Written as for a real cloud: nothing here knows about the stand-ins.
@@ -104,17 +109,23 @@ CLUSTER_LIKE = {
         'script': {'type': 'OS::Heat::SoftwareConfig', 'properties': {
             'group': 'ungrouped',
             # cloud-init writes the files before it runs the scripts.
-            'config': '#!/bin/sh\nset -e\ntest -f /etc/standin-test/secret\n'
-                      'echo script-saw-the-files >/root/script-ran\n'}},
+            'config': {'str_replace': {
+                'template': '#!/bin/sh\nset -e\n'
+                            'test -f /etc/standin-test/secret\n'
+                            'echo script-saw-the-files MESSAGE '
+                            '>/root/script-ran\n',
+                'params': {'MESSAGE': {'get_param': 'message'}}}}}},
         'boot': {'type': 'OS::Heat::MultipartMime', 'properties': {
             'parts': [{'config': {'get_resource': 'cloud_config'}},
                       {'config': {'get_resource': 'script'}}]}},
         'config_server': _server(
             {'get_resource': 'boot'},
             networks=[{'network': {'get_resource': 'net'},
-                       'fixed_ip': {'get_param': 'config_ip'}}]),
+                       'fixed_ip': {'get_param': 'config_ip'}}],
+            depends_on=['subnet']),
         'ignition_server': _server(
-            IGNITION, networks=[{'network': {'get_resource': 'net'}}]),
+            IGNITION, networks=[{'network': {'get_resource': 'net'}}],
+            depends_on=['subnet']),
         'volume': {'type': 'OS::Cinder::Volume', 'properties': {'size': 1}},
         'attachment': {'type': 'OS::Cinder::VolumeAttachment', 'properties': {
             'instance_uuid': {'get_resource': 'config_server'},
@@ -247,7 +258,8 @@ def test_servers_ran_their_user_data(stacks, engine):
         shell.attrs['Config']['Hostname'])
     config = containers['config_server']
     assert _cat(config, '/etc/standin-test/secret') == SECRET
-    assert _cat(config, '/root/script-ran') == 'script-saw-the-files\n'
+    assert _cat(config, '/root/script-ran') == \
+        'script-saw-the-files first\n'
     assert _cat(config, '/root/runcmd-ran') == 'runcmd\n'
     mode = config.exec_run(['stat', '-c', '%a',
                             '/etc/standin-test/haproxy.cfg'])
@@ -307,7 +319,7 @@ def test_a_missing_image_fails_the_stack_naming_the_server(stacks):
 def test_new_user_data_replaces_the_server(stacks, heat, engine):
     stack = stacks['cluster_like']
     before = _complete(stack)
-    old = _by_resource(engine, stack)['shell_server']
+    old = _by_resource(engine, stack)
     heat.session.patch('%s/stacks/%s/%s' % (
         heat.url, stack['stack_name'], stack['id']),
         json={'parameters': {'message': 'second'}})
@@ -316,10 +328,19 @@ def test_new_user_data_replaces_the_server(stacks, heat, engine):
         updated['stack_status_reason']
     after = cloud_box.HeatStacks.outputs(updated)
     assert after['shell_id'] != before['shell_id']
-    new = _by_resource(engine, stack)['shell_server']
-    assert new.id != old.id
-    assert _cat(new, '/root/shell-ran').endswith(' says second\n')
-    assert old.id not in [c.id for c in _containers(engine, stack)]
+    new = _by_resource(engine, stack)
+    for name in ('shell_server', 'config_server'):
+        assert new[name].id != old[name].id, name
+    remaining = [c.id for c in _containers(engine, stack)]
+    assert old['shell_server'].id not in remaining
+    assert old['config_server'].id not in remaining
+    assert _cat(new['shell_server'], '/root/shell-ran').endswith(
+        ' says second\n')
+    assert _cat(new['config_server'], '/root/script-ran') == \
+        'script-saw-the-files second\n'
+    # The replacement took over the fixed address (Heat's server moves
+    # its ports to the new server the same way).
+    assert after['config_address'] == CONFIG_IP
 
 
 def test_deleting_the_stack_removes_its_containers_and_network(

@@ -344,19 +344,31 @@ class ContainerServer(resource.Resource):
             LOG.warning('stand-in server %s: subnets not listed: %s',
                         self.name, error)
             subnets = []
+        pending = False
         for row in subnets:
             stack_id = row.get('physical_resource_id')
-            if not stack_id:
+            state = '%s %s' % (row.get('resource_action') or '',
+                               row.get('resource_status') or '')
+            if not stack_id or 'INIT' in state or (
+                    'CREATE' in state and 'COMPLETE' not in state):
+                pending = True
                 continue
             try:
                 if self._output(stack_id, 'network_id', 'subnet') != network:
                     continue
                 cidr = self._output(stack_id, 'cidr', 'subnet')
             except exception.Error:
+                pending = True
                 continue
             if not fixed_ip or ipaddress.ip_address(
                     fixed_ip) in ipaddress.ip_network(cidr, strict=False):
                 return cidr
+        if pending:
+            # Nova refuses a server on a network without a subnet too.
+            raise exception.Error(
+                'network %s has no subnet yet (a subnet of this stack is '
+                'still being made): a real cloud fails such a server as '
+                'well; make the server depend on the subnet' % network)
         if fixed_ip:
             return str(ipaddress.ip_network(fixed_ip + '/24', strict=False))
         return None
@@ -595,6 +607,60 @@ class ContainerServer(resource.Resource):
 
     def get_reference_id(self):
         return self.resource_id
+
+    # -- replace --------------------------------------------------------------
+
+    def _fixed_addresses(self):
+        """[(Docker network name, fixed ip)] the server asked for."""
+        return [(network_name(self.context.project_id, network), fixed_ip)
+                for network, _port, fixed_ip, *_rest in json.loads(
+                    self.data().get('networks_wanted') or '[]')
+                if fixed_ip]
+
+    def _own_containers(self, client):
+        return client.containers.list(all=True, filters={
+            'label': '%s=%s' % (LABEL_SERVER, self.resource_id)})
+
+    def prepare_for_replace(self):
+        # As Heat's own server detaches its ports before its replacement
+        # is made (create first, delete after): the new server can then
+        # take the same fixed addresses.
+        if self.resource_id is None or not self._fixed_addresses():
+            return
+        import docker
+        with _engine() as client, _NETWORKS_LOCK:
+            for container in self._own_containers(client):
+                for name, _ip in self._fixed_addresses():
+                    try:
+                        client.networks.get(name).disconnect(container,
+                                                             force=True)
+                    except docker.errors.APIError as error:
+                        LOG.info('stand-in server %s: %s not detached '
+                                 'from %s: %s', self.name, container.name,
+                                 name, error)
+
+    def restore_prev_rsrc(self, convergence=False):
+        # A rollback brings this server back: its fixed addresses, taken
+        # from whichever server holds them now, come back to it.
+        if self.resource_id is None or not self._fixed_addresses():
+            return
+        import docker
+        with _engine() as client, _NETWORKS_LOCK:
+            containers = self._own_containers(client)
+            for name, fixed_ip in self._fixed_addresses():
+                try:
+                    network = client.networks.get(name)
+                except docker.errors.NotFound:
+                    continue
+                holders = network.attrs.get('Containers') or {}
+                for holder, endpoint in holders.items():
+                    if endpoint.get('IPv4Address', '').split('/')[0] == \
+                            fixed_ip:
+                        network.disconnect(holder, force=True)
+                for container in containers:
+                    if name not in container.attrs['NetworkSettings'][
+                            'Networks']:
+                        network.connect(container, ipv4_address=fixed_ip)
 
     # -- delete -------------------------------------------------------------
 
