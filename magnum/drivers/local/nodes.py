@@ -28,6 +28,7 @@ import tarfile
 import time
 
 from magnum import conf
+from magnum.drivers.local import confinement
 from magnum.i18n import _
 
 CONF = conf.CONF
@@ -52,16 +53,10 @@ SWARM_PORT = 2377
 TLS_DIR = '/etc/docker/tls'
 LB_DIR = '/etc/haproxy/magnum'
 
-# What a Docker-in-Docker node needs where --privileged is refused (the
-# capability bounding set lacks CAP_SYS_RESOURCE): see
-# doc/source/contributor/local-docker.rst.
-NODE_RUN_OPTIONS = {
-    'cap_add': ['ALL'],
-    'cap_drop': ['SYS_RESOURCE'],
-    'security_opt': ['seccomp=unconfined', 'apparmor=unconfined'],
-    'volumes': {'/sys/fs/cgroup': {'bind': '/sys/fs/cgroup', 'mode': 'rw'}},
-    'tmpfs': {'/var/lib/docker': 'exec'},
-}
+# The fewest privileges a Docker-in-Docker node needs (measured): see
+# confinement.py and the Security section of
+# doc/source/admin/local-driver.rst.
+NODE_RUN_OPTIONS = confinement.NODE_RUN_OPTIONS
 
 # A node's address is known only once it runs, and its server certificate
 # names it: dockerd starts once the certificates are in place.
@@ -98,6 +93,7 @@ def _supervised(marker, command):
     SIGHUP (the driver's restart), until it ends on its own or the
     container is stopped (SIGTERM, SIGINT)."""
     script = '\n'.join([
+        confinement.CGROUP_SETUP,
         'while [ ! -e %s ]; do sleep 0.1; done' % marker,
         'child= restart= code=1',
         'trap \'restart=; [ -z "$child" ] || kill -TERM "$child" '

@@ -16,6 +16,7 @@ template validation. magnum/tests/functional/test_local_driver.py runs
 the driver against a real engine."""
 
 import io
+import json
 import os
 import socket
 import tarfile
@@ -25,6 +26,7 @@ import pytest
 
 from magnum.common import certificates
 from magnum.common import exception
+from magnum.drivers.local import confinement
 from magnum.drivers.local import driver as local_driver
 from magnum.drivers.local import engine as engine_module
 from magnum.drivers.local import images
@@ -263,11 +265,33 @@ class TestContainers:
     def test_node_command_waits_for_the_certificates(self):
         command = nodes.node_command()
         assert command[:2] == ['sh', '-c']
-        assert command[2].startswith(
-            'while [ ! -e /etc/docker/tls/ready ]; do sleep 0.1; done\n')
+        # The node's own cgroups first, then the wait for the
+        # certificates.
+        assert command[2].startswith(confinement.CGROUP_SETUP + '\n')
+        assert '\nwhile [ ! -e /etc/docker/tls/ready ]; do sleep 0.1; ' \
+            'done\n' in command[2]
         # dockerd is restarted on SIGHUP (CA rotation), not exec'ed.
         assert '  dockerd --tlsverify ' in command[2]
         assert "' HUP\n" in command[2]
+
+    def test_nodes_run_with_the_measured_privileges_only(self):
+        options = nodes.NODE_RUN_OPTIONS
+        assert options['cap_add'] == ['SYS_ADMIN', 'NET_ADMIN']
+        assert 'cap_drop' not in options
+        # No host cgroup tree, no privileged mode, no unconfined seccomp.
+        assert 'volumes' not in options and 'privileged' not in options
+        assert options['cgroupns'] == 'private'
+        seccomp = [o for o in options['security_opt']
+                   if o.startswith('seccomp=')]
+        assert seccomp and seccomp[0] != 'seccomp=unconfined'
+        profile = json.loads(seccomp[0][len('seccomp='):])
+        denied = profile['syscalls'][0]['names']
+        for call in ('open_by_handle_at', 'init_module', 'kexec_load',
+                     'bpf', 'ptrace'):
+            assert call in denied
+        # What the node's own runc needs stays allowed.
+        for call in ('keyctl', 'mount', 'unshare', 'setns', 'clone'):
+            assert call not in denied
 
     def test_insecure_registries_are_quoted(self):
         command = nodes.node_command('reg.example:5000, bad;rm -rf /')[2]
