@@ -512,13 +512,18 @@ ensure_standins() {
 
 # A global environment file that does not parse, or a plugin that does not
 # load, is only logged by heat-engine, which then runs with the real types:
-# ask Heat's API which OS::Nova::Server (and providers) it has.
+# ask Heat's API which OS::Nova::Server (and providers) it has, once for
+# each heat-engine process (it reads both only when it starts).
 check_standins() {
+    local checked
+    checked="$(cat "$RUN/heat-engine.pid" 2>/dev/null) $(cat "$RUN/standins-hash" 2>/dev/null)"
+    [ -f "$RUN/standins-checked" ] && [ "$(cat "$RUN/standins-checked")" = "$checked" ] && return 0
     PYTHONWARNINGS=ignore "$VENV/bin/python" "$STANDINS/check_standins.py" \
         "$STATE_FILE" 120 >>"$LOGS/standins.log" 2>&1 || {
-        rm -f "$RUN/standins-hash"
+        rm -f "$RUN/standins-hash" "$RUN/standins-checked"
         fail standins "the stand-ins are not active in Heat (see $LOGS/standins.log and $LOGS/heat-engine.log)"
     }
+    echo "$checked" >"$RUN/standins-checked"
 }
 
 healthy() {
