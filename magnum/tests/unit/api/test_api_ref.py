@@ -215,6 +215,14 @@ def test_examples_match_the_schemas(method, path):
             method, path, section))
 
 
+def test_every_microversion_is_listed():
+    from magnum.api import microversion
+    with open(os.path.join(SOURCE, 'index.rst')) as f:
+        listed = re.findall(r'^(\d+\.\d+) {2,}', f.read(), re.M)
+    assert listed == [microversion.version_string(v)
+                      for v in sorted(microversion.HISTORY)]
+
+
 def test_every_sample_is_shown():
     shown = {sample for ref in REFERENCE.values()
              for sample in ref['samples'].values()}
