@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from magnum import conf
 from magnum import version
 from magnum.common import exception
+from magnum.common import legacy_config
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -74,3 +75,6 @@ def prepare_service(argv=None, default_config_files=None,
     # Noisy libraries stay at WARNING unless an operator asks otherwise.
     logging.set_defaults(default_log_levels=logging.get_default_log_levels()
                          + ['stevedore=WARN', 'alembic=INFO'])
+    # An upstream magnum.conf loads as it is; what it sets that this
+    # Magnum does not read is said once, with what to do instead.
+    legacy_config.report(CONF)
