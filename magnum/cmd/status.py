@@ -118,10 +118,44 @@ class Checks(upgradecheck.UpgradeCommands):
                 len(missing),
                 '\n  '.join(c.describe() for c in missing)))
 
+    def _check_cluster_certificates(self):
+        manager = CONF.certificates.cert_manager_type
+        if manager != 'x509keypair':
+            return upgradecheck.Result(
+                upgradecheck.Code.SUCCESS,
+                'Certificates are kept by the %r manager; only those in the '
+                'database (x509keypair) are checked.' % manager)
+        try:
+            if migration.version() is None:
+                return upgradecheck.Result(
+                    upgradecheck.Code.SUCCESS,
+                    'No clusters: the database has no schema yet.')
+            elsewhere = migration.clusters_with_certificates_elsewhere()
+        except Exception as error:
+            return upgradecheck.Result(
+                upgradecheck.Code.WARNING,
+                'Cannot read the clusters\' certificates (%s).' % error)
+        if not elsewhere:
+            return upgradecheck.Result(
+                upgradecheck.Code.SUCCESS,
+                'Every cluster\'s certificates are in the database.')
+        return upgradecheck.Result(
+            upgradecheck.Code.WARNING,
+            '%d cluster(s) have certificates outside the database (such as '
+            'Barbican containers), which the x509keypair certificate '
+            'manager cannot read: their CA cannot sign and their '
+            'configuration cannot be fetched until a manager that reads '
+            'them is installed:\n  %s' % (
+                len(elsewhere), '\n  '.join(
+                    '%s (%s): %s' % (uuid, name or 'no name',
+                                     ', '.join(refs))
+                    for uuid, name, refs in elsewhere)))
+
     _upgrade_checks = (
         ('Database schema', _check_database_schema),
         ('Conductors', _check_conductors),
         ('Cluster drivers', _check_cluster_drivers),
+        ('Cluster certificates', _check_cluster_certificates),
         ('Policy file', (common_checks.check_policy_json,
                          {'conf': CONF})),
     )

@@ -47,6 +47,10 @@ def describe_version(url=None):
     return get_backend().describe_version(url=url)
 
 
+def clusters_with_certificates_elsewhere(url=None):
+    return get_backend().clusters_with_certificates_elsewhere(url=url)
+
+
 def clusters_without_driver(driver_installed, url=None):
     return get_backend().clusters_without_driver(driver_installed, url=url)
 

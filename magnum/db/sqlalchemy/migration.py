@@ -124,6 +124,17 @@ def describe_version(url=None):
     return upstream.describe(version(url), revisions(), head())
 
 
+def clusters_with_certificates_elsewhere(url=None):
+    """Clusters whose certificate references are not x509keypair rows
+    (``upstream.clusters_with_certificates_elsewhere``)."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            return upstream.clusters_with_certificates_elsewhere(connection)
+    finally:
+        engine.dispose()
+
+
 def clusters_without_driver(driver_installed, url=None):
     """Clusters no installed driver serves, in this Magnum's database or
     one upstream Magnum left (``upstream.clusters_without_driver``)."""

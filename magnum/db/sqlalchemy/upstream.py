@@ -295,6 +295,29 @@ def clusters_without_driver(connection, driver_installed):
     return found
 
 
+CERTIFICATE_REF_COLUMNS = ('ca_cert_ref', 'etcd_ca_cert_ref',
+                           'front_proxy_ca_cert_ref', 'magnum_cert_ref')
+
+
+def clusters_with_certificates_elsewhere(connection):
+    """[(cluster uuid, name, [references])] of the clusters with
+    certificate references that are not x509keypair rows (Barbican
+    containers, an upstream deployment's ``local`` files): the import
+    leaves them as they are, and the x509keypair manager cannot read
+    them. Reads columns both schemas share."""
+    stored = {row[0] for row in connection.execute(sa.text(
+        'SELECT uuid FROM x509keypair'))}
+    found = []
+    for row in connection.execute(sa.text(
+            'SELECT uuid, name, %s FROM cluster ORDER BY id' %
+            ', '.join(CERTIFICATE_REF_COLUMNS))).mappings():
+        elsewhere = [row[column] for column in CERTIFICATE_REF_COLUMNS
+                     if row[column] and row[column] not in stored]
+        if elsewhere:
+            found.append((row['uuid'], row['name'], elsewhere))
+    return found
+
+
 # -- private keys -------------------------------------------------------------
 
 def is_upstream_private_key(stored):
@@ -348,6 +371,11 @@ class Importer:
         # failure must not leave half done.
         with engine.begin() as connection:
             self._reseal_private_keys(connection)
+            for uuid, name, refs in clusters_with_certificates_elsewhere(
+                    connection):
+                self.log('Cluster %s (%s): its certificates %s are not in '
+                         'the database; they stay where they are.' % (
+                             uuid, name, ', '.join(refs)))
         with engine.begin() as connection:
             self._mark_clusters_without_driver(connection)
             self._pin_template_drivers(connection)

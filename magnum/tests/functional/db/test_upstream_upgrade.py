@@ -357,13 +357,6 @@ def run_command(module, config, *args):
         env=dict(os.environ, PYTHONWARNINGS='ignore'))
 
 
-def unwrapped(table):
-    """The text of the table magnum-status prints, on one line."""
-    cells = [line.strip().strip('|') for line in table.splitlines()
-             if line.startswith('|')]
-    return ' '.join(' '.join(cells).split())
-
-
 def write_config(path, url):
     processes.write_config(str(path), {
         'DEFAULT': {'state_path': str(path.parent)},
@@ -452,17 +445,22 @@ def test_upgrade_an_upstream_database_in_place(upstream_db, rows, tmp_path):
     assert shown.stdout.startswith(
         'upstream Magnum 23 (b3e1cf4a2d5e), not yet upgraded'), shown.stdout
     assert migration.head() in shown.stdout
-    check = run_command('magnum.cmd.status', config, 'upgrade', 'check')
+    check = run_command('magnum.cmd.status', config, 'upgrade', 'check',
+                        '--json')
     assert check.returncode == 1, check.stdout + check.stderr   # warnings
-    report = unwrapped(check.stdout)
-    assert 'upstream Magnum 23\'s (revision b3e1cf4a2d5e), not yet ' \
-           'upgraded' in report, report
-    assert '2 cluster(s) need a driver' in report, report
+    report = {c['check']: c['details']
+              for c in json.loads(check.stdout)['checks']}
+    assert "upstream Magnum 23's (revision b3e1cf4a2d5e), not yet " \
+        'upgraded' in report['Database schema'], report
+    drivers = report['Cluster drivers']
+    assert drivers.startswith('2 cluster(s) need a driver'), drivers
     assert '%s (fcos-prod, project admin, CREATE_COMPLETE): needs ' \
-           'k8s_fedora_coreos_v1' % fcos['uuid'] in report
+           'k8s_fedora_coreos_v1' % fcos['uuid'] in drivers
     assert '%s (capi-dev, project admin, UPDATE_FAILED): needs ' \
-           'k8s_capi_helm_v1' % capi['uuid'] in report
-    assert local['uuid'] not in report
+           'k8s_capi_helm_v1' % capi['uuid'] in drivers
+    assert local['uuid'] not in drivers
+    assert report['Cluster certificates'] == \
+        "Every cluster's certificates are in the database."
 
     # A key that cannot be decrypted stops the upgrade with the row named,
     # before anything changed; fixed, the upgrade runs to its end.

@@ -21,11 +21,13 @@ import json
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from oslo_upgradecheck import upgradecheck
 import pytest
 import sqlalchemy as sa
 
 from magnum import objects
 from magnum.cmd import db_manage
+from magnum.cmd import status
 from magnum.common import context as magnum_context
 from magnum.common.cert_manager import x509keypair_cert_manager
 from magnum.common.x509 import operations
@@ -282,3 +284,70 @@ def test_unencrypted_upstream_keys_are_resealed_too(upstream_pair):
     assert upstream.resealed_private_key(
         'row-a', plain, None, lambda ref, pem: json.dumps([ref, pem])) == \
         json.dumps(['row-a', plain])
+
+
+# -- magnum-status upgrade check ----------------------------------------------
+
+@pytest.fixture
+def status_db(empty_db_url, magnum_config, fake_drivers):
+    """A database at this Magnum's schema with a cluster of an upstream
+    driver (certificates in Barbican) and one of the fake driver's."""
+    migration.upgrade(url=empty_db_url)
+    magnum_config.config(group='database', connection=empty_db_url)
+    engine = sa.create_engine(empty_db_url)
+    with engine.begin() as connection:
+        for uuid, distro in (('t-fcos', 'fedora-coreos'),
+                             ('t-fake', 'debian')):
+            connection.execute(sa.text(
+                'INSERT INTO cluster_template (uuid, server_type, '
+                "cluster_distro, coe) VALUES (:u, :s, :d, :c)"),
+                {'u': uuid, 'd': distro,
+                 's': 'vm' if uuid == 't-fcos' else 'container',
+                 'c': 'kubernetes' if uuid == 't-fcos' else 'swarm-mode'})
+        connection.execute(sa.text(
+            "INSERT INTO x509keypair (uuid) VALUES ('kp-1')"))
+        for uuid, template, ref in (
+                ('c-fcos', 't-fcos',
+                 'https://barbican:9311/v1/containers/abc'),
+                ('c-fake', 't-fake', 'kp-1')):
+            connection.execute(sa.text(
+                'INSERT INTO cluster (uuid, name, project_id, status, '
+                "cluster_template_id, ca_cert_ref) VALUES (:u, :u, 'p', "
+                "'CREATE_COMPLETE', :t, :r)"),
+                {'u': uuid, 't': template, 'r': ref})
+    yield empty_db_url, engine
+    engine.dispose()
+
+
+def test_status_lists_clusters_without_driver_and_foreign_certificates(
+        status_db):
+    checks = status.Checks()
+    drivers = checks._check_cluster_drivers()
+    assert drivers.code == upgradecheck.Code.WARNING
+    assert drivers.details.startswith('1 cluster(s) need a driver')
+    assert 'c-fcos (c-fcos, project p, CREATE_COMPLETE): needs ' \
+        'k8s_fedora_coreos_v1' in drivers.details
+    assert 'c-fake' not in drivers.details
+    certificates = checks._check_cluster_certificates()
+    assert certificates.code == upgradecheck.Code.WARNING
+    assert 'c-fcos (c-fcos): https://barbican:9311/v1/containers/abc' in \
+        certificates.details
+    assert 'c-fake' not in certificates.details
+    assert checks._check_database_schema().code == \
+        upgradecheck.Code.SUCCESS
+
+
+def test_status_on_an_upstream_database(status_db):
+    url, engine = status_db
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            'UPDATE alembic_version SET version_num = :v'),
+            {'v': upstream.UPSTREAM_REVISION})
+    checks = status.Checks()
+    schema = checks._check_database_schema()
+    assert schema.code == upgradecheck.Code.WARNING
+    assert "upstream Magnum 23's (revision b3e1cf4a2d5e), not yet " \
+        'upgraded' in schema.details
+    assert 'stop its magnum-api and magnum-conductor' in \
+        checks._check_conductors().details
+    assert 'k8s_fedora_coreos_v1' in checks._check_cluster_drivers().details
