@@ -329,8 +329,11 @@ def resealed_private_key(uuid, stored, passphrase, seal_private_key):
     """The key of x509keypair ``uuid`` as this Magnum stores it: upstream's
     PEM decrypted with ``passphrase``, then ``seal_private_key(uuid,
     pem)``. UpstreamImportError names the row when it cannot be read."""
+    # A key upstream stored unencrypted may still have a passphrase beside
+    # it, which must not be offered to it.
+    secret = passphrase if passphrase and 'ENCRYPTED' in stored else None
     try:
-        pem = operations.decrypted_private_key_pem(stored, passphrase or None)
+        pem = operations.decrypted_private_key_pem(stored, secret)
     except (ValueError, TypeError) as error:
         raise UpstreamImportError(
             'The private key of x509keypair %s cannot be decrypted with the '
@@ -392,7 +395,7 @@ class Importer:
 
     def _check_fits(self, connection):
         longest = connection.execute(sa.text(
-            'SELECT MAX(LENGTH(docker_storage_driver)) FROM '
+            'SELECT MAX(CHAR_LENGTH(docker_storage_driver)) FROM '
             'cluster_template')).scalar()
         if longest and longest > 255:
             raise UpstreamImportError(

@@ -279,11 +279,14 @@ def test_a_wrong_passphrase_names_the_row_not_the_secret(upstream_pair):
     assert 'wrongpassphr' not in message and 'PRIVATE KEY' not in message
 
 
-def test_unencrypted_upstream_keys_are_resealed_too(upstream_pair):
+@pytest.mark.parametrize('passphrase', [None, '', 'abcdefghijkl'])
+def test_unencrypted_upstream_keys_are_resealed_too(upstream_pair,
+                                                    passphrase):
     _, plain, _, _ = upstream_pair
     assert upstream.resealed_private_key(
-        'row-a', plain, None, lambda ref, pem: json.dumps([ref, pem])) == \
-        json.dumps(['row-a', plain])
+        'row-a', plain, passphrase,
+        lambda ref, pem: json.dumps([ref, pem])) == json.dumps(
+            ['row-a', plain])
 
 
 # -- magnum-status upgrade check ----------------------------------------------
