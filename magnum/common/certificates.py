@@ -78,8 +78,8 @@ DATE_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 CertificateNotFound = cert_manager_base.CertificateNotFound
 
 
-class CertificateNotAvailable(exception.Conflict):
-    message = _('Cluster %(cluster)s has no %(certificate)s (yet).')
+# In magnum.common.exception, so that it crosses RPC to the API as itself.
+CertificateNotAvailable = exception.CertificateNotAvailable
 
 
 def _labels():

@@ -359,11 +359,38 @@ class ConcurrentUpdate(Conflict):
                 "(expected %(expected)s); retry with its current state.")
 
 
+# Certificates (the conductor raises them for the API) -----------------------
+
+class CertificateNotFound(ResourceNotFound):
+    message = _('Certificate %(ref)s could not be found.')
+
+
+class CertificateNotAvailable(Conflict):
+    """The cluster has no such certificate yet (its create has not made
+    them), or not any more (it is being deleted)."""
+    message = _('Cluster %(cluster)s has no %(certificate)s (yet).')
+
+
+class CertificateStorageError(MagnumException):
+    """The manager cannot store or read certificates as configured."""
+    message = _('Certificate storage failed: %(reason)s')
+    # A server-side problem; its details (paths, key ids) are for the log.
+    safe = False
+
+
 # 503 -----------------------------------------------------------------------
 
 class ServiceUnavailable(MagnumException):
     message = _("%(service)s is unavailable: %(reason)s")
     code = 503
+
+
+class ConductorError(MagnumException):
+    """The conductor failed in a way it did not mean to tell the API
+    about (an error of another kind than these): the caller gets a 500
+    naming the request, the conductor's words go to the API's log."""
+    message = _("The conductor could not %(method)s; the error is logged "
+                "with request id %(request_id)s.")
 
 
 class ConductorUnavailable(ServiceUnavailable):

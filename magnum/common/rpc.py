@@ -24,6 +24,12 @@ CONF = conf.CONF
 _TRANSPORT = None
 _LOCK = threading.Lock()
 
+# The only module whose exceptions a conductor's reply may rebuild in the
+# caller: every error the conductor raises for the API on purpose lives
+# there; anything else arrives as a RemoteError, which
+# magnum.conductor.rpcapi turns into one 500 naming the request.
+ALLOWED_REMOTE_MODULES = ['magnum.common.exception']
+
 
 def register_opts(conf):
     """Register oslo.messaging's [DEFAULT] options (transport_url,
@@ -64,7 +70,7 @@ def get_transport():
     with _LOCK:
         if _TRANSPORT is None:
             _TRANSPORT = messaging.get_rpc_transport(
-                CONF, allowed_remote_exmods=['magnum.common.exception'])
+                CONF, allowed_remote_exmods=ALLOWED_REMOTE_MODULES)
     return _TRANSPORT
 
 

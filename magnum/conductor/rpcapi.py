@@ -22,6 +22,7 @@ argument added, and note it here:
 """
 
 import kombu.exceptions
+from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from magnum import conf
@@ -29,6 +30,7 @@ from magnum.common import exception
 from magnum.common import rpc
 
 CONF = conf.CONF
+LOG = logging.getLogger(__name__)
 
 RPC_API_VERSION = '1.0'
 
@@ -53,6 +55,27 @@ BROKER_UNREACHABLE = (messaging.MessageDeliveryFailure,
 # first. (Once declared, the reply queue reconnects by itself and sends
 # are bounded by SEND_RETRIES.)
 _reply_queue = {'ready': False}
+
+
+# What oslo.messaging appends to the name of an exception class it
+# rebuilt from a conductor's reply.
+REMOTE_SUFFIX = '_Remote'
+
+
+def conductor_error(context, method, remote_type, remote_value):
+    """The one API error for whatever the conductor raised that is not
+    one of magnum.common.exception's (those cross RPC as themselves, with
+    their own status: the conductor raises them for the API on purpose).
+    Anything else is a fault: its type and words are logged here, with
+    the request id, and the caller gets a 500 naming that id only (the
+    words may hold hosts, paths or a traceback)."""
+    request_id = getattr(context, 'request_id', None) or '-'
+    LOG.error('Request %(request)s: the conductor failed %(method)s with '
+              '%(type)s: %(value)s', {
+                  'request': request_id, 'method': method,
+                  'type': remote_type, 'value': remote_value})
+    return exception.ConductorError(method=method.replace('_', ' '),
+                                    request_id=request_id)
 
 
 class ConductorAPI:
@@ -85,6 +108,25 @@ class ConductorAPI:
         except BROKER_UNREACHABLE as error:
             raise exception.ServiceUnavailable(service='message broker',
                                                reason=error)
+        except exception.MagnumException:
+            _reply_queue['ready'] = True
+            raise  # raised for the API on purpose: its own status
+        except messaging.RemoteError as error:
+            _reply_queue['ready'] = True
+            raise conductor_error(context, method, error.exc_type,
+                                  error.value) from None
+        except messaging.MessagingException:
+            raise  # the transport's own failure, not the conductor's
+        except Exception as error:
+            # A builtin error oslo.messaging rebuilt from the reply
+            # (<name>_Remote, or KeyError and the like under their own
+            # name), or one of this side's serializer.
+            _reply_queue['ready'] = True
+            name = type(error).__name__
+            if name.endswith(REMOTE_SUFFIX):
+                name = name[:-len(REMOTE_SUFFIX)]
+            raise conductor_error(context, method, name,
+                                  str(error)) from None
         _reply_queue['ready'] = True
         return result
 

@@ -23,18 +23,11 @@ log line, an exception message or a ``repr``.
 import abc
 
 from magnum.common import exception
-from magnum.i18n import _
 
-
-class CertificateNotFound(exception.ResourceNotFound):
-    message = _('Certificate %(ref)s could not be found.')
-
-
-class CertificateStorageError(exception.MagnumException):
-    """The manager cannot store or read certificates as configured."""
-    message = _('Certificate storage failed: %(reason)s')
-    # A server-side problem; its details (paths, key ids) are for the log.
-    safe = False
+# In magnum.common.exception, so that they cross RPC as themselves (the
+# conductor raises them to the API); the old names stay.
+CertificateNotFound = exception.CertificateNotFound
+CertificateStorageError = exception.CertificateStorageError
 
 
 class Cert:

@@ -44,6 +44,53 @@ def _current(cluster):
                                        cluster.uuid)
 
 
+# A cluster in these has its certificates deleted (or about to be): to a
+# reader it is gone.
+DELETING = (STATUS.DELETE_IN_PROGRESS, STATUS.DELETE_COMPLETE)
+
+
+def _refs(cluster):
+    return tuple(getattr(cluster, field) for field in
+                 certificates.REF_FIELDS)
+
+
+def _with_current_certificates(cluster, read):
+    """``read(cluster)`` on the cluster as stored, with the certificates
+    it points to when read.
+
+    A reader loads the cluster, then its certificates. A CA rotation
+    that committed in between stored new certificates and deleted the
+    ones the reader was pointed at (a GET of the CA followed by a signing
+    request, next to a PATCH, once answered 404 "A key pair ... could not
+    be found"): the reader then reads again with the references as
+    stored now. A cluster being deleted (its certificates deleted before
+    its row) is a ClusterNotFound, as once its row is gone; a reference
+    to a certificate that is missing for good is CertificateNotAvailable
+    (409) naming the cluster, never the storage's reference.
+    """
+    current = _current(cluster)
+    while True:
+        try:
+            return read(current)
+        except (exception.CertificateNotFound,
+                exception.X509KeyPairNotFound) as missing:
+            stored = _current(current)  # ClusterNotFound once it is gone
+            if stored.status in DELETING:
+                raise exception.ClusterNotFound(cluster=stored.uuid) \
+                    from None
+            if _refs(stored) == _refs(current):
+                LOG.warning('Cluster %s points to a certificate that is '
+                            'missing: %s', stored.uuid, missing)
+                raise exception.CertificateNotAvailable(
+                    cluster=stored.uuid,
+                    certificate=_('readable certificate; rotate its CA')) \
+                    from None
+            LOG.info('Cluster %s: its certificates changed while they '
+                     'were read (a CA rotation); reading the new ones',
+                     stored.uuid)
+            current = stored
+
+
 def _field(obj, name):
     return getattr(obj, name) if obj.obj_attr_is_set(name) else None
 
@@ -78,18 +125,25 @@ class CertificateHandler:
     def sign_certificate(self, context, cluster, certificate):
         """Sign ``certificate.csr`` with the CA ``certificate.ca_cert_type``
         selects; ``certificate`` with ``pem`` set."""
-        current = _current(cluster)
-        certificate.pem = certificates.sign_certificate(
-            context, current, _field(certificate, 'csr'),
-            _field(certificate, 'ca_cert_type'))
+        csr = _field(certificate, 'csr')
+        ca_cert_type = _field(certificate, 'ca_cert_type')
+        certificate.pem = _with_current_certificates(
+            cluster, lambda current: certificates.sign_certificate(
+                context, current, csr, ca_cert_type))
         return certificate
 
     def get_ca_certificate(self, context, cluster, ca_cert_type=None):
         """The CA certificate ``ca_cert_type`` selects, as a Certificate."""
-        current = _current(cluster)
-        answer = objects.Certificate.from_object_cluster(current)
-        answer.pem = certificates.get_ca_certificate(context, current,
-                                                     ca_cert_type)
+        read = {}
+
+        def ca(current):
+            read['cluster'] = current
+            return certificates.get_ca_certificate(context, current,
+                                                   ca_cert_type)
+
+        pem = _with_current_certificates(cluster, ca)
+        answer = objects.Certificate.from_object_cluster(read['cluster'])
+        answer.pem = pem
         answer.ca_cert_type = ca_cert_type
         return answer
 

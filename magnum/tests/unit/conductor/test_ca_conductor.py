@@ -107,6 +107,65 @@ class TestSign:
         assert error.value.code == 400
 
 
+class TestReadersAndARotation:
+    """A reader that loaded the cluster before a CA rotation committed
+    (which deletes the old certificates) reads the new ones."""
+
+    @staticmethod
+    def rotate_before_the_first_read(monkeypatch, function):
+        real = getattr(certificates, function)
+        calls = []
+
+        def racing(context, cluster, *args):
+            if not calls:
+                stored = objects.Cluster.get_by_uuid(context, cluster.uuid)
+                certificates.commit_ca_rotation(
+                    context, stored,
+                    certificates.prepare_ca_rotation(context, stored))
+            calls.append(getattr(cluster, 'ca_cert_ref'))
+            return real(context, cluster, *args)
+
+        monkeypatch.setattr(certificates, function, racing)
+        return calls
+
+    def test_sign_right_after_a_rotation_signs_with_the_new_ca(
+            self, handler, cluster, context, monkeypatch, openssl):
+        old = refs(cluster)
+        calls = self.rotate_before_the_first_read(monkeypatch,
+                                                  'sign_certificate')
+        request = objects.Certificate(csr=magnumclient_csr())
+        answer = handler.sign_certificate(context, cluster, request)
+        new = reload(cluster)
+        assert new.ca_cert_ref != old['ca_cert_ref']
+        assert calls == [old['ca_cert_ref'], new.ca_cert_ref]
+        assert_verifies(openssl.verify(ca_pem(new), answer.pem))
+
+    def test_get_right_after_a_rotation_answers_the_new_ca(
+            self, handler, cluster, context, monkeypatch):
+        self.rotate_before_the_first_read(monkeypatch, 'get_ca_certificate')
+        answer = handler.get_ca_certificate(context, cluster)
+        assert answer.pem == ca_pem(reload(cluster))
+
+    def test_a_cluster_being_deleted_is_not_found(self, handler, dbapi,
+                                                  cluster, context):
+        certificates.delete_certificates(context, reload(cluster))
+        dbapi.update_cluster(cluster.uuid,
+                             {'status': 'DELETE_IN_PROGRESS'})
+        request = objects.Certificate(csr=magnumclient_csr())
+        with pytest.raises(exception.ClusterNotFound) as error:
+            handler.sign_certificate(context, cluster, request)
+        assert error.value.code == 404
+
+    def test_a_certificate_lost_for_good_is_a_409_without_its_ref(
+            self, handler, dbapi, cluster, context):
+        ref = cluster.ca_cert_ref
+        dbapi.destroy_x509keypair(ref)
+        with pytest.raises(exception.CertificateNotAvailable) as error:
+            handler.get_ca_certificate(context, cluster)
+        assert error.value.code == 409
+        assert ref not in str(error.value)
+
+
 class TestGetCA:
 
     @pytest.mark.parametrize('ca_cert_type', [None, 'etcd', 'front-proxy'])
