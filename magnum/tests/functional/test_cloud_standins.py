@@ -14,9 +14,9 @@
 (tools/cloud-in-a-box/standins), against the cloud-in-a-box's real Heat
 and the private Docker engine.
 
-A template written for a real cloud (a network, a subnet, a port, a
-security group, servers with shell, cloud-config-in-MIME and Ignition user
-data, a volume, a load balancer) is built to CREATE_COMPLETE; the servers'
+A template written for a real cloud (every stood-in Neutron, Octavia and
+Cinder type, and servers with shell, cloud-config-in-MIME and Ignition user
+data) is built to CREATE_COMPLETE; the servers'
 containers ran their user data and reach each other (and the host reaches
 them) at the addresses the ``networks`` attribute gives; a server whose
 user data fails, or whose image is missing, fails its stack with a reason
@@ -84,6 +84,21 @@ CLUSTER_LIKE = {
         'secgroup': {'type': 'OS::Neutron::SecurityGroup', 'properties': {
             'rules': [{'protocol': 'tcp', 'port_range_min': 8080,
                        'port_range_max': 8080}]}},
+        'ssh_rule': {'type': 'OS::Neutron::SecurityGroupRule', 'properties': {
+            'security_group': {'get_resource': 'secgroup'},
+            'protocol': 'tcp', 'port_range_min': 22, 'port_range_max': 22}},
+        'router': {'type': 'OS::Neutron::Router', 'properties': {
+            'external_gateway_info': {'network': 'public'}}},
+        'router_interface': {'type': 'OS::Neutron::RouterInterface',
+                             'properties': {
+                                 'router': {'get_resource': 'router'},
+                                 'subnet': {'get_resource': 'subnet'}}},
+        'floating_ip': {'type': 'OS::Neutron::FloatingIP', 'properties': {
+            'floating_network': 'public'}},
+        'floating_ip_association': {
+            'type': 'OS::Neutron::FloatingIPAssociation', 'properties': {
+                'floatingip_id': {'get_resource': 'floating_ip'},
+                'port_id': {'get_resource': 'port'}}},
         'port': {'type': 'OS::Neutron::Port', 'properties': {
             'network': {'get_resource': 'net'},
             'fixed_ips': [{'subnet': {'get_resource': 'subnet'}}],
@@ -160,6 +175,11 @@ CLUSTER_LIKE = {
         'port_fixed_ips': {'value': {'get_attr': ['port', 'fixed_ips']}},
         'port_network_id': {'value': {'get_attr': ['port', 'network_id']}},
         'vip_address': {'value': {'get_attr': ['lb', 'vip_address']}},
+        'floating_ip_address': {'value': {'get_attr': [
+            'floating_ip', 'floating_ip_address']}},
+        'router_gateway': {'value': {'get_attr': [
+            'router', 'external_gateway_info']}},
+        'subnet_gateway': {'value': {'get_attr': ['subnet', 'gateway_ip']}},
         'volume_id': {'value': {'get_resource': 'volume'}},
         'volume_size': {'value': {'get_attr': ['volume', 'size']}},
     },
@@ -245,6 +265,9 @@ def test_a_template_for_a_real_cloud_builds(stacks):
     assert outputs['shell_address'] != CONFIG_IP
     assert outputs['port_fixed_ips'][0]['ip_address'].startswith('10.')
     assert outputs['vip_address'].startswith('198.51.100.')
+    assert outputs['floating_ip_address'].startswith('203.0.113.')
+    assert outputs['router_gateway']['network_id'] == 'public'
+    assert outputs['subnet_gateway'] == str(SUBNET.network_address + 1)
     assert outputs['volume_size'] == 1
 
 
@@ -283,19 +306,35 @@ def test_servers_reach_each_other_at_their_networks_addresses(
         assert reply.read().decode() == HELLO
 
 
+# docker run options -> where the engine shows them.
+HOST_CONFIG_KEYS = {'cap_add': 'CapAdd', 'cap_drop': 'CapDrop',
+                    'security_opt': 'SecurityOpt', 'tmpfs': 'Tmpfs',
+                    'cgroupns': 'CgroupnsMode', 'privileged': 'Privileged'}
+
+
 def test_servers_have_the_local_drivers_node_privileges(stacks, engine):
     _complete(stacks['cluster_like'])
     container = _by_resource(engine, stacks['cluster_like'])['config_server']
     host = container.attrs['HostConfig']
     wanted = nodes.NODE_RUN_OPTIONS
-    assert host['CapAdd'] == wanted['cap_add']
-    assert host['CapDrop'] == wanted['cap_drop']
-    assert host['SecurityOpt'] == wanted['security_opt']
-    assert host['Tmpfs'] == wanted['tmpfs']
-    assert host['Binds'] == ['/sys/fs/cgroup:/sys/fs/cgroup:rw']
+    assert set(wanted) <= set(HOST_CONFIG_KEYS) | {'volumes'}, wanted
+    for option, key in HOST_CONFIG_KEYS.items():
+        if option in wanted:
+            assert host[key] == wanted[option], option
+    binds = ['%s:%s:%s' % (source, bind['bind'], bind['mode'])
+             for source, bind in wanted.get('volumes', {}).items()]
+    assert (host['Binds'] or []) == binds
     # A small init first, not dockerd: boot scripts start their daemons.
     assert container.attrs['Config']['Cmd'] == ['sleep', 'infinity']
     assert host['Init'] is True
+    # dockerd runs in it as in a local driver's node (the node prepared
+    # its own cgroups first, as the local driver's nodes do).
+    started = container.exec_run(['sh', '-c', (
+        'dockerd -H unix:///run/probe.sock >/tmp/probe.log 2>&1 & '
+        'for i in $(seq 100); do '
+        'docker -H unix:///run/probe.sock info >/dev/null 2>&1 && exit 0; '
+        'sleep 0.2; done; tail -5 /tmp/probe.log; exit 1')])
+    assert started.exit_code == 0, started.output.decode()
 
 
 def test_failing_user_data_fails_the_stack_naming_the_server(stacks):

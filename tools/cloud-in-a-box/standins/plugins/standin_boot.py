@@ -332,10 +332,11 @@ def _q(text):
     return shlex.quote(text)
 
 
-def runner(boot_plan, hostname):
+def runner(boot_plan, hostname, prologue=''):
     """The shell script that carries out the plan inside the node (files
-    are staged by :func:`archive`); it stops at the first step that
-    fails, with that step's exit status."""
+    are staged by :func:`archive`), after ``prologue`` (shell: what the
+    node's operating system would have done at boot); it stops at the
+    first step that fails, with that step's exit status."""
     lines = [
         '#!/bin/sh',
         '# Written by the test cloud\'s OS::Nova::Server stand-in (a test',
@@ -346,6 +347,11 @@ def runner(boot_plan, hostname):
         'run() { name=$1; shift; say "running $name"; "$@"; code=$?; '
         'if [ "$code" != 0 ]; then say "$name failed with exit status '
         '$code"; exit "$code"; fi; }',
+    ]
+    if prologue:
+        lines += ['say "preparing the node as its system would at boot"',
+                  '(', prologue, ') || exit $?']
+    lines += [
         'say %s' % _q('boot of %s: user data run as cloud-init would'
                       % hostname),
     ]
@@ -378,9 +384,9 @@ def runner(boot_plan, hostname):
     return '\n'.join(lines)
 
 
-def archive(boot_plan, user_data, hostname):
+def archive(boot_plan, user_data, hostname, prologue=''):
     """A tar (to unpack at /) of the user data, the staged files, the
-    scripts and the runner."""
+    scripts and the runner (with ``prologue``, see :func:`runner`)."""
     now = time.time()
     buffer = io.BytesIO()
 
@@ -404,5 +410,5 @@ def archive(boot_plan, user_data, hostname):
             add(SCRIPTS_DIR + '/runcmd', boot_plan.runcmd, 0o700)
         if boot_plan.ignition:
             add(IGNITION_PATH, boot_plan.ignition, 0o600)
-        add(RUNNER, runner(boot_plan, hostname).encode(), 0o700)
+        add(RUNNER, runner(boot_plan, hostname, prologue).encode(), 0o700)
     return buffer.getvalue()

@@ -85,16 +85,12 @@ LABEL_NETWORK = LABEL + 'network'      # the stood-in Neutron network id
 # The first process of a node: a small init, never dockerd (boot scripts
 # start what they need, as on a VM without systemd).
 NODE_COMMAND = ['sleep', 'infinity']
-# The privileges magnum/drivers/local/nodes.py NODE_RUN_OPTIONS gives the
-# local driver's Docker-in-Docker nodes (kept equal; the functional test
-# compares them).
-NODE_RUN_OPTIONS = {
-    'cap_add': ['ALL'],
-    'cap_drop': ['SYS_RESOURCE'],
-    'security_opt': ['seccomp=unconfined', 'apparmor=unconfined'],
-    'volumes': {'/sys/fs/cgroup': {'bind': '/sys/fs/cgroup', 'mode': 'rw'}},
-    'tmpfs': {'/var/lib/docker': 'exec'},
-}
+# The privileges of a node are the local driver's, read from its module
+# (magnum/drivers/local/confinement.py: the standard library only) so that
+# they never drift apart; loaded when a server is made, never at import.
+CONFINEMENT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+    os.pardir, os.pardir, 'magnum', 'drivers', 'local', 'confinement.py')
 OUTPUT_LINES = 25
 DEFAULT_NETWORK = 'default'
 
@@ -128,6 +124,23 @@ def _engine():
         yield client
     finally:
         client.close()
+
+
+def _confinement():
+    """The local driver's confinement module: NODE_RUN_OPTIONS (what the
+    container is run with) and CGROUP_SETUP (what a node runs first, as
+    its operating system would at boot: its own cgroups)."""
+    path = os.path.normpath(CONFINEMENT)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            'magnum_local_confinement', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    except (OSError, ImportError, SyntaxError) as error:
+        raise exception.Error(
+            'the node privileges of the local driver could not be read '
+            'from %s: %s' % (path, error))
 
 
 def _dns_label(text, limit=63):
@@ -446,16 +459,19 @@ class ContainerServer(resource.Resource):
             plan = boot.plan(user_data)
         except boot.UserDataError as error:
             raise exception.Error('user data not run: %s' % error)
+        confinement = _confinement()
         networks = self._wanted_networks()
         hostname = self._hostname()
         self.resource_id_set(str(uuid.uuid4()))
         self.data_set('networks_wanted', json.dumps(networks))
         self.data_set('hostname', hostname)
         with _NETWORKS_LOCK:
-            container = self._create_container(client, image, hostname,
-                                               networks)
+            container = self._create_container(
+                client, image, hostname, networks,
+                confinement.NODE_RUN_OPTIONS)
         self.data_set('container', container.id)
-        container.put_archive('/', boot.archive(plan, user_data, hostname))
+        container.put_archive('/', boot.archive(
+            plan, user_data, hostname, prologue=confinement.CGROUP_SETUP))
         container.start()
         run = client.api.exec_create(container.id,
                                      ['sh', boot.RUNNER], user='root')
@@ -463,7 +479,8 @@ class ContainerServer(resource.Resource):
         self.data_set('boot_exec', run['Id'])
         return run['Id']
 
-    def _create_container(self, client, image, hostname, networks):
+    def _create_container(self, client, image, hostname, networks,
+                          run_options):
         import docker
         for attempt in range(3):
             attach = []    # (docker network, fixed ip or None), unique
@@ -480,7 +497,7 @@ class ContainerServer(resource.Resource):
                     image, NODE_COMMAND, init=True, detach=True,
                     name='%s-%s' % (hostname[:40], self.resource_id[:8]),
                     hostname=hostname, labels=self._labels(),
-                    network=attach[0][0].name, **NODE_RUN_OPTIONS)
+                    network=attach[0][0].name, **run_options)
                 for index, (docker_network, fixed_ip) in enumerate(attach):
                     if index == 0 and not fixed_ip:
                         continue
