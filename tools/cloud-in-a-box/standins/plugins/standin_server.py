@@ -4,9 +4,8 @@
 # environment maps OS::Nova::Server to it; each server is a container on
 # the project's Docker engine, started from the Docker image named by
 # `image`, which runs the server's user data as cloud-init would. What it
-# promises the Heat drivers' templates is /work/heat-interface.md's
-# "OS::Nova::Server" section (and doc/source/contributor/cloud-in-a-box.rst,
-# which also says what this does not prove). Never install it in a real
+# promises the Heat drivers' templates, and what it does not prove, is in
+# doc/source/contributor/cloud-in-a-box.rst. Never install it in a real
 # Heat: it replaces the real server type for every stack of that engine.
 #
 # Licensed under the Apache License, Version 2.0 (the "License"); you may
