@@ -195,6 +195,8 @@ def main():
         'name': 'api-ref-federation', 'hostcluster_id': cluster['uuid'],
         'properties': {'dns-zone': 'example.com.'}}, expect=202)
     c.call('GET', '/v1/federations', 'federation-list', expect=200)
+    c.call('GET', '/v1/federations/detail', 'federation-list-detail',
+           expect=200)
     c.call('GET', '/v1/federations/%s' % federation['uuid'],
            'federation-get', expect=200)
     c.call('PATCH', '/v1/federations/%s' % federation['uuid'],
@@ -206,8 +208,29 @@ def main():
     c.call('POST', '/v1/baymodels', 'baymodel-create', dict(
         template, name='api-ref-baymodel', keypair_id='api-ref-key'),
         expect=201)
+    c.call('GET', '/v1/baymodels', 'baymodel-list', expect=200)
+    c.call('GET', '/v1/baymodels/detail', 'baymodel-list-detail',
+           expect=200)
+    c.call('PATCH', '/v1/baymodels/api-ref-baymodel', 'baymodel-update',
+           [{'op': 'replace', 'path': '/tags', 'value': 'docs,legacy'}],
+           expect=200)
     c.call('GET', '/v1/baymodels/api-ref-baymodel', 'baymodel-get',
            expect=200)
+    bay = c.call('POST', '/v1/bays', 'bay-create', {
+        'name': 'api-ref-bay', 'baymodel_id': 'api-ref-baymodel',
+        'master_count': 1, 'node_count': 1, 'bay_create_timeout': 30},
+        expect=202)
+    bay_path = '/v1/bays/%s' % bay['uuid']
+    c.wait(bay_path)
+    c.call('GET', '/v1/bays', 'bay-list', expect=200)
+    c.call('GET', '/v1/bays/detail', 'bay-list-detail', expect=200)
+    c.call('GET', bay_path, 'bay-get', expect=200)
+    c.call('PATCH', bay_path, 'bay-update',
+           [{'op': 'replace', 'path': '/node_count', 'value': 2}],
+           expect=202)
+    c.wait(bay_path)
+    c.call('DELETE', bay_path, expect=204)
+    c.wait_gone(bay_path)
     c.call('DELETE', '/v1/baymodels/api-ref-baymodel', expect=204)
 
     c.call('DELETE', path, expect=204)
