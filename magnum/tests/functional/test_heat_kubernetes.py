@@ -61,11 +61,14 @@ from magnum.drivers.heat.kubernetes import pki
 from magnum.tests.functional import docker_engine
 
 STACK_TIMEOUT = 150
+# How the cloud-in-a-box's Nova stand-in labels a server's container.
+SERVER_LABEL = 'org.openstack.magnum.standin.server'
 
 
 def _cidr():
-    # Nodes have fixed addresses: each stack its own subnet.
-    return '10.%d.%d.0/24' % (random.randint(32, 150),
+    # Nodes have fixed addresses: each stack its own subnet, outside the
+    # default pod (10.100.0.0/16) and service (10.254.0.0/16) ranges.
+    return '10.%d.%d.0/24' % (random.randint(32, 99),
                               random.randint(0, 255))
 
 
@@ -221,9 +224,8 @@ def _wait(heat, stack_id, timeout=STACK_TIMEOUT):
         time.sleep(2)
 
 
-def _delete(heat, stack_id):
+def _wait_deleted(heat, stack_id):
     try:
-        heat.stacks.delete(stack_id)
         _wait(heat, stack_id)
     except Exception as error:  # gone already is fine
         if 'could not be found' not in str(error) and \
@@ -231,81 +233,86 @@ def _delete(heat, stack_id):
             raise
 
 
-@pytest.fixture(scope='module')
-def stacks(heat):
-    """Stacks the tests made; each is deleted as soon as its test has
-    looked at it (``_done``), and the module waits for all deletes at its
-    end, so deletes overlap the next tests."""
-    made = []
-    yield made
-    for stack_id in made:
-        _delete(heat, stack_id)
-
-
-def _done(heat, stack_id):
-    try:
-        heat.stacks.delete(stack_id)
-    except Exception:  # the module's end tries again and waits
-        pass
-
-
-def _create(heat, stacks, template, files, environment):
+def _create(heat, template, files, environment):
     created = heat.stacks.create(
         stack_name='k8s-%s' % uuid.uuid4().hex[:8], template=template,
         files=files, environment=environment, timeout_mins=5,
         disable_rollback=True)
-    stacks.append(created['stack']['id'])
     return created['stack']['id']
 
 
 # The stacks built for real: every kind of resource the templates use
 # (servers on VMs and bare metal, Cinder volumes with their ids in the
 # user data, three masters behind the Octavia load balancer with floating
-# IPs) at least once, on as few servers as that takes.
+# IPs) at least once, on as few servers as that takes; and one Ubuntu
+# node, whose cloud-config the stand-in runs.
 REPRESENTATIVE = [
     ('vm', 'fedora-coreos', 1, False, False, True),
     ('vm', 'fedora-coreos', 3, True, True, False),
     ('bm', 'fedora-coreos', 1, True, False, False),
 ]
+UBUNTU = ('vm', 'ubuntu', 1, False, False, False)
+
+
+@pytest.fixture(scope='module')
+def built(heat, engine, docker_host):
+    """{combo: finished stack}: all of them created at once (Heat builds
+    them side by side), then deleted together at the module's end."""
+    made = {}
+    try:
+        for combo in REPRESENTATIVE + [UBUNTU]:
+            # The three masters' stack has no worker: masters are what it
+            # tests; the Ubuntu stack's one master is enough to fail.
+            workers = 0 if combo[2] > 1 or combo == UBUNTU else 1
+            made[combo] = _create(heat, *stack_of(
+                *combo, image=docker_engine.IMAGE, workers=workers))
+        yield {combo: _wait(heat, stack_id)
+               for combo, stack_id in made.items()}
+    finally:
+        for stack_id in made.values():
+            try:
+                heat.stacks.delete(stack_id)
+            except Exception:
+                pass
+        for stack_id in made.values():
+            _wait_deleted(heat, stack_id)
+
+
+def _servers(heat, stack_id):
+    return [r for r in heat.resources.list(stack_id, nested_depth=5)
+            if r.resource_type == 'OS::Nova::Server']
 
 
 @pytest.mark.parametrize('combo', REPRESENTATIVE, ids=_id)
-def test_representative_stacks_reach_create_complete(heat, stacks, engine,
-                                                     docker_host, combo):
-    # The three masters' stack has no worker: masters are what it tests.
-    template, files, environment = stack_of(
-        *combo, image=docker_engine.IMAGE, workers=0 if combo[2] > 1 else 1)
-    stack_id = _create(heat, stacks, template, files, environment)
-    stack = _wait(heat, stack_id)
+def test_representative_stacks_reach_create_complete(heat, engine, built,
+                                                     combo):
+    stack = built[combo]
     assert stack.stack_status == 'CREATE_COMPLETE', \
         stack.stack_status_reason
     outputs = {o['output_key']: o['output_value'] for o in stack.outputs}
     assert outputs['api_address']
-    servers = [r for r in heat.resources.list(stack_id, nested_depth=5)
-               if r.resource_type == 'OS::Nova::Server']
+    servers = _servers(heat, stack.id)
     server_type, _distro, masters, lb, fip, volumes = combo
     assert len(servers) == masters + (0 if masters > 1 else 1)
-    # What a server was given is the Ignition config the driver
+    # What each server was given is the Ignition config the driver
     # rendered, with the volume placeholders replaced by Heat.
-    container = engine.containers.get(servers[0].physical_resource_id) \
-        if _is_container(engine, servers[0].physical_resource_id) else None
-    if container is not None:
-        config = _read(container, '/etc/magnum-ignition.json')
-        written = ignition.files_of(config)
+    for server in servers:
+        container = _container_of(engine, server.physical_resource_id)
+        written = ignition.files_of(_read(container,
+                                          '/etc/magnum-ignition.json'))
         env = written[bootconfig.ENV_PATH]
         assert bootconfig.RUNTIME_VOLUME not in env
         assert bootconfig.ETCD_VOLUME not in env
-        if volumes:
-            assert 'RUNTIME_VOLUME=\n' not in env
-    _done(heat, stack_id)
+        assert ('RUNTIME_VOLUME=\n' in env) == (not volumes), env
+        assert '/etc/kubernetes/pki/kubelet-client.crt' in written
 
 
-def _is_container(engine, ident):
-    try:
-        engine.containers.get(ident)
-        return True
-    except Exception:
-        return False
+def _container_of(engine, server_id):
+    """The stand-in's container of a server (labelled with its id)."""
+    found = engine.containers.list(all=True, filters={
+        'label': '%s=%s' % (SERVER_LABEL, server_id)})
+    assert len(found) == 1, (server_id, found)
+    return found[0]
 
 
 def _read(container, path):
@@ -315,18 +322,12 @@ def _read(container, path):
 
 
 def test_ubuntu_node_fails_its_stack_where_kubernetes_cannot_be_fetched(
-        heat, stacks, engine, docker_host):
-    template, files, environment = stack_of(
-        'vm', 'ubuntu', 1, False, False, False, image=docker_engine.IMAGE,
-        workers=0)
-    stack_id = _create(heat, stacks, template, files, environment)
-    stack = _wait(heat, stack_id)
+        heat, built):
+    stack = built[UBUNTU]
     assert stack.stack_status == 'CREATE_FAILED'
-    failed = [r for r in heat.resources.list(stack_id, nested_depth=5)
-              if r.resource_type == 'OS::Nova::Server' and
-              r.resource_status == 'CREATE_FAILED']
+    failed = [r for r in _servers(heat, stack.id)
+              if r.resource_status == 'CREATE_FAILED']
     assert failed, stack.stack_status_reason
     reason = failed[0].resource_status_reason
     # The set-up script ran (cloud-config's runcmd) up to the download.
     assert 'downloading https://dl.k8s.io/release/v1.30.5' in reason, reason
-    _done(heat, stack_id)
