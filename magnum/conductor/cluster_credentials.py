@@ -150,8 +150,14 @@ def _store(cluster, context, created, sealed, expires_at):
 def create_for_cluster(context, cluster, driver):
     """Give a cluster being created its credential (saved at once, so a
     failure later still finds and deletes it). A resumed create keeps the
-    one it has; a request without a Keystone token makes none."""
+    one it has; a request without a Keystone token makes none, nor does
+    a driver that does not use the cloud (``uses_cloud_credential``)."""
     if cluster.application_credential_id:
+        return
+    if not getattr(driver, 'uses_cloud_credential', True):
+        LOG.debug('Cluster %s gets no application credential: the %s '
+                  'driver does not use the cloud', cluster.uuid,
+                  getattr(driver, 'name', None))
         return
     if not in_use(context):
         LOG.debug('Cluster %s gets no application credential (no '

@@ -86,6 +86,11 @@ class Driver(abc.ABC):
     #: The entry-point name; set by the loader.
     name = None
 
+    #: Whether the driver's clusters call the cloud (Heat, Nova, ...) and
+    #: so get a Keystone application credential at create. A driver that
+    #: builds nothing in the cloud says False: its clusters get none.
+    uses_cloud_credential = True
+
     #: Roles (names) the cluster's Keystone application credential carries
     #: in its project: what the driver needs to reach the cloud. None:
     #: [cluster_credentials] roles.

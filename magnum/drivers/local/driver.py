@@ -86,6 +86,9 @@ class LocalSwarmDriver(driver.Driver):
     """Swarm-mode clusters of Docker-in-Docker containers on one local
     Docker engine."""
 
+    # Nothing of a local cluster is in the cloud: no credential to give.
+    uses_cloud_credential = False
+
     def __init__(self, engine_factory=None):
         self._engine_factory = engine_factory or engine_module.Engine
 

@@ -256,6 +256,22 @@ class TestCreate:
         assert fake.calls == []
         assert conditions.get(cluster, conditions.CREDENTIALS_VALID) is None
 
+    def test_none_for_a_driver_that_does_not_use_the_cloud(
+            self, fake, dbapi, template, handler, monkeypatch):
+        monkeypatch.setattr(Driver, 'uses_cloud_credential', False)
+        cluster = create(fake, dbapi, template, handler)
+        assert cluster.status == 'CREATE_IN_PROGRESS'
+        assert ('create_cluster', cluster.uuid) in Driver.calls
+        assert cluster.application_credential_id is None
+        assert fake.credentials_of('alice') == []
+        assert fake.calls == []
+
+    def test_the_drivers_say_whether_they_use_the_cloud(self):
+        from magnum.drivers.common import driver as driver_base
+        from magnum.drivers.local import driver as local_driver
+        assert driver_base.Driver.uses_cloud_credential is True
+        assert local_driver.LocalSwarmDriver.uses_cloud_credential is False
+
     def test_no_token_no_credential(self, fake, dbapi, template, handler):
         cluster = make_cluster(dbapi, template, user_id='alice')
         handler.cluster_create(magnum_context.make_context(
