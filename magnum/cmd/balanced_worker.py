@@ -39,47 +39,29 @@ TESTED_GUNICORN = ((27, 0), (27, 1))
 STOCK_WORKER = 'gthread'
 
 
-def release(version):
-    """(major, minor, ...) of a version string such as '27.0.1'; parts
-    that are not numbers end it ('27.1.0rc1' -> (27, 1, 0))."""
-    numbers = []
-    for part in version.split('.'):
-        digits = ''
-        for char in part:
-            if not char.isdigit():
-                break
-            digits += char
-        if not digits:
-            break
-        numbers.append(int(digits))
-        if len(digits) != len(part):
-            break
-    return tuple(numbers)
-
-
-def tested(version=None):
-    """Whether ``version`` (gunicorn's own by default) is one the balanced
-    worker was tested with."""
-    found = release(version or gunicorn.__version__)
+def tested(version_info=None):
+    """Whether ``version_info`` (gunicorn's own by default, a tuple such
+    as (27, 0, 1)) is a release the balanced worker was tested with."""
+    found = tuple(version_info or gunicorn.version_info)
     first, last = TESTED_GUNICORN
     return first <= found < last
 
 
-def worker_class(balanced, workers, version=None):
+def worker_class(balanced, workers, version_info=None):
     """The worker class for gunicorn's ``worker_class`` setting: the
     balanced worker when asked for and the installed gunicorn is one it
     was tested with (its shared connection counts made here, before the
     master forks), else gunicorn's gthread."""
     if not balanced:
         return STOCK_WORKER
-    version = version or gunicorn.__version__
-    if not tested(version):
+    version_info = tuple(version_info or gunicorn.version_info)
+    if not tested(version_info):
         LOG.warning(
             '[api] balanced_workers is set, but the balanced worker was '
             'tested with gunicorn %(first)s.x only and gunicorn %(found)s '
             'is installed: serving with gunicorn\'s gthread worker '
             'instead.', {'first': '.'.join(map(str, TESTED_GUNICORN[0])),
-                         'found': version})
+                         'found': '.'.join(map(str, version_info))})
         return STOCK_WORKER
     BalancedThreadWorker.counts = ConnectionCounts(workers)
     return BalancedThreadWorker

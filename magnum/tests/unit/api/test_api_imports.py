@@ -82,9 +82,16 @@ print(json.dumps({'status': response.status_int, 'loaded': loaded,
 
 
 def _serve(tmp_path, strategy, path, *token):
+    # A Keystone that refuses connections: a port held, bound but not
+    # listening, for the whole request, so that no other test's server
+    # can take it meanwhile.
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         keystone = 'http://127.0.0.1:%d' % sock.getsockname()[1]
+        return keystone, _run(tmp_path, strategy, keystone, path, token)
+
+
+def _run(tmp_path, strategy, keystone, path, token):
     config_file = tmp_path / 'magnum.conf'
     config_file.write_text(
         '[DEFAULT]\nauth_strategy = %(strategy)s\nstate_path = %(tmp)s\n'
@@ -99,7 +106,7 @@ def _serve(tmp_path, strategy, path, *token):
         [sys.executable, '-c', SERVE, str(config_file), path] + list(token),
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return keystone, json.loads(result.stdout.splitlines()[-1])
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 @pytest.mark.parametrize('path', ['/', '/healthcheck'])
