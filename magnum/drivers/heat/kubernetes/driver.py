@@ -99,6 +99,11 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
 
     def validate_cluster_template(self, context, template):
         self._check_coe(template)
+        if template.get('tls_disabled'):
+            raise exception.InvalidParameterValue(
+                err=_('the %s driver always serves the Kubernetes API '
+                      'with TLS and client certificates: tls_disabled '
+                      'cannot be set') % self.name)
         self._check_labels(template.get('labels'))
         super().validate_cluster_template(context, template)
         if not template.get('cluster_distro') and \

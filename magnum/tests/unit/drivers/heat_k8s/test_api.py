@@ -94,6 +94,7 @@ def test_bare_metal_and_ubuntu_templates_find_their_driver(api):
     ({'labels': {'container_runtime': 'docker'}}, 'container_runtime'),
     ({'labels': {'auto_scaling_enabled': 'true'}}, 'max_node_count'),
     ({'coe': 'swarm-mode'}, 'swarm-mode'),
+    ({'tls_disabled': True}, 'tls_disabled'),
     ({'server_type': 'bm'}, 'docker_volume_size'),
     ({'server_type': 'bm', 'docker_volume_size': None,
       'labels': {'etcd_volume_size': '10'}}, 'etcd_volume_size'),
