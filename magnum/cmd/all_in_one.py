@@ -58,6 +58,7 @@ def main(argv=None):
             CONF, url=IN_PROCESS_TRANSPORT,
             allowed_remote_exmods=['magnum.common.exception']))
     migration.upgrade()
+    service.check_encryption_key('magnum-all-in-one')
 
     conductor = conductor_service.ConductorService()
     conductor.start()

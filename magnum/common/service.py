@@ -78,3 +78,23 @@ def prepare_service(argv=None, default_config_files=None,
     # An upstream magnum.conf loads as it is; what it sets that this
     # Magnum does not read is said once, with what to do instead.
     legacy_config.report(CONF)
+
+
+def check_encryption_key(process):
+    """At a conductor's start: its encryption key must be the one the
+    database's secrets are sealed with (the first conductor records it);
+    exits with what to copy when it is not. A database that cannot be read
+    yet (down, or not migrated) is only logged: the conductor's own
+    database work reports it soon enough."""
+    from oslo_db import exception as db_exc
+
+    from magnum.common.cert_manager import encryption
+    from magnum.db import api as db_api
+    try:
+        encryption.check_key_is_the_database_key(db_api.get_instance(),
+                                                 CONF.host)
+    except encryption.EncryptionKeyError as error:
+        sys.exit('%s: %s' % (process, error))
+    except db_exc.DBError as error:
+        LOG.warning('Could not check the encryption key against the '
+                    'database: %s', error)

@@ -349,3 +349,16 @@ class Connection(abc.ABC):
         ``token`` is None once released; ``finished_operation`` and
         ``finished_at`` tell which operation last ran to its end.
         """
+
+    # -- the encryption key's id ---------------------------------------------
+
+    @abc.abstractmethod
+    def record_encryption_key(self, purpose, key_id, host):
+        """The key id recorded for ``purpose`` (a row with its ``key_id``
+        and ``recorded_by``): the one given, when none was recorded yet,
+        else the one already there (first writer wins, also under a race).
+        """
+
+    @abc.abstractmethod
+    def get_encryption_key_record(self, purpose):
+        """The row recorded for ``purpose``, or None."""

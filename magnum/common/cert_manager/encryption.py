@@ -216,3 +216,45 @@ def unseal(key, stored, bound_to, what):
             '%s cannot be decrypted: it was altered or belongs somewhere '
             'else.') % what) from None
     return plain.decode('utf-8')
+
+
+# -- one key for every conductor ----------------------------------------------
+
+KEY_PURPOSE = 'secrets'
+
+
+def check_key_is_the_database_key(dbapi, host):
+    """Record this host's key id in the database when none is recorded
+    yet, else check it is the one recorded; raises EncryptionKeyError
+    saying what to copy when it is not.
+
+    Run by every conductor at start: a conductor with another key would
+    seal private keys and credential secrets that the others cannot read,
+    and could read none of theirs. With no key configured at all, nothing
+    is checked (storing a secret is refused later with its own message).
+    """
+    try:
+        key = encryption_key()
+    except EncryptionKeyError as error:
+        LOG.warning('No certificate encryption key to check against the '
+                    'database: %s', error)
+        return None
+    mine = key_id(key)
+    record = dbapi.record_encryption_key(KEY_PURPOSE, mine, host)
+    if record.key_id != mine:
+        raise EncryptionKeyError(reason=_(
+            'this host\'s encryption key (id %(mine)s, from %(source)s) is '
+            'not the key the database\'s secrets are sealed with (id '
+            '%(theirs)s, first used by %(host)s). Copy [certificates] '
+            'encryption_key or the key file from %(host)s (or another host '
+            'that works) to this host, then start it again.') % {
+                'mine': mine, 'theirs': record.key_id,
+                'host': record.recorded_by or _('another host'),
+                'source': _key_source()})
+    return mine
+
+
+def _key_source():
+    if CONF.certificates.encryption_key:
+        return '[certificates] encryption_key'
+    return CONF.certificates.encryption_key_file

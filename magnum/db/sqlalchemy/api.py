@@ -1099,3 +1099,18 @@ class Connection(api.Connection):
         with self._reader() as session:
             return session.query(model).filter(
                 model.cluster_uuid == cluster_uuid).one_or_none()
+
+    def record_encryption_key(self, purpose, key_id, host):
+        try:
+            with self._writer() as session:
+                session.add(models.EncryptionKeyRecord(
+                    purpose=purpose, key_id=key_id, recorded_by=host))
+        except db_exc.DBDuplicateEntry:
+            pass  # another conductor recorded it first: its key counts
+        return self.get_encryption_key_record(purpose)
+
+    def get_encryption_key_record(self, purpose):
+        model = models.EncryptionKeyRecord
+        with self._reader() as session:
+            return session.query(model).filter(
+                model.purpose == purpose).one_or_none()

@@ -270,3 +270,22 @@ class ClusterLock(Base):
     # tells from it whether a request ever reached a conductor.
     finished_operation = _string(64)
     finished_at = sa.Column(types.DateTime)
+
+
+class EncryptionKeyRecord(Base):
+    """Which encryption key this database's secrets are sealed with.
+
+    One row, written by the first conductor to start: the key's id
+    (magnum.common.cert_manager.encryption.key_id, a hash that reveals
+    nothing of the key). A conductor whose key has another id refuses to
+    start, so that no host seals secrets the others cannot read.
+    """
+    __tablename__ = 'encryption_key'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('purpose', name='uniq_encryption_key0purpose'),
+    )
+
+    purpose = _string(64, nullable=False)
+    key_id = _string(64, nullable=False)
+    # The host that recorded it, for the message of one that differs.
+    recorded_by = _string()
