@@ -433,7 +433,8 @@ class Importer:
                            'reason': missing_driver_reason(
                                cluster.driver, cluster.status_reason)})
             self.counts['clusters without driver'] += 1
-            self.log('Cluster %s' % cluster.describe())
+            self.log('Cluster %s, not installed: status reason updated.' %
+                     cluster.describe())
 
     def _pin_template_drivers(self, connection):
         """Templates upstream resolved by their values get the name of the
@@ -450,9 +451,10 @@ class Importer:
                     'UPDATE cluster_template SET driver = :name WHERE id = '
                     ':id'), {'name': name, 'id': row['id']})
                 self.counts['templates given their driver'] += 1
-                self.log('Cluster template %s (%s): driver %s, as upstream '
-                         'chose it.' % (row['uuid'], row['server_type'],
-                                        name))
+                self.log('Cluster template %s (%s/%s/%s): driver %s, as '
+                         'upstream chose it.' % (
+                             row['uuid'], row['server_type'],
+                             row['cluster_distro'], row['coe'], name))
 
     # The schema -------------------------------------------------------------
 
