@@ -95,7 +95,7 @@ DEFAULT_NETWORK = 'default'
 
 # One heat-engine process makes and removes the Docker networks; the lock
 # keeps a network from being removed between another server's lookup and
-# its attach. (Across processes the retry in _attach covers the race.)
+# its attach. (Across processes, _create_container retries the attach.)
 _NETWORKS_LOCK = threading.Lock()
 
 
