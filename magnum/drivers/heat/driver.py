@@ -423,6 +423,19 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
             LOG.warning('Cluster %s: no Heat client to delete its stack '
                         '(%s)', cluster.uuid, error)
             raise
+        try:
+            stack = stacks.get(heat, cluster.stack_id)
+        except stacks.StackGone:
+            LOG.info('Cluster %s: Heat has no stack %s any more',
+                     cluster.uuid, cluster.stack_id)
+            return
+        if stack.stack_status in ('DELETE_IN_PROGRESS', 'DELETE_COMPLETE'):
+            # A second delete would cancel Heat's running one (which
+            # then reports DELETE_FAILED "cancelled"): a delete asked for
+            # again, or resumed, just goes on waiting.
+            LOG.info('Cluster %s: stack %s is already %s', cluster.uuid,
+                     cluster.stack_id, stack.stack_status)
+            return
         if not stacks.delete(heat, cluster.stack_id):
             LOG.info('Cluster %s: Heat has no stack %s any more',
                      cluster.uuid, cluster.stack_id)
