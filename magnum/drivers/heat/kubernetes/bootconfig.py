@@ -189,6 +189,82 @@ def _etcd_name(address):
     return 'etcd-%s' % address.replace('.', '-')
 
 
+def _kube_proxy(facts, member):
+    """kube-proxy as a static pod on every node: services' addresses
+    (the API's and cluster DNS' included) work from the first boot."""
+    return _static_pod(
+        'kube-proxy', '%s/kube-proxy:%s' % (REGISTRY,
+                                            facts.labels['kube_tag']), [
+            'kube-proxy', '--kubeconfig=/etc/kubernetes/kube-proxy.conf',
+            '--cluster-cidr=%s' % facts.labels['pods_network_cidr'],
+            '--hostname-override=%s' % member.name],
+        [('/etc/kubernetes', True), ('/lib/modules', True),
+         ('/run/xtables.lock', False)],
+        extra={'securityContext': {'privileged': True}})
+
+
+def _coredns(facts, addresses):
+    """Cluster DNS (CoreDNS) at the service address the kubelets give
+    pods."""
+    name = 'coredns'
+    labels = {'k8s-app': 'kube-dns'}
+    corefile = '\n'.join([
+        '.:53 {', '    errors', '    health', '    ready',
+        '    kubernetes %s in-addr.arpa ip6.arpa {' % CLUSTER_DOMAIN,
+        '        pods insecure', '        fallthrough in-addr.arpa ip6.arpa',
+        '    }', '    forward . /etc/resolv.conf', '    cache 30',
+        '    loop', '    reload', '}', ''])
+    documents = [
+        {'apiVersion': 'v1', 'kind': 'ServiceAccount',
+         'metadata': {'name': name, 'namespace': 'kube-system'}},
+        {'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'ClusterRole',
+         'metadata': {'name': 'system:coredns'},
+         'rules': [
+             {'apiGroups': [''], 'resources': ['endpoints', 'services',
+                                               'pods', 'namespaces'],
+              'verbs': ['list', 'watch']},
+             {'apiGroups': ['discovery.k8s.io'],
+              'resources': ['endpointslices'], 'verbs': ['list', 'watch']}]},
+        {'apiVersion': 'rbac.authorization.k8s.io/v1',
+         'kind': 'ClusterRoleBinding', 'metadata': {'name': 'system:coredns'},
+         'roleRef': {'apiGroup': 'rbac.authorization.k8s.io',
+                     'kind': 'ClusterRole', 'name': 'system:coredns'},
+         'subjects': [{'kind': 'ServiceAccount', 'name': name,
+                       'namespace': 'kube-system'}]},
+        {'apiVersion': 'v1', 'kind': 'ConfigMap',
+         'metadata': {'name': name, 'namespace': 'kube-system'},
+         'data': {'Corefile': corefile}},
+        {'apiVersion': 'apps/v1', 'kind': 'Deployment',
+         'metadata': {'name': name, 'namespace': 'kube-system',
+                      'labels': labels},
+         'spec': {'replicas': 2, 'selector': {'matchLabels': labels},
+                  'template': {'metadata': {'labels': labels}, 'spec': {
+                      'serviceAccountName': name,
+                      'priorityClassName': 'system-cluster-critical',
+                      'tolerations': [{'key': MASTER_TAINT['key'],
+                                       'effect': 'NoSchedule'}],
+                      'containers': [{
+                          'name': name,
+                          'image': '%s/coredns/coredns:%s' % (
+                              REGISTRY, facts.labels['coredns_tag']),
+                          'args': ['-conf', '/etc/coredns/Corefile'],
+                          'ports': [{'containerPort': 53, 'protocol': p,
+                                     'name': 'dns-%s' % p.lower()}
+                                    for p in ('UDP', 'TCP')],
+                          'volumeMounts': [{'name': 'config',
+                                            'mountPath': '/etc/coredns'}]}],
+                      'volumes': [{'name': 'config', 'configMap': {
+                          'name': name}}]}}}},
+        {'apiVersion': 'v1', 'kind': 'Service',
+         'metadata': {'name': 'kube-dns', 'namespace': 'kube-system',
+                      'labels': labels},
+         'spec': {'selector': labels, 'clusterIP': addresses.dns_service,
+                  'ports': [{'name': 'dns-%s' % p.lower(), 'port': 53,
+                             'protocol': p} for p in ('UDP', 'TCP')]}},
+    ]
+    return yaml.safe_dump_all(documents, default_flow_style=False)
+
+
 def _manifests(facts, addresses, member):
     labels = facts.labels
     tag = labels['kube_tag']
@@ -460,6 +536,12 @@ def build(role, facts, nodegroup, member, issuer, addresses, api_host,
         '%s/kubelet-client.crt' % pki.PKI,
         '%s/kubelet-client.key' % pki.PKI), 0o600))
     files.append(File(KUBELET_CONFIG, _kubelet_config(addresses)))
+    files.append(File('/etc/kubernetes/kube-proxy.conf', _kubeconfig(
+        local if role == MASTER else server, 'kube-proxy',
+        '%s/kube-proxy.crt' % pki.PKI, '%s/kube-proxy.key' % pki.PKI),
+        0o600))
+    files.append(File('/etc/kubernetes/manifests/kube-proxy.yaml',
+                      _kube_proxy(facts, member), 0o600))
     files.append(File(KUBELET_ENV, _env_file({
         'KUBELET_ARGS': _kubelet_args(role, nodegroup, taints, member)})))
     if role == MASTER:
@@ -472,6 +554,8 @@ def build(role, facts, nodegroup, member, issuer, addresses, api_host,
             files.append(File('/etc/kubernetes/manifests/%s' % name,
                               manifest, 0o600))
         if member.first_master:
+            files.append(File('/etc/magnum/addons/10-coredns.yaml',
+                              _coredns(facts, addresses)))
             for path, content in sorted(_cloud_addons(
                     facts, cluster_uuid).items()):
                 files.append(File(path, content, 0o600))

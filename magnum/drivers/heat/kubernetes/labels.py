@@ -148,6 +148,8 @@ LABELS = [
           'Container runtime of the nodes.'),
     Label('etcd_tag', _tag, '3.5.15-0', 'Tag of the etcd image the masters '
           'run.'),
+    Label('coredns_tag', _tag, 'v1.11.3', 'Release of CoreDNS, the '
+          'cluster\'s DNS.'),
     Label('flannel_tag', _tag, 'v0.25.6', 'flannel release (network_driver '
           'flannel).'),
     Label('calico_tag', _tag, 'v3.28.1', 'Calico release (network_driver '

@@ -138,6 +138,12 @@ def kubelet_client(issuer, name):
         :operations.MAX_COMMON_NAME_LENGTH], NODES_GROUP)
 
 
+def kube_proxy_client(issuer):
+    """kube-proxy's identity (bound to system:node-proxier by
+    Kubernetes' default RBAC)."""
+    return issuer.client('system:kube-proxy')
+
+
 def master_files(issuer, name, address, addresses):
     """{path: PEM} for the master ``name`` at ``address``: CA
     certificates (no CA key), the API server's, etcd's and the front
@@ -167,6 +173,7 @@ def master_files(issuer, name, address, addresses):
     _pair(files, 'addons', issuer.client('magnum-addons',
                                          'system:masters'))
     _pair(files, 'kubelet-client', kubelet_client(issuer, name))
+    _pair(files, 'kube-proxy', kube_proxy_client(issuer))
     return files
 
 
@@ -182,10 +189,11 @@ def service_account_files(key=None):
 
 
 def worker_files(issuer, name):
-    """{path: PEM} for a worker: the cluster CA and its kubelet's client
-    certificate."""
+    """{path: PEM} for a worker: the cluster CA and the client
+    certificates of its kubelet and kube-proxy."""
     files = {'%s/ca.crt' % PKI: issuer.ca_pem(certificates.CA_KUBERNETES)}
     _pair(files, 'kubelet-client', kubelet_client(issuer, name))
+    _pair(files, 'kube-proxy', kube_proxy_client(issuer))
     return files
 
 

@@ -58,11 +58,11 @@ mount_volume() {
     done
     [ -n "$device" ] || { log "volume $id never appeared"; return 1; }
     if ! blkid "$device" >/dev/null 2>&1; then
-        mkfs.xfs -q "$device"
+        mkfs.ext4 -q "$device"
     fi
     mkdir -p "$mountpoint"
     mount "$device" "$mountpoint"
-    echo "$device $mountpoint xfs defaults,nofail 0 2" >> /etc/fstab
+    echo "$device $mountpoint ext4 defaults,nofail 0 2" >> /etc/fstab
 }
 
 install_runtime() {

@@ -300,10 +300,14 @@ def test_workers_get_only_the_ca_and_their_client_certificate(configs):
     worker = {f.path: f.content for f in configs['worker'].files}
     pems = sorted(path for path in worker if path.startswith(pki.PKI))
     assert pems == ['%s/ca.crt' % pki.PKI,
+                    '%s/kube-proxy.crt' % pki.PKI,
+                    '%s/kube-proxy.key' % pki.PKI,
                     '%s/kubelet-client.crt' % pki.PKI,
                     '%s/kubelet-client.key' % pki.PKI]
-    assert not any(path.startswith('/etc/kubernetes/manifests')
-                   for path in worker)
+    # Of the static pods, workers run kube-proxy only.
+    assert [path for path in worker
+            if path.startswith('/etc/kubernetes/manifests')] == [
+                '/etc/kubernetes/manifests/kube-proxy.yaml']
 
 
 # -- kubelet, labels and taints -----------------------------------------------
@@ -375,6 +379,22 @@ def test_addons_follow_the_labels(configs):
     assert '--nodes=0:5:default-worker' in autoscaler['spec']['template'][
         'spec']['containers'][0]['args']
     assert 'recommended.yaml' in full[bootconfig.ENV_PATH]
+
+
+def test_the_first_master_installs_cluster_dns_at_the_kubelets_address(
+        configs):
+    first = {f.path: f.content for f in configs['master'].files}
+    other = {f.path for f in configs['master-2'].files}
+    documents = list(yaml.safe_load_all(
+        first['/etc/magnum/addons/10-coredns.yaml']))
+    service = [d for d in documents if d['kind'] == 'Service'][0]
+    kubelet = yaml.safe_load(first[bootconfig.KUBELET_CONFIG])
+    assert kubelet['clusterDNS'] == [service['spec']['clusterIP']]
+    assert '/etc/magnum/addons/10-coredns.yaml' not in other
+    proxy = yaml.safe_load(first['/etc/kubernetes/manifests/'
+                                 'kube-proxy.yaml'])
+    assert '--hostname-override=k8s-test-default-master-0' in \
+        proxy['spec']['containers'][0]['command']
 
 
 def test_cloud_addons_without_credentials_are_refused(issuer):
