@@ -45,6 +45,8 @@ def setup_app(config=None):
     # API's own JSON encoding through WSME's converter registry.
     speedups.apply()
     json_encoding.register()
+    # The context hook reads [keystone_authtoken] www_authenticate_uri.
+    register_auth_middleware_opts()
     app_conf = dict(config['app'])
     app_hooks = [hooks.ContextHook(), hooks.RPCHook(),
                  hooks.MicroversionHook(), hooks.NoExceptionTracebackHook()]

@@ -72,8 +72,10 @@ def reformat(status, body_bytes):
         text = body_bytes.decode('utf-8', 'replace').strip()
         body = {'title': default_title(status), 'description': text}
     if isinstance(body, dict) and isinstance(body.get('errors'), list) and \
-            body['errors'] and 'min_version' in body['errors'][0]:
-        return body
+            body['errors'] and isinstance(body['errors'][0], dict) and (
+                'min_version' in body['errors'][0] or
+                body['errors'][0].get('status') == status):
+        return body  # already in the error format
     return {'errors': [error_element(status, body)]}
 
 
@@ -133,3 +135,9 @@ class ParsableErrorMiddleware:
             ('Content-Length', str(len(body)))]
         start_response(state['status'], headers, state['exc_info'])
         return [body]
+
+
+def filter_factory(global_conf, **local_conf):
+    """The same rewriting for the paste pipeline's own filters (the size
+    limit answers in plain text)."""
+    return ParsableErrorMiddleware

@@ -75,13 +75,13 @@ def test_a_form_content_type_without_a_body_is_ignored(
     (b'null', 'not null'),
     (b'"text"', 'not str'),
     (b'42', 'not int'),
-    (b'[' * 100000 + b']' * 100000, ''),
+    (b'[' * 50000 + b']' * 50000, 'nested too deeply'),
 ])
 @pytest.mark.parametrize('method,path', OPERATIONS[:7])
 def test_a_json_body_that_does_not_parse_is_a_400(pipeline, method, path,
                                                   body, detail):
     response = _send(pipeline, method, path, body, 'application/json')
-    assert response.status_int in (400, 413), response.text
+    assert response.status_int == 400, response.text
     assert detail in error_of(response)['detail']
 
 
@@ -93,6 +93,7 @@ def test_a_body_over_the_size_limit_is_a_413(magnum_config):
     response = _send(client, 'POST', '/v1/clusters',
                      b'{"name": "%s"}' % (b'x' * 2048), 'application/json')
     assert response.status_int == 413
+    assert error_of(response)['status'] == 413
 
 
 def test_requests_without_a_body_pass(pipeline):
@@ -112,6 +113,7 @@ def test_requests_without_a_body_pass(pipeline):
     ('/quotas', {'project_id': 'p', 'resource': 'Cluster', 'hard_limit': 1,
                  'updated_at': {}}, 'updated_at'),
     ('/federations', {'name': 'f', 'hostcluster_id': 'c',
+                      'properties': {'dns-zone': 'example.com.'},
                       'updated_at': {}}, 'updated_at'),
     ('/certificates', {'cluster_uuid': 'c', 'csr': None}, 'csr'),
 ])
