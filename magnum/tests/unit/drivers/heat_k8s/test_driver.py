@@ -24,12 +24,27 @@ import yaml
 
 from magnum import objects
 from magnum.common import exception
+from magnum.common.x509 import operations
 from magnum.drivers.heat import driver as heat_driver
 from magnum.drivers.heat import template_definition as definition
 from magnum.drivers.heat.k8s_bm import driver as bm_driver
 from magnum.drivers.heat.k8s_vm import driver as vm_driver
 from magnum.drivers.heat.kubernetes import bootconfig
 from magnum.drivers.heat.kubernetes import ignition
+
+_KEYS = []
+
+
+@pytest.fixture(autouse=True)
+def few_keys(monkeypatch, issuer):
+    """These tests look at what goes where, not at the keys (which
+    test_bootconfig checks): a few keys, reused, keep them quick. The
+    cluster's CAs (``issuer``) are made before, with keys of their own."""
+    if not _KEYS:
+        _KEYS.extend(operations.generate_private_key() for _ in range(3))
+    counter = iter(range(10 ** 6))
+    monkeypatch.setattr(operations, 'generate_private_key',
+                        lambda *a, **k: _KEYS[next(counter) % len(_KEYS)])
 
 
 def _nodegroup(role, count, **extra):
