@@ -229,6 +229,12 @@ class ImageNotAuthorized(NotAuthorized):
     message = _("Not authorized for image %(image_id)s.")
 
 
+class DriverNotAllowed(NotAuthorized):
+    """The caller's project may not use a driver that gives its clusters'
+    users more than a tenant should have (say why and what to set)."""
+    message = _("%(reason)s")
+
+
 class ResourceLimitExceeded(NotAuthorized):
     message = _("Resource limit exceeded: %(msg)s")
 

@@ -19,6 +19,8 @@ argument added, and note it here:
           nodegroup_create/update/delete, sign_certificate,
           get_ca_certificate, rotate_ca_certificate, credential_rotate,
           federation_create/update/delete
+    1.1 - validate_cluster_template, validate_cluster (a driver's
+          validation run on the conductor's host)
 """
 
 import kombu.exceptions
@@ -32,7 +34,10 @@ from magnum.common import rpc
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = '1.1'
+# What every method not added since is sent as, so that a conductor of
+# 1.0 still serves them.
+BASE_VERSION = '1.0'
 
 # Attempts to reach the broker again for one message when it is down.
 # oslo.messaging's default is to try for ever, which hangs the request
@@ -90,17 +95,20 @@ class ConductorAPI:
         self._topic = topic or CONF.conductor.topic
         self._timeout = timeout or CONF.conductor.rpc_call_timeout
         target = messaging.Target(topic=self._topic,
-                                  version=RPC_API_VERSION)
+                                  version=BASE_VERSION)
         self._client = rpc.get_client(target, version_cap=RPC_API_VERSION,
                                       timeout=self._timeout)
 
-    def _call(self, context, method, **kwargs):
+    def _call(self, context, method, version=None, **kwargs):
         if not _reply_queue['ready']:
             # A harmless message (a conductor answers a ping cast by doing
             # nothing) that fails fast when the broker is unreachable.
             self._cast(context, 'ping_conductor')
+        prepared = {'retry': SEND_RETRIES}
+        if version:
+            prepared['version'] = version
         try:
-            result = self._client.prepare(retry=SEND_RETRIES).call(
+            result = self._client.prepare(**prepared).call(
                 context, method, **kwargs)
         except messaging.MessagingTimeout:
             _reply_queue['ready'] = True
@@ -171,6 +179,19 @@ class ConductorAPI:
                           cluster_template=cluster_template,
                           max_batch_size=max_batch_size, nodegroup=nodegroup)
 
+    # -- a driver's validation on the conductor's host -----------------------
+
+    def validate_cluster_template(self, context, driver, values):
+        """The template's values as driver ``driver`` completed them, or
+        its 4xx error (drivers with ``validates_on_conductor``)."""
+        return self._call(context, 'validate_cluster_template',
+                          version='1.1', driver=driver, values=values)
+
+    def validate_cluster(self, context, driver, values, cluster_template):
+        self._call(context, 'validate_cluster', version='1.1',
+                   driver=driver, values=values,
+                   cluster_template=cluster_template)
+
     # -- nodegroups ---------------------------------------------------------
 
     def nodegroup_create(self, context, cluster, nodegroup):
@@ -213,3 +234,9 @@ class ConductorAPI:
 
     def federation_delete(self, context, uuid):
         self._cast(context, 'federation_delete', uuid=uuid)
+
+    # -- nodes and containers (1.16) -----------------------------------------
+
+    def node_list(self, context, cluster):
+        """The machines of ``cluster`` as its driver sees them now."""
+        return self._call(context, 'node_list', cluster=cluster)

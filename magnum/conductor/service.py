@@ -29,6 +29,7 @@ from magnum.conductor import reconcile
 from magnum.conductor import rpcapi
 from magnum.conductor.handlers import cluster_conductor
 from magnum.conductor.handlers import conductor_listener
+from magnum.conductor.handlers import container_conductor
 from magnum.conductor.handlers import credential_conductor
 from magnum.conductor.handlers import federation_conductor
 from magnum.conductor.handlers import nodegroup_conductor
@@ -133,11 +134,14 @@ def endpoints(host, follow_up=None):
         nodegroup_conductor.NodeGroupHandler(host),
         ca_conductor.CertificateHandler(host),
         credential_conductor.CredentialHandler(host),
+        container_conductor.ContainerHandler(host),
         federation_conductor.FederationHandler(host),
     ]
     if follow_up is not None:
         handlers = [follow_up.wrap(handler) for handler in handlers]
-    return handlers
+    # Checks change nothing: nothing to follow up.
+    from magnum.conductor.handlers import validation_conductor
+    return handlers + [validation_conductor.ValidationHandler()]
 
 
 class Heartbeat:

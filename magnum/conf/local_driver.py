@@ -34,6 +34,20 @@ DEFAULT_FLAVORS = {
 }
 
 local_driver_opts = [
+    cfg.ListOpt(
+        'allowed_projects',
+        default=[],
+        help=(
+            'Projects (IDs or names) whose members may create and grow '
+            'clusters of the local_swarm driver when auth_strategy is '
+            'keystone. Such a cluster gives its users root on the host '
+            'running magnum-conductor (its nodes are Docker-in-Docker '
+            'containers of that host\'s engine, with SYS_ADMIN and '
+            'NET_ADMIN), so by default no project may, and only holders of '
+            'the admin role can. Other projects get a 403 saying so. With '
+            'auth_strategy = noauth (a quickstart, the tests) everyone may.'
+        ),
+    ),
     cfg.StrOpt(
         'docker_host',
         help=(

@@ -86,6 +86,12 @@ class Driver(abc.ABC):
     #: The entry-point name; set by the loader.
     name = None
 
+    #: Whether the validation hooks (``validate_cluster_template``,
+    #: ``validate_cluster``) need the conductor's host (a local engine
+    #: only it can reach): the API then has a conductor run them (an RPC
+    #: call) rather than run them itself.
+    validates_on_conductor = False
+
     #: Whether the driver's clusters call the cloud (Heat, Nova, ...) and
     #: so get a Keystone application credential at create. A driver that
     #: builds nothing in the cloud says False: its clusters get none.
@@ -291,6 +297,25 @@ class Driver(abc.ABC):
         and may raise: the conductor then records UNKNOWN with the
         error."""
         return None
+
+    # -- nodes and containers (microversion 1.16) -----------------------------
+
+    def list_nodes(self, context, cluster):
+        """One dict per machine of the cluster, as it is now: ``name``,
+        ``nodegroup`` (name), ``role``, ``addresses`` (list), ``status``
+        (``Ready``, ``NotReady`` or ``Unknown``), ``status_reason``,
+        ``server_id`` (the server or container the driver knows it by),
+        ``engine_version`` and ``running_tasks`` (swarm clusters; else
+        None) and ``docker_url`` (tcp://address:port of the node's Docker
+        API, for the container handler; never shown). Reads only; what
+        cannot be read is said in each node's status and reason.
+        NotSupported by default."""
+        self._not_supported(_('Listing the nodes of a cluster'))
+
+    #: Whether the cluster's nodes run containers Magnum places through
+    #: their Docker API (``docker_url`` of ``list_nodes``), with Magnum's
+    #: client certificate of the cluster.
+    runs_containers = False
 
 
 class DriverRegistry:

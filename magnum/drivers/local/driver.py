@@ -51,6 +51,7 @@ from oslo_log import log as logging
 from magnum import conf
 from magnum.common import exception
 from magnum.drivers.common import driver
+from magnum.drivers.local import admission
 from magnum.drivers.local import converge
 from magnum.drivers.local import engine as engine_module
 from magnum.drivers.local import images
@@ -88,6 +89,11 @@ class LocalSwarmDriver(driver.Driver):
 
     # Nothing of a local cluster is in the cloud: no credential to give.
     uses_cloud_credential = False
+
+    # The image look-up asks the Docker engine, which only the
+    # conductor's host has (and whose socket is root there): the API has
+    # the conductor run the validation.
+    validates_on_conductor = True
 
     def __init__(self, engine_factory=None):
         self._engine_factory = engine_factory or engine_module.Engine
@@ -133,6 +139,7 @@ class LocalSwarmDriver(driver.Driver):
         template['cluster_distro'] = OS_DISTRO
 
     def validate_cluster(self, context, cluster, template):
+        admission.check_project(context, self._name)
         network.label_port(cluster.get('labels'))
         images.check_image(self._engine_factory, template.image_id)
 
@@ -286,6 +293,13 @@ class LocalSwarmDriver(driver.Driver):
                     'finished: %(error)s') % {
                         'operation': name, 'error': error})
         return True
+
+    runs_containers = True
+
+    def list_nodes(self, context, cluster):
+        from magnum.drivers.local import inventory
+        with self._work(context, cluster) as work:
+            return inventory.list_nodes(work)
 
     def get_monitor(self, context, cluster):
         return monitor_module.LocalSwarmMonitor(

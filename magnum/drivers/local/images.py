@@ -10,12 +10,19 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Whether a node image is in the Docker engine, as the API asks when a
-template or a cluster is created, with successful look-ups remembered
-briefly."""
+"""Whether a node image is in the Docker engine, as the validation of a
+template or a cluster asks (in the conductor: the driver's validation
+runs on the conductor's host), with successful look-ups remembered
+briefly.
+
+What the caller is told never names the engine's URL, its socket or a
+path of the host (tenants read it); the log has the engine's own words.
+"""
 
 import threading
 import time
+
+from oslo_log import log as logging
 
 from magnum.common import exception
 from magnum.drivers.local import engine as engine_module
@@ -29,6 +36,25 @@ from magnum.i18n import _
 # deleted is noticed within this many seconds (and a create on it fails
 # with the engine's words meanwhile).
 IMAGE_FOUND_SECONDS = 10.0
+
+LOG = logging.getLogger(__name__)
+
+
+def missing_image(image):
+    """ImageNotFound (400) for a tenant: what to ask an operator for."""
+    return exception.ImageNotFound(_(
+        'Node image %(image)s is not in the Docker engine of the local '
+        'driver: an operator builds it (tools/build-node-image.sh) or '
+        'loads it into that engine; no registry is used.') % {
+            'image': image}, image_id=image)
+
+
+def engine_unavailable():
+    """ServiceUnavailable (503) for a tenant, without the engine's URL."""
+    return exception.ServiceUnavailable(
+        service=_('The Docker engine of the local driver'),
+        reason=_('it did not answer; an operator finds why in the '
+                 'magnum-conductor log'))
 
 
 class FoundImages:
@@ -79,11 +105,11 @@ def check_image(engine_factory, image):
         engine.image(image)
         found_images.remember(url, image)
     except engine_module.ImageMissing as missing:
-        # The engine's own words say where to look and how to build it.
-        raise exception.ImageNotFound(str(missing),
-                                      image_id=image) from None
+        LOG.info('Validation: %s', missing)
+        raise missing_image(image) from None
     except engine_module.EngineError as error:
-        raise exception.ServiceUnavailable(
-            service=_('The Docker engine'), reason=str(error)) from None
+        LOG.warning('Validation could not look up image %s: %s', image,
+                    error)
+        raise engine_unavailable() from None
     finally:
         engine.close()

@@ -26,10 +26,13 @@ import contextlib
 import dataclasses
 import time
 
+from oslo_log import log as logging
+
 from magnum import conf
 from magnum.common import exception
 from magnum.drivers.local import converge
 from magnum.drivers.local import engine as engine_module
+from magnum.drivers.local import images
 from magnum.drivers.local import membership
 from magnum.drivers.local import network
 from magnum.drivers.local import nodes
@@ -37,6 +40,7 @@ from magnum.drivers.local import provision
 from magnum.i18n import _
 
 CONF = conf.CONF
+LOG = logging.getLogger(__name__)
 
 
 def check_template(driver_name, engine, template, coe, server_type,
@@ -58,8 +62,14 @@ def check_template(driver_name, engine, template, coe, server_type,
     try:
         engine.image(template.image_id)
     except engine_module.ImageMissing as error:
+        # The caller is a tenant: the engine's URL stays in the log.
+        LOG.info('Upgrade refused: %s', error)
         raise exception.InvalidClusterTemplateForUpgrade(
-            reason=str(error)) from None
+            reason=str(images.missing_image(template.image_id))) from None
+    except engine_module.EngineError as error:
+        LOG.warning('Upgrade: could not look up image %s: %s',
+                    template.image_id, error)
+        raise images.engine_unavailable() from None
 
 
 def start(cluster, template, max_batch_size, nodegroup):

@@ -36,6 +36,8 @@ from magnum.api.controllers import base
 from magnum.api.controllers import link
 from magnum.api.controllers.v1 import cluster_actions
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import driver_checks
+from magnum.api.controllers.v1 import node
 from magnum.api.controllers.v1 import nodegroup
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -427,9 +429,9 @@ def _checked_create_values(context, body, template, driver, master_count,
     values = _create_values(context, body, template)
     nodegroups = _default_nodegroups(values, template, master_count,
                                      node_count)
-    driver.validate_cluster(
-        context, dict(values, master_count=master_count,
-                      node_count=node_count), template)
+    driver_checks.validate_cluster(
+        context, driver, dict(values, master_count=master_count,
+                              node_count=node_count), template)
     if master_count > 1 and not values['master_lb_enabled']:
         raise exception.InvalidParameterValue(
             err=_('master_count %d needs a load balancer in front of '
@@ -483,6 +485,7 @@ class ClustersController(rest.RestController):
 
     actions = cluster_actions.ActionsController()
     nodegroups = nodegroup.NodeGroupController()
+    nodes = node.NodesController()
 
     @pecan.expose()
     def _route(self, args, request=None):
@@ -604,9 +607,10 @@ def update(context, cluster, original, document, rollback,
             nodegroup=_('default worker of cluster %s') % cluster.uuid)
     template = cluster.cluster_template
     driver = cluster_actions.driver_for(template)
-    driver.validate_cluster(
-        context, dict(cluster.as_dict(), master_count=cluster.master_count,
-                      node_count=node_count, **changes), template)
+    driver_checks.validate_cluster(
+        context, driver, dict(cluster.as_dict(),
+                              master_count=cluster.master_count,
+                              node_count=node_count, **changes), template)
     previous = cluster_actions.begin(
         cluster, cluster_actions.UPDATABLE, _('update'), **changes)
     cluster_actions.send(

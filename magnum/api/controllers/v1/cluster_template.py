@@ -26,6 +26,7 @@ from magnum.api import utils
 from magnum.api.controllers import base
 from magnum.api.controllers import link
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import driver_checks
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import names
@@ -242,7 +243,7 @@ def resolve_driver(context, values):
     registry = driver_base.registry()
     if values.get('driver') or CONF.drivers.default_driver:
         driver = registry.resolve(values.get('driver'))
-        driver.validate_cluster_template(context, values)
+        driver_checks.validate_cluster_template(context, driver, values)
         return driver
     candidates = registry.candidates(values['server_type'], values['coe'],
                                      values.get('cluster_distro'))
@@ -253,7 +254,7 @@ def resolve_driver(context, values):
             coe=values['coe'], available=registry.describe())
     for driver in candidates:
         attempt = dict(values)
-        driver.validate_cluster_template(context, attempt)
+        driver_checks.validate_cluster_template(context, driver, attempt)
         if registry.provides(driver, attempt['server_type'],
                              attempt.get('cluster_distro'), attempt['coe']):
             values.update(attempt)

@@ -123,7 +123,18 @@ class APIClient:
 
 @pytest.fixture
 def rpc():
-    return RecordingConductorAPI()
+    recording = RecordingConductorAPI()
+    # A driver's validation on the conductor's host is the conductor's
+    # own code, run here in process (it only reads).
+    from magnum.conductor.handlers import validation_conductor
+    validation_conductor.passed.clear()
+    checks = validation_conductor.ValidationHandler()
+    recording.results['validate_cluster_template'] = \
+        lambda context, *args: checks.validate_cluster_template(
+            context, *args)
+    recording.results['validate_cluster'] = \
+        lambda context, *args: checks.validate_cluster(context, *args)
+    return recording
 
 
 @pytest.fixture

@@ -492,9 +492,10 @@ class TestValidation:
     def test_engine_down_is_503(self, driver):
         FakeEngine.down = True
         with pytest.raises(exception.ServiceUnavailable,
-                           match='engine down') as raised:
+                           match='magnum-conductor log') as raised:
             driver.validate_cluster_template(None, _template())
         assert raised.value.code == 503
+        assert 'engine down' not in str(raised.value)
 
     @pytest.mark.parametrize('values, message', [
         ({'coe': 'kubernetes'}, 'builds swarm-mode clusters'),
@@ -602,3 +603,126 @@ class TestCredentials:
             assert credentials.directory == str(tmp_path / UUID)
         assert sorted(os.listdir(tmp_path / UUID)) == [
             'ca.crt', 'client.crt', 'client.key']
+
+
+# -- what a tenant is told never shows the host's insides ---------------------
+
+# What must not reach a tenant: the engine's URL or socket, paths of the
+# conductor's host.
+INTERNAL = ('unix://', 'tcp://', 'npipe://', '/var/', '/run/', '/tmp/',
+            '/etc/', '/home/', '/root/', '.sock', 'docker.sock')
+
+
+class LeakyEngine:
+    """Fails every look-up the way the real engine does, with its URL and
+    socket path in its words."""
+
+    url = 'unix:///var/run/magnum/docker.sock'
+    failure = None
+
+    def image(self, name):
+        raise self.failure
+
+    def close(self):
+        pass
+
+
+def _leaks(message):
+    return [text for text in INTERNAL if text in message]
+
+
+@pytest.mark.parametrize('failure', [
+    engine_module.EngineUnavailable(reason=(
+        'The Docker engine at unix:///var/run/magnum/docker.sock cannot be '
+        'reached (connecting): /var/run/magnum/docker.sock: no such '
+        'file. Start it')),
+    engine_module.EngineError(reason=(
+        'The Docker engine at tcp://10.0.0.5:2376 refused looking up '
+        'image x: 500 /var/lib/docker/image is broken')),
+    engine_module.ImageMissing(reason=(
+        'Node image x is not in the Docker engine at '
+        'unix:///var/run/magnum/docker.sock. Build it')),
+])
+def test_no_validation_error_shows_internal_urls_or_paths(failure,
+                                                          monkeypatch):
+    images.found_images.clear()
+    LeakyEngine.failure = failure
+    driver = local_driver.LocalSwarmDriver(engine_factory=LeakyEngine)
+    driver.name = 'local_swarm'
+    template = types.SimpleNamespace(
+        image_id='x', coe='swarm-mode', server_type='container',
+        driver=None, name='t', uuid='u')
+    calls = [
+        lambda: driver.validate_cluster_template(None, _template(
+            image_id='x')),
+        lambda: driver.validate_cluster(None, {'labels': {}}, template),
+        lambda: driver.upgrade_cluster(None, None, template, 1, None),
+    ]
+    for call in calls:
+        with pytest.raises(exception.MagnumException) as raised:
+            call()
+        assert raised.value.code in (400, 409, 503)
+        assert _leaks(str(raised.value)) == [], str(raised.value)
+
+
+def test_every_refusal_of_the_validation_is_clean(driver):
+    refusals = []
+    for values in ({'coe': 'kubernetes'}, {'server_type': 'vm'},
+                   {'cluster_distro': 'fedora-coreos'},
+                   {'tls_disabled': True}, {'labels': {'api_port': 'x'}},
+                   {'image_id': None}, {'image_id': 'magnum/nope:1'}):
+        with pytest.raises(exception.MagnumException) as raised:
+            driver.validate_cluster_template(None, _template(**values))
+        refusals.append(str(raised.value))
+    for message in refusals:
+        assert _leaks(message) == [], message
+
+
+# -- who may have local clusters ----------------------------------------------
+
+class TestAdmission:
+
+    @staticmethod
+    def context(project_id='p-1', project_name='demo', is_admin=False):
+        return types.SimpleNamespace(project_id=project_id,
+                                     project_name=project_name,
+                                     is_admin=is_admin)
+
+    @staticmethod
+    def check(driver, context):
+        template = types.SimpleNamespace(
+            image_id='magnum/swarm-node:bookworm-1')
+        driver.validate_cluster(context, {'labels': {}}, template)
+
+    def test_under_keystone_an_unlisted_project_gets_a_403_saying_why(
+            self, driver, magnum_config):
+        magnum_config.config(auth_strategy='keystone')
+        with pytest.raises(exception.DriverNotAllowed) as raised:
+            self.check(driver, self.context())
+        assert raised.value.code == 403
+        message = str(raised.value)
+        assert 'demo' in message and 'local_swarm' in message
+        assert 'root' in message
+        assert '[local_driver] allowed_projects' in message
+        # Refused before the engine is asked.
+        assert FakeEngine.lookups == 0
+
+    @pytest.mark.parametrize('listed', [['p-1'], ['demo'], ['x', ' p-1 ']])
+    def test_a_listed_project_may(self, driver, magnum_config, listed):
+        magnum_config.config(auth_strategy='keystone')
+        magnum_config.config(group='local_driver', allowed_projects=listed)
+        self.check(driver, self.context())
+
+    def test_the_admin_role_may(self, driver, magnum_config):
+        magnum_config.config(auth_strategy='keystone')
+        self.check(driver, self.context(is_admin=True))
+
+    def test_noauth_allows_everyone(self, driver, magnum_config):
+        magnum_config.config(auth_strategy='noauth')
+        self.check(driver, self.context(project_id=None,
+                                        project_name=None))
+
+    def test_templates_stay_open_to_everyone(self, driver, magnum_config):
+        # A template builds nothing; the cluster is the boundary.
+        magnum_config.config(auth_strategy='keystone')
+        driver.validate_cluster_template(self.context(), _template())
