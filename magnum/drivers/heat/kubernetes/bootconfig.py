@@ -59,6 +59,8 @@ MASTER_TAINT = {'key': 'node-role.kubernetes.io/control-plane',
 
 MASTER = 'master'
 WORKER = 'worker'
+#: The Kubernetes API's port on masters and load balancer.
+API_PORT = 6443
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,7 +296,7 @@ def _manifests(facts, addresses, member):
     apiserver = _static_pod(
         'kube-apiserver', '%s/kube-apiserver:%s' % (REGISTRY, tag), [
             'kube-apiserver', '--advertise-address=%s' % ip,
-            '--secure-port=%d' % labels['kube_api_port'],
+            '--secure-port=%d' % API_PORT,
             '--authorization-mode=Node,RBAC',
             '--enable-admission-plugins=NodeRestriction',
             '--client-ca-file=%s/ca.crt' % p,
@@ -515,7 +517,7 @@ def build(role, facts, nodegroup, member, issuer, addresses, api_host,
     masters' shared key pair (``pki.service_account_files``).
     """
     labels = facts.labels
-    api_port = labels['kube_api_port']
+    api_port = API_PORT
     files = []
     if role == MASTER:
         pems = pki.master_files(issuer, member.name, member.address,

@@ -135,7 +135,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
 
     # -- the stack ----------------------------------------------------------
 
-    api_port = 6443
+    api_port = bootconfig.API_PORT
 
     def ports(self, role):
         if role == 'master':
@@ -244,7 +244,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
             'external_network': template.external_network_id or '',
             'pool_id': {'get_attr': ['load_balancer', 'pool_id']}
             if master and cluster.master_lb_enabled else '',
-            'api_port': labels['kube_api_port'],
+            'api_port': self.api_port,
         }
 
     def _name_prefix(self, work, nodegroup):

@@ -119,16 +119,6 @@ def _cidr(name, value):
     return str(network)
 
 
-def _port(name, value):
-    try:
-        port = int(value)
-    except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        raise _bad(name, value, _('expected a TCP port'))
-    return port
-
-
 @dataclasses.dataclass(frozen=True)
 class Label:
     name: str
@@ -161,7 +151,6 @@ LABELS = [
     Label('fixed_subnet_cidr', _cidr, '10.0.0.0/24',
           'Subnet of the nodes; masters and the load balancer take fixed '
           'addresses in it.'),
-    Label('kube_api_port', _port, 6443, 'Port of the Kubernetes API.'),
     Label('etcd_volume_size', _size, 0,
           'Size in GB of a Cinder volume for etcd on each master (VMs '
           'only); 0 keeps etcd on the boot disk.'),
