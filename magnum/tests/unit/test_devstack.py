@@ -216,6 +216,7 @@ def test_post_config_writes_a_configuration_magnum_reads(tmp_path):
     assert config.get('drivers', 'disabled_drivers') == 'k8s_bm'
     assert config.get('local_driver', 'docker_host') == 'unix://%s' % (
         tmp_path / 'root' / 'data' / 'magnum-docker' / 'docker.sock')
+    assert config.get('local_driver', 'allowed_projects') == 'demo'
     assert config.get('cloud_validation', 'enabled') == 'True'
     assert config.get('heat_driver', 'global_stack_list') == 'False'
     assert config.get('heat_client', 'region_name') == 'RegionOne'
