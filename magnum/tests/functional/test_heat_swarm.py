@@ -44,8 +44,6 @@ import subprocess
 import sys
 import time
 
-import docker
-import docker.tls
 import pytest
 
 from magnum.tests.functional import docker_engine
@@ -248,7 +246,8 @@ def test_cluster_config_then_docker_cli(stage):
     with stage.cloud.magnum_region(stage.deployment.url) as region:
         result = subprocess.run(
             [OPENSTACK, 'coe', 'cluster', 'config', uuid, '--dir',
-             stage.workdir, '--force'], capture_output=True, text=True,
+             stage.workdir, '--output-certs', '--force'],
+            capture_output=True, text=True,
             timeout=120, env=_cli_env(stage, region))
     assert result.returncode == 0, (result.stdout, result.stderr)
     env = {k: v for k, v in os.environ.items() if not k.startswith('DOCKER')}
@@ -263,17 +262,12 @@ def test_cluster_config_then_docker_cli(stage):
     # A replicated service runs (its image imported into each node:
     # there is no registry).
     cluster = stage.show(uuid)
-    tls = docker.tls.TLSConfig(
-        ca_cert=os.path.join(env['DOCKER_CERT_PATH'], 'ca.pem'),
-        client_cert=(os.path.join(env['DOCKER_CERT_PATH'], 'cert.pem'),
-                     os.path.join(env['DOCKER_CERT_PATH'], 'key.pem')),
-        verify=True)
+    image = os.path.join(stage.workdir, 'sleep.tar')
+    with open(image, 'wb') as handle:
+        handle.write(docker_engine.sleep_image())
     for address in cluster['master_addresses'] + cluster['node_addresses']:
-        node = docker.DockerClient(base_url='tcp://%s:2376' % address,
-                                   tls=tls, version='auto', timeout=60)
-        node.api.import_image_from_data(docker_engine.sleep_image(),
-                                        repository='local/sleep', tag='1')
-        node.close()
+        _docker(stage, '--host', 'tcp://%s:2376' % address, 'import', image,
+                'local/sleep:1')
     _docker(stage, 'service', 'create', '--detach', '--name', 'sleeper',
             '--replicas', '3', 'local/sleep:1', '/bin/sleep', '3600')
     deadline = time.monotonic() + 60
