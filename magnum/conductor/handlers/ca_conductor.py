@@ -13,9 +13,13 @@
 """Certificates of a cluster: the conductor side of the RPC calls of
 /v1/certificates (read the CA, sign a CSR, rotate the CA).
 
-All three are synchronous calls; their errors reach the API with their
-own status (400 for a CSR Magnum does not sign, for instance).
+All three are RPC calls; their errors reach the API with their own
+status (400 for a CSR Magnum does not sign, for instance). A CA rotation
+answers once accepted and goes on after the answer: its outcome is the
+cluster's status.
 """
+
+import threading
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -119,8 +123,13 @@ class CertificateHandler:
 
     target = messaging.Target(version='1.0')
 
-    def __init__(self, host):
+    def __init__(self, host, background=None):
         self.host = host
+        # How an accepted rotation is carried on after the call answered:
+        # a thread of this conductor (tests pass one that runs it at once).
+        self._background = background or self._run_in_thread
+        self._threads = set()
+        self._guard = threading.Lock()
 
     def sign_certificate(self, context, cluster, certificate):
         """Sign ``certificate.csr`` with the CA ``certificate.ca_cert_type``
@@ -148,15 +157,19 @@ class CertificateHandler:
         return answer
 
     def rotate_ca_certificate(self, context, cluster):
-        """Replace the cluster's CAs and Magnum's client certificate.
+        """Accept a rotation of the cluster's CAs and Magnum's client
+        certificate, and carry it out after answering.
 
-        New certificates are made, handed to the driver, and stored only
-        once the driver took them, so that a rotation that fails midway
-        leaves Magnum with the certificates the nodes trust. The cluster is
-        UPDATE_IN_PROGRESS meanwhile; when a step fails it becomes
-        UPDATE_FAILED with a reason naming the step, and the error is
-        raised to the caller. A driver that cannot rotate the CA is
-        refused first (NotSupported, a 400), the cluster untouched.
+        The call answers once the rotation is accepted: the cluster is
+        stable and TLS, its driver rotates CAs, its lock is taken and
+        UPDATE_IN_PROGRESS recorded. Refusals are raised to the caller
+        (NotSupported, a 400; OperationInProgress when busy) with the
+        cluster untouched. The rotation itself (on a big cluster, longer
+        than any RPC timeout) runs on in this conductor under the lock;
+        its outcome is the cluster's status: UPDATE_FAILED with a reason
+        naming the step, or the driver's end observed by the status sync.
+        A conductor that dies meanwhile leaves the lock to the next one,
+        which finishes it (the driver's resume_operation).
         """
         current = _current(cluster)
         _check_rotatable(current)
@@ -169,11 +182,45 @@ class CertificateHandler:
             raise exception.OperationInProgress(
                 cluster_name=current.name or current.uuid) from None
         try:
-            self._rotate(context, current)
-        finally:
+            accepted, driver = self._accept(context, current)
+        except BaseException:
             lock.release()
+            raise
 
-    def _rotate(self, context, cluster):
+        def carry_out():
+            try:
+                self._rotate(context, accepted, driver)
+            except Exception:
+                pass  # recorded in the cluster's status, and logged
+            finally:
+                lock.release()
+
+        self._background(carry_out)
+
+    def _run_in_thread(self, work):
+        thread = threading.Thread(target=self._tracked, args=(work,),
+                                  name='magnum-rotate-ca', daemon=True)
+        with self._guard:
+            self._threads.add(thread)
+        thread.start()
+
+    def _tracked(self, work):
+        try:
+            work()
+        finally:
+            with self._guard:
+                self._threads.discard(threading.current_thread())
+
+    def wait(self, timeout=None):
+        """Wait for the rotations under way (service stop, tests)."""
+        with self._guard:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _accept(self, context, cluster):
+        """Under the lock: check again, and record UPDATE_IN_PROGRESS.
+        (the cluster as saved, its driver)."""
         cluster = _current(cluster)  # what changed before the lock
         _check_rotatable(cluster)
         # Refused before anything changes: a driver without CA rotation
@@ -182,17 +229,20 @@ class CertificateHandler:
         if not _rotates_ca(driver):
             raise exception.NotSupported(operation=_(
                 'CA certificate rotation by the %s driver') % driver.name)
-        before = cluster.status, cluster.status_reason
+        before = cluster.status
         cluster.status = STATUS.UPDATE_IN_PROGRESS
-        cluster.status_reason = None
+        cluster.status_reason = _('Rotating the CA certificates')
         try:
             # Only from the status checked: a delete asked for meanwhile
             # wins.
-            cluster.save(expected={'status': before[0]})
+            cluster.save(expected={'status': before})
         except exception.ConcurrentUpdate:
             raise exception.OperationInProgress(
                 cluster_name=cluster.name or cluster.uuid) from None
         notifications.notify_cluster(context, cluster, 'update', 'start')
+        return cluster, driver
+
+    def _rotate(self, context, cluster, driver):
         step = _('generating the new certificates')
         try:
             new_set = certificates.prepare_ca_rotation(context, cluster)
@@ -201,14 +251,8 @@ class CertificateHandler:
             with certificates.pending_rotation(cluster, new_set):
                 driver.rotate_ca_certificate(context, cluster)
             step = _('storing the new certificates')
+            cluster.status_reason = None
             certificates.commit_ca_rotation(context, cluster, new_set)
-        except exception.NotSupported as refusal:
-            # The driver refused this cluster after all: nothing was
-            # changed, so the cluster is as before.
-            LOG.info('Cluster %s: CA rotation refused by the driver: %s',
-                     cluster.uuid, refusal)
-            self._restore(context, cluster, before, refusal)
-            raise
         except Exception as error:
             LOG.exception('Cluster %s: CA rotation failed while %s',
                           cluster.uuid, step)
@@ -218,17 +262,6 @@ class CertificateHandler:
                 LOG.exception('Cluster %s: could not record the failed CA '
                               'rotation', cluster.uuid)
             raise
-
-    @staticmethod
-    def _restore(context, cluster, before, refusal):
-        try:
-            stored = _current(cluster)
-            stored.status, stored.status_reason = before
-            stored.save(expected={'status': STATUS.UPDATE_IN_PROGRESS})
-        except (exception.ClusterNotFound, exception.ConcurrentUpdate):
-            return
-        notifications.notify_cluster(context, stored, 'update', 'error',
-                                     str(refusal))
 
     @staticmethod
     def _fail(context, cluster, step, error):

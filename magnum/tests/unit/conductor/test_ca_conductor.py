@@ -46,7 +46,10 @@ def pki_config(magnum_config):
 
 @pytest.fixture
 def handler(dbapi, fake_drivers, notifier):
-    return ca_conductor.CertificateHandler(HOST)
+    # An accepted rotation is carried out at once, before the call
+    # returns (in a conductor: in a thread, after the answer).
+    return ca_conductor.CertificateHandler(HOST,
+                                           background=lambda work: work())
 
 
 @pytest.fixture
@@ -105,6 +108,40 @@ class TestSign:
         with pytest.raises(exception.InvalidCsr) as error:
             handler.sign_certificate(context, cluster, request)
         assert error.value.code == 400
+
+
+class TestRotateAnswersWhenAccepted:
+    """The call returns once the rotation is accepted; the work goes on
+    in the conductor, under the cluster's lock (a real thread here)."""
+
+    def test_the_answer_comes_before_the_driver_finishes(
+            self, dbapi, fake_drivers, notifier, cluster, context,
+            monkeypatch):
+        import threading
+        release = threading.Event()
+        started = threading.Event()
+
+        def rotate(driver, ctx, target):
+            started.set()
+            assert release.wait(10)
+
+        monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
+                            rotate, raising=False)
+        handler = ca_conductor.CertificateHandler(HOST)
+        old = refs(cluster)
+        assert handler.rotate_ca_certificate(context, cluster) is None
+        assert started.wait(10)
+        # Accepted: recorded, locked, not finished.
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_IN_PROGRESS'
+        assert refs(stored) == old
+        assert held_lock(dbapi, cluster.uuid).operation == 'rotate_ca'
+        with pytest.raises(exception.NotSupported):
+            handler.rotate_ca_certificate(context, cluster)  # not stable
+        release.set()
+        handler.wait(10)
+        assert refs(reload(cluster)) != old
+        assert held_lock(dbapi, cluster.uuid) is None
 
 
 class TestReadersAndARotation:
@@ -248,21 +285,21 @@ class TestRotate:
         assert notifier.events() == []
         assert held_lock(dbapi, cluster.uuid) is None
 
-    def test_driver_refusing_this_cluster_restores_its_status(
+    def test_driver_refusing_this_cluster_after_the_answer_fails_it(
             self, handler, dbapi, cluster, context, notifier, monkeypatch):
-        # A driver with CA rotation may still refuse one cluster: the
-        # status it had comes back.
+        # A driver with CA rotation may still refuse one cluster, once the
+        # caller has had its answer: the status says so.
         def rotate(driver, ctx, target):
             raise exception.NotSupported(operation='Rotation of this COE')
 
         monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
                             rotate, raising=False)
         old = refs(cluster)
-        with pytest.raises(exception.NotSupported) as error:
-            handler.rotate_ca_certificate(context, cluster)
-        assert error.value.code == 400
+        handler.rotate_ca_certificate(context, cluster)
         stored = reload(cluster)
-        assert stored.status == 'CREATE_COMPLETE'
+        assert stored.status == 'UPDATE_FAILED'
+        assert 'Rotation of this COE is not supported' in \
+            stored.status_reason
         assert refs(stored) == old
         assert rows(dbapi) == set(old.values())
         assert notifier.events() == ['magnum.cluster.update.start',
@@ -278,20 +315,19 @@ class TestRotate:
 
         monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
                             rotate, raising=False)
-        with pytest.raises(RuntimeError):
-            handler.rotate_ca_certificate(context, cluster)
+        handler.rotate_ca_certificate(context, cluster)
         assert reload(cluster).status == 'DELETE_IN_PROGRESS'
 
-    def test_driver_error_is_raised_as_it_is(self, handler, dbapi, cluster,
-                                             context, monkeypatch):
+    def test_driver_error_is_the_status_reason(self, handler, dbapi,
+                                               cluster, context,
+                                               monkeypatch):
         def rotate(driver, ctx, target):
             raise exception.AuthorizationFailure(client='kubernetes',
                                                  message='token expired')
 
         monkeypatch.setattr(fake_driver.FakeDriver, 'rotate_ca_certificate',
                             rotate, raising=False)
-        with pytest.raises(exception.AuthorizationFailure):
-            handler.rotate_ca_certificate(context, cluster)
+        handler.rotate_ca_certificate(context, cluster)
         assert reload(cluster).status == 'UPDATE_FAILED'
         assert 'token expired' in reload(cluster).status_reason
 
@@ -304,8 +340,7 @@ class TestRotate:
             raise RuntimeError('database went away')
 
         monkeypatch.setattr(certificates, 'commit_ca_rotation', commit)
-        with pytest.raises(RuntimeError):
-            handler.rotate_ca_certificate(context, cluster)
+        handler.rotate_ca_certificate(context, cluster)
         stored = reload(cluster)
         assert stored.status == 'UPDATE_FAILED'
         assert stored.status_reason == (
