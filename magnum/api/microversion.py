@@ -45,6 +45,7 @@ HISTORY = {
     (1, 13): 'cluster_id replaces stack_id in cluster responses.',
     (1, 14): 'Nodegroup node_labels and node_taints.',
     (1, 15): 'conditions on clusters and nodegroups (full views).',
+    (1, 16): 'Containers API and the nodes of a cluster.',
 }
 
 MIN_VERSION = min(HISTORY)

@@ -23,10 +23,12 @@ from magnum.common.policies import base
 from magnum.common.policies import certificate
 from magnum.common.policies import cluster
 from magnum.common.policies import cluster_template
+from magnum.common.policies import container
 from magnum.common.policies import credential
 from magnum.common.policies import federation
 from magnum.common.policies import legacy
 from magnum.common.policies import magnum_service
+from magnum.common.policies import node
 from magnum.common.policies import nodegroup
 from magnum.common.policies import quota
 from magnum.common.policies import stats
@@ -38,10 +40,12 @@ def list_rules():
         certificate.list_rules(),
         cluster.list_rules(),
         cluster_template.list_rules(),
+        container.list_rules(),
         credential.list_rules(),
         federation.list_rules(),
         legacy.list_rules(),
         magnum_service.list_rules(),
+        node.list_rules(),
         nodegroup.list_rules(),
         quota.list_rules(),
         stats.list_rules(),

@@ -52,7 +52,7 @@ def test_all_in_one_serves_api_and_runs_a_conductor(tmp_path):
 
         root = processes.wait_for(lambda: get('/'), 60,
                                   message='the API to answer')
-        assert root['versions'][0]['max_version'] == '1.15'
+        assert root['versions'][0]['max_version'] == '1.16'
         assert get('/v1')['id'] == 'v1'
 
         def status():

@@ -100,7 +100,7 @@ class TestRotate:
             'OpenStack-API-Version': 'container-infra latest'})
         response = api.app.do_request(request, status=202)
         assert response.json == {'uuid': cluster['uuid']}
-        assert response.headers['OpenStack-API-Version'].endswith('1.15')
+        assert response.headers['OpenStack-API-Version'].endswith('1.16')
         assert rpc.methods() == ['credential_rotate']
 
     @pytest.mark.parametrize('content_type', [
@@ -175,8 +175,8 @@ class TestMicroversion:
         assert rpc.methods() == ['credential_rotate']
 
     def test_out_of_range_version(self, api, rpc, cluster):
-        error = error_of(_rotate(api, 'k8s', version='1.16', status=406))
-        assert error['max_version'] == '1.15'
+        error = error_of(_rotate(api, 'k8s', version='1.17', status=406))
+        assert error['max_version'] == '1.16'
         assert rpc.methods() == []
 
 

@@ -26,7 +26,7 @@ def test_absent_header_means_1_1(api):
     assert response.headers['OpenStack-API-Minimum-Version'] == \
         'container-infrastructure-management 1.1'
     assert response.headers['OpenStack-API-Maximum-Version'] == \
-        'container-infrastructure-management 1.15'
+        'container-infrastructure-management 1.16'
     assert response.headers['Vary'] == 'OpenStack-API-Version'
 
 
@@ -34,8 +34,8 @@ def test_absent_header_means_1_1(api):
     'container-infrastructure-management', 'container-infrastructure',
     'container-infra', 'CONTAINER-INFRA'])
 @pytest.mark.parametrize('version,expected', [('1.9', '1.9'),
-                                              ('latest', '1.15'),
-                                              ('LATEST', '1.15')])
+                                              ('latest', '1.16'),
+                                              ('LATEST', '1.16')])
 def test_aliases_and_latest(api, service, version, expected):
     response = api.get('/v1', headers={
         'OpenStack-API-Version': '%s %s' % (service, version)}, status=200)
@@ -53,16 +53,16 @@ def test_unreadable_header_is_406_with_a_reason(api, value):
     assert 'OpenStack-API-Version' in error['detail']
 
 
-@pytest.mark.parametrize('version', ['2.0', '1.0', '1.16', '0.9'])
+@pytest.mark.parametrize('version', ['2.0', '1.0', '1.17', '0.9'])
 def test_out_of_range_version_has_the_microversion_body(api, version):
     response = api.get('/v1', headers={
         'OpenStack-API-Version': 'container-infra %s' % version},
         status=406)
     error = error_of(response)
     assert error['code'] == 'magnum.microversion-unsupported'
-    assert (error['min_version'], error['max_version']) == ('1.1', '1.15')
+    assert (error['min_version'], error['max_version']) == ('1.1', '1.16')
     assert version in error['detail']
-    assert response.headers['OpenStack-API-Maximum-Version'].endswith('1.15')
+    assert response.headers['OpenStack-API-Maximum-Version'].endswith('1.16')
 
 
 def test_root_document_is_not_negotiated(api):

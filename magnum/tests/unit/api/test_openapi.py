@@ -52,7 +52,7 @@ def test_every_exposed_method_is_documented():
 def test_document_shape():
     document = openapi.document()
     assert document['openapi'] == '3.1.0'
-    assert document['info']['version'] == '1.15'
+    assert document['info']['version'] == '1.16'
     for path, operations in document['paths'].items():
         assert path.startswith('/v1/')
         for method, operation in operations.items():

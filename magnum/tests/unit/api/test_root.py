@@ -33,7 +33,7 @@ def test_root_document(client):
     assert body['name'] == 'OpenStack Magnum API'
     assert body['versions'] == [{
         'id': 'v1', 'status': 'CURRENT', 'min_version': '1.1',
-        'max_version': '1.15',
+        'max_version': '1.16',
         'links': [{'href': 'http://localhost/v1/', 'rel': 'self'}]}]
 
 
