@@ -361,7 +361,50 @@ def test_assign_fill_and_trusted_give_what_setattr_gives(
 
 def test_trusted_values_are_not_validated_again():
     # What trusted() is for: values Magnum stored are taken as they are.
-    assert speedups.WSME_ATTRIBUTES.applied
-    item = cluster_template.ClusterTemplate.trusted({'apiserver_port': 80})
-    assert item.apiserver_port == 80
-    assert isinstance(item, base.APIBase)
+    was_applied = speedups.WSME_ATTRIBUTES.applied
+    assert speedups.WSME_ATTRIBUTES.apply()
+    try:
+        item = cluster_template.ClusterTemplate.trusted(
+            {'apiserver_port': 80})
+        assert item.apiserver_port == 80
+        assert isinstance(item, base.APIBase)
+    finally:
+        if not was_applied:
+            speedups.WSME_ATTRIBUTES.revert()
+
+
+# -- the whole API ---------------------------------------------------------
+
+def test_the_api_answers_the_same_with_and_without_the_speed_ups(
+        api, stock_then_patched):
+    created = api.post('/clustertemplates', {
+        'coe': 'kubernetes', 'image_id': 'fedora-coreos', 'name': 'tpl',
+        'external_network_id': 'public', 'keypair_id': 'kp',
+        'labels': {'a': 'b'}}, status=201).json['uuid']
+    requests = [
+        ('get', '/', None), ('get', '/v1/', None),
+        ('get', '/clustertemplates', None),
+        ('get', '/clustertemplates/detail', None),
+        ('get', '/clustertemplates/%s' % created, None),
+        ('get', '/clustertemplates/no-such-template', None),
+        ('post', '/clustertemplates', {'coe': 'mesos', 'image_id': 'i'}),
+        ('patch', '/clustertemplates/%s' % created,
+         [{'op': 'replace', 'path': '/apiserver_port', 'value': 80}]),
+        ('get', '/clusters', None), ('get', '/quotas', None),
+    ]
+
+    def answers():
+        results = []
+        for method, path, body in requests:
+            response = api.request(method, path, body, as_='admin')
+            payload = response.json if response.content_type == \
+                'application/json' else response.text
+            if isinstance(payload, dict):
+                for error in payload.get('errors', []):
+                    error.pop('request_id', None)  # one per request
+            results.append((method, path, response.status_int, payload))
+        return results
+    stock, patched = stock_then_patched(answers)
+    assert stock == patched
+    statuses = [status for _, _, status, _ in stock[1]]
+    assert 200 in statuses and 404 in statuses and 400 in statuses
