@@ -9,8 +9,10 @@
 #   tools/cloud-in-a-box.sh env      print the OS_* exports for the admin and
 #                                    the magnum.conf settings to use
 #   tools/cloud-in-a-box.sh register-magnum URL [REGION]
-#                                    point the container-infra catalog
-#                                    endpoints at a Magnum API (no /v1)
+#                                    point the catalog endpoints of both
+#                                    Magnum types (container-infra and
+#                                    container-infrastructure-management)
+#                                    at a Magnum API (no /v1)
 #   tools/cloud-in-a-box.sh stop-keystone | start-keystone
 #                                    stop or start only Keystone (for trying
 #                                    what an outage does; "up" restarts it too)

@@ -16,8 +16,9 @@ with the cloud's own Python (keystoneauth1 comes with Keystone).
     setup_cloud.py setup                 services, endpoints, users, projects;
                                          writes the state file (JSON)
     setup_cloud.py register-magnum URL [REGION]
-                                         point the container-infra endpoints
-                                         (public, internal, admin) at URL
+                                         point the endpoints (public,
+                                         internal, admin) of both Magnum
+                                         service types at URL
     setup_cloud.py wait-heat SECONDS     wait for a heat-engine to report up
     setup_cloud.py env                   print the settings to use
 
@@ -42,6 +43,9 @@ KEYSTONE_URL = 'http://127.0.0.1:%s' % ENV['MAGNUM_CLOUD_KEYSTONE_PORT']
 AUTH_URL = KEYSTONE_URL + '/v3'
 HEAT_URL = 'http://127.0.0.1:%s' % ENV['MAGNUM_CLOUD_HEAT_PORT']
 MAGNUM_SERVICE_TYPE = 'container-infrastructure-management'
+# The type upstream's DevStack registers; Horizon's magnum-ui looks it up
+# by this exact name. register-magnum points both at the same URL.
+MAGNUM_UPSTREAM_SERVICE_TYPE = 'container-infra'
 INTERFACES = ('public', 'internal', 'admin')
 # Two projects, each with one user per default role, for the multi-tenant
 # tests: a-reader, a-member, a-admin in magnum-a and so on.
@@ -276,9 +280,10 @@ def setup():
 
 def register_magnum(url, region=REGION):
     ks = Identity(admin_session())
-    service = ks.service(MAGNUM_SERVICE_TYPE, 'magnum',
-                         'Container Infrastructure Management')
-    ks.endpoints(service, url.rstrip('/'), region=region)
+    for service_type in (MAGNUM_SERVICE_TYPE, MAGNUM_UPSTREAM_SERVICE_TYPE):
+        service = ks.service(service_type, 'magnum',
+                             'Container Infrastructure Management')
+        ks.endpoints(service, url.rstrip('/'), region=region)
 
 
 def wait_heat(seconds):

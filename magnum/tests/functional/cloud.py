@@ -53,6 +53,8 @@ STATE_DIR = os.environ.get('MAGNUM_CLOUD_STATE', '/var/tmp/magnum-cloud')
 # The first install takes about 3 minutes (pip, then the services).
 UP_TIMEOUT = int(os.environ.get('MAGNUM_CLOUD_UP_TIMEOUT', '1200'))
 MAGNUM_SERVICE_TYPE = 'container-infrastructure-management'
+# The type upstream's DevStack registers (magnum-ui looks for it by name).
+MAGNUM_UPSTREAM_SERVICE_TYPE = 'container-infra'
 # Labels the OS::Nova::Server stand-in puts on its containers and networks
 # (tools/cloud-in-a-box/standins/plugins/standin_server.py).
 STANDIN_LABEL = 'org.openstack.magnum.standin.'
@@ -221,10 +223,13 @@ class Cloud:
                             json={'endpoint': {'url': url}})
 
     def register_magnum(self, url, region=None):
-        """Point the container-infra endpoints (public, internal, admin)
-        of region (the cloud's region by default) at url, a Magnum API
-        root without /v1."""
-        self.register_endpoints(MAGNUM_SERVICE_TYPE, url, region)
+        """Point the endpoints (public, internal, admin) of both Magnum
+        service types in region (the cloud's region by default) at url,
+        a Magnum API root without /v1 (as tools/cloud-in-a-box.sh
+        register-magnum does)."""
+        for service_type in (MAGNUM_SERVICE_TYPE,
+                             MAGNUM_UPSTREAM_SERVICE_TYPE):
+            self.register_endpoints(service_type, url, region)
 
     def remove_region(self, region):
         """Delete a region made by register_magnum and its endpoints."""

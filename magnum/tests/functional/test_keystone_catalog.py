@@ -197,3 +197,32 @@ def test_links_under_the_prefix_name_the_prefix(under_uwsgi):
     hrefs = [link['href'] for version in root.json()['versions']
              for link in version['links']]
     assert hrefs and all(h.startswith(under_uwsgi) for h in hrefs), hrefs
+
+
+def test_register_magnum_registers_both_types(cloud):
+    """tools/cloud-in-a-box.sh register-magnum (which tools/dashboard.sh
+    uses: magnum-ui needs container-infra) and cloud.register_magnum
+    point both types at the URL."""
+    region = 'magnum-test-%s' % kh.unique('both').split('-')[-1]
+    try:
+        done = subprocess.run(
+            ['bash', cloud_box.SCRIPT, 'register-magnum',
+             'http://127.0.0.1:1', region],
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        session = cloud.session(cloud.projects['a']['users']['reader'])
+        for service_type in (UPSTREAM_TYPE, OFFICIAL_TYPE):
+            assert session.get_endpoint(
+                service_type=service_type, region_name=region,
+                interface='public') == 'http://127.0.0.1:1'
+        cloud.register_magnum('http://127.0.0.1:2', region=region)
+        access = cloud.auth(cloud.projects['a']['users']['reader']) \
+            .get_access(cloud.session(cloud.projects['a']['users'][
+                'reader']))
+        urls = {entry['type']: {e['url'] for e in entry['endpoints']
+                                if e.get('region_id') == region}
+                for entry in access.service_catalog.catalog}
+        assert urls[UPSTREAM_TYPE] == urls[OFFICIAL_TYPE] == \
+            {'http://127.0.0.1:2'}
+    finally:
+        cloud.remove_region(region)
