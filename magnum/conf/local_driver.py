@@ -38,14 +38,17 @@ local_driver_opts = [
         'allowed_projects',
         default=[],
         help=(
-            'Projects (IDs or names) whose members may create and grow '
+            'IDs of the projects whose members may create and grow '
             'clusters of the local_swarm driver when auth_strategy is '
             'keystone. Such a cluster gives its users root on the host '
             'running magnum-conductor (its nodes are Docker-in-Docker '
             'containers of that host\'s engine, with SYS_ADMIN and '
             'NET_ADMIN), so by default no project may, and only holders of '
             'the admin role can. Other projects get a 403 saying so. With '
-            'auth_strategy = noauth (a quickstart, the tests) everyone may.'
+            'auth_strategy = noauth (a quickstart, the tests) everyone may. '
+            'IDs, not names: names are unique only within a domain, and '
+            'the conductor, which checks, is given the caller\'s project '
+            'ID only.'
         ),
     ),
     cfg.StrOpt(

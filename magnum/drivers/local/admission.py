@@ -39,10 +39,10 @@ def check_project(context, driver_name):
         return
     allowed = {entry.strip() for entry in
                CONF.local_driver.allowed_projects if entry.strip()}
+    # IDs only: a name is unique within its domain only, and the
+    # conductor, which runs this check, gets the caller's project ID only.
     project_id = getattr(context, 'project_id', None)
-    project_name = getattr(context, 'project_name', None)
-    if (project_id and project_id in allowed) or \
-            (project_name and project_name in allowed):
+    if project_id and project_id in allowed:
         return
     raise exception.DriverNotAllowed(reason=_(
         'Project %(project)s may not create or grow clusters of the '
@@ -50,5 +50,5 @@ def check_project(context, driver_name):
         'magnum-conductor with rights that give a cluster\'s users root '
         'on that host. An operator who trusts the project lists it in '
         '[local_driver] allowed_projects.') % {
-            'project': project_name or project_id or _('(none)'),
+            'project': project_id or _('(none)'),
             'driver': driver_name})

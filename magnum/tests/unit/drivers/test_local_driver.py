@@ -701,17 +701,23 @@ class TestAdmission:
             self.check(driver, self.context())
         assert raised.value.code == 403
         message = str(raised.value)
-        assert 'demo' in message and 'local_swarm' in message
+        assert 'p-1' in message and 'local_swarm' in message
         assert 'root' in message
         assert '[local_driver] allowed_projects' in message
         # Refused before the engine is asked.
         assert FakeEngine.lookups == 0
 
-    @pytest.mark.parametrize('listed', [['p-1'], ['demo'], ['x', ' p-1 ']])
+    @pytest.mark.parametrize('listed', [['p-1'], ['x', ' p-1 ']])
     def test_a_listed_project_may(self, driver, magnum_config, listed):
         magnum_config.config(auth_strategy='keystone')
         magnum_config.config(group='local_driver', allowed_projects=listed)
         self.check(driver, self.context())
+
+    def test_a_name_is_not_an_id(self, driver, magnum_config):
+        magnum_config.config(auth_strategy='keystone')
+        magnum_config.config(group='local_driver', allowed_projects=['demo'])
+        with pytest.raises(exception.DriverNotAllowed):
+            self.check(driver, self.context())
 
     def test_the_admin_role_may(self, driver, magnum_config):
         magnum_config.config(auth_strategy='keystone')
