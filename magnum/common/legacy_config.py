@@ -156,13 +156,35 @@ def unread_options(conf=cfg.CONF, sections=None):
     return unread
 
 
+def unusable_values(conf=cfg.CONF):
+    """[(group, key, advice)] for values an upstream file commonly holds
+    that this Magnum cannot honour: today a certificate manager that is
+    not installed (upstream's default is ``barbican``, which does not
+    ship here). Such a service still starts; what needs the value fails
+    with the same explanation."""
+    from magnum.common import cert_manager
+    from magnum.common.cert_manager import base
+
+    name = conf.certificates.cert_manager_type
+    if name in cert_manager.BUILTIN:
+        return []
+    try:
+        cert_manager.get_backend_class(name)
+    except base.CertificateStorageError as error:
+        return [('certificates', 'cert_manager_type', (
+            '%s Set x509keypair (certificates in Magnum\'s database, keys '
+            'encrypted with [certificates] encryption_key) unless a '
+            'manager of that name is installed.' % error))]
+    return []
+
+
 def report(conf=cfg.CONF):
     """Log, once per process, each option of the parsed configuration
     files that this Magnum does not read, with what to do instead.
     Returns what it logged now as [(group, key, advice or None)]; never
     raises."""
     try:
-        unread = unread_options(conf)
+        unread = unread_options(conf) + unusable_values(conf)
     except Exception:
         # Advice is a courtesy: a failure to give it must not stop a
         # service whose configuration loaded.
@@ -175,7 +197,9 @@ def report(conf=cfg.CONF):
             continue
         _reported.add((group, key))
         logged.append((group, key, advice))
-        if advice:
+        if (group, key) == ('certificates', 'cert_manager_type'):
+            LOG.warning('[%s] %s: %s', group, key, advice)
+        elif advice:
             LOG.warning('[%s] %s: an option of upstream Magnum that this '
                         'Magnum does not read; %s', group, key, advice)
         else:

@@ -131,6 +131,17 @@ def test_advice_covers_a_whole_dropped_group(upstream_conf):
     assert '[cluster_credentials]' in unread[0][2]
 
 
+def test_a_certificate_manager_that_is_not_installed_is_named(
+        magnum_config):
+    magnum_config.config(group='certificates', cert_manager_type='barbican')
+    [(group, key, advice)] = legacy_config.unusable_values()
+    assert (group, key) == ('certificates', 'cert_manager_type')
+    assert "'barbican'" in advice and 'Set x509keypair' in advice
+    magnum_config.config(group='certificates',
+                         cert_manager_type='x509keypair')
+    assert legacy_config.unusable_values() == []
+
+
 def test_report_never_raises(monkeypatch, magnum_config):
     def broken(conf):
         raise OSError('unreadable')
@@ -199,6 +210,10 @@ def test_services_start_with_an_upstream_file_and_say_each_once(
     for group, key in DROPPED:
         line = '[%s] %s: an option of upstream Magnum' % (group, key)
         assert result.stderr.count(line) == 1, (line, result.stderr)
+    # Upstream's default certificate manager, not shipped here.
+    assert result.stderr.count(
+        "certificate manager 'barbican' ([certificates] cert_manager_type) "
+        "is not available") == 1, result.stderr
     assert 'WARNING magnum.common.legacy_config' in result.stderr
     assert 'ERROR' not in result.stderr, result.stderr
     assert 'Traceback' not in result.stderr, result.stderr
