@@ -196,6 +196,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
 
     def __init__(self):
         self._observed = {}
+        self._outputs = {}
 
     # -- what a Heat driver gives --------------------------------------
 
@@ -214,9 +215,14 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         """The user data of one new member at ``address``."""
 
     @abc.abstractmethod
-    def observe_ready(self, context, cluster, outputs):
-        """After the stack completed (``outputs`` {key: value}): (ready,
-        reason when not)."""
+    def observe_ready(self, context, cluster):
+        """After the stack completed: (ready, reason when not). The
+        stack's outputs just read are ``self.stack_outputs(cluster)``."""
+
+    def stack_outputs(self, cluster):
+        """{output key: value} of the cluster's stack as last read in
+        this period (by ``record_outputs``)."""
+        return self._outputs.get(cluster.uuid, {})
 
     def ports(self, role):
         """TCP ports open from outside on nodes of ``role``."""
@@ -447,6 +453,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         [heat_driver] global_stack_list): Heat's default policy lets a
         project list only its own stacks."""
         self._observed = {}
+        self._outputs = {}
         with_stacks = [c for c in clusters if c.stack_id]
         if not with_stacks:
             return
@@ -475,6 +482,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
     def record_outputs(self, context, cluster, stack):
         """Addresses from the stack's outputs (saved by the caller)."""
         outputs = stacks.outputs_of(stack)
+        self._outputs[cluster.uuid] = outputs
         api = outputs.get('api_address')
         if api:
             cluster.api_address = self.api_url(api)

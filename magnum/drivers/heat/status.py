@@ -124,8 +124,7 @@ def observe(driver, context, cluster, summary=None):
         if nodegroup.status == STATUS.DELETE_IN_PROGRESS:
             # Its resource left the stack with this update.
             nodegroup.destroy()
-    ready, why = driver.observe_ready(context, cluster,
-                                      stacks.outputs_of(stack))
+    ready, why = driver.observe_ready(context, cluster)
     if not ready:
         cluster.status_reason = why
         cluster.save()

@@ -125,14 +125,14 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
 
-    def observe_ready(self, context, cluster, outputs):
+    def observe_ready(self, context, cluster):
         """Ready when the swarm, read through the manager's Docker API
         with Magnum's client certificate, has every server of the stack
         as a Ready node. Nodes of servers the stack no longer has (a
         resize down, a deleted nodegroup) are removed from the swarm
         once they are down."""
         names = set()
-        for key, value in outputs.items():
+        for key, value in self.stack_outputs(cluster).items():
             if key.startswith('ng_') and key.endswith('_names'):
                 names.update(n.lower() for n in value or [] if n)
         if not cluster.api_address:

@@ -230,7 +230,7 @@ class FakeDriver:
     def record_outputs(self, context, cluster, stack):
         self.calls.append(('outputs', stack.stack_status))
 
-    def observe_ready(self, context, cluster, outputs):
+    def observe_ready(self, context, cluster):
         return self.ready
 
 
