@@ -68,10 +68,12 @@ def _interface():
 
 
 def client_for_session(session):
+    # connect_retries: a keep-alive connection Heat's API closed as the
+    # request went out (or an API restarting) is retried, not an error.
     return heat_client.Client(
         CONF.heat_client.api_version, session=session,
         service_type='orchestration', interface=_interface(),
-        region_name=CONF.heat_client.region_name)
+        region_name=CONF.heat_client.region_name, connect_retries=3)
 
 
 def client_for(cluster, context=None):
