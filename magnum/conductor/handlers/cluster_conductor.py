@@ -20,6 +20,7 @@ by the status sync (``reconcile``).
 """
 
 import contextlib
+import threading
 
 from oslo_log import log as logging
 
@@ -139,13 +140,39 @@ class OperationRunner:
     #: lock_timeout``, after which the status sync may take it up.
     delete_wait = None
 
-    def __init__(self, host):
+    def __init__(self, host, background=None):
         self.host = host
+        # How an accepted operation goes on after its RPC call answered:
+        # a thread of this conductor (tests pass one that runs it at once).
+        self._background = background or self._run_in_thread
+        self._threads = set()
+        self._guard = threading.Lock()
+
+    def _run_in_thread(self, work):
+        def tracked():
+            try:
+                work()
+            finally:
+                with self._guard:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=tracked, daemon=True,
+                                  name='magnum-accepted-operation')
+        with self._guard:
+            self._threads.add(thread)
+        thread.start()
+
+    def wait(self, timeout=None):
+        """Wait for the accepted operations under way (stop, tests)."""
+        with self._guard:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
 
     @contextlib.contextmanager
     def _operation(self, context, cluster, action, failed_status,
                    notify_action, restore=None, notify_start=False,
-                   already_done=None):
+                   already_done=None, held=None):
         """Lock the cluster, run the body, record a failure.
 
         A delete waits for another operation (which stops at its next
@@ -155,10 +182,13 @@ class OperationRunner:
         ``already_done(lock)`` says it ran (a request sent twice).
         """
         operation = Operation(action, cluster.uuid)
-        lock = locks.ClusterLock(cluster.uuid, self.host, action)
+        # ``held``: the lock, taken already when the operation was
+        # accepted (an RPC call that answers before the work is done).
+        lock = held or locks.ClusterLock(cluster.uuid, self.host, action)
         try:
-            self._acquire(context, cluster, lock, failed_status,
-                          notify_action, restore)
+            if held is None:
+                self._acquire(context, cluster, lock, failed_status,
+                              notify_action, restore)
         except OperationStopped as stopped:
             operation.stopped = stopped
             lock = None
@@ -185,9 +215,6 @@ class OperationRunner:
                 if stopped.superseded and operation.stopped is None:
                     superseded = str(stopped)
             except Exception as error:
-                if isinstance(error, exception.NotSupported) and \
-                        action == 'upgrade':
-                    raise  # the caller is told, nothing changed
                 LOG.exception('Cluster %s: %s failed at %s', cluster.uuid,
                               action, operation.step)
                 self._fail(context, cluster, failed_status,
@@ -429,20 +456,58 @@ class ClusterHandler(OperationRunner):
 
     def cluster_upgrade(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup):
+        """Accept an upgrade, answer, then have the driver make it.
+
+        The RPC call answers once the upgrade is accepted: the driver
+        upgrades clusters and does not refuse this one
+        (``check_upgrade``), and the cluster's lock is taken (the API
+        recorded UPDATE_IN_PROGRESS). Refusals reach the caller (400,
+        409; OperationInProgress when another operation holds the lock)
+        with nothing changed here. The driver's ``upgrade_cluster`` runs
+        after the answer, under the lock, so that a big cluster does not
+        time the call out; its failure is UPDATE_FAILED with a reason.
+        """
         current = reload_cluster(cluster.uuid)
         target = objects.NodeGroup.get(admin_context(), current.uuid,
                                        nodegroup.uuid)
+        driver = driver_for(current)
+        if type(driver).upgrade_cluster is \
+                driver_base.Driver.upgrade_cluster:
+            driver.upgrade_cluster(context, current, cluster_template,
+                                   max_batch_size, target)  # NotSupported
+        driver.check_upgrade(context, current, cluster_template, target)
+        lock = locks.ClusterLock(current.uuid, self.host, 'upgrade')
+        try:
+            lock.acquire()
+        except locks.ClusterBusy as busy:
+            LOG.info('Cluster %s: not upgrading it, %s', current.uuid, busy)
+            raise exception.OperationInProgress(
+                cluster_name=current.name or current.uuid) from None
+
+        def carry_out():
+            try:
+                self._upgrade(context, current, cluster_template,
+                              max_batch_size, target, driver, lock)
+            except Exception:
+                pass  # recorded in the cluster's status, and logged
+
+        try:
+            self._background(carry_out)
+        except BaseException:
+            lock.release()
+            raise
+
+    def _upgrade(self, context, current, cluster_template, max_batch_size,
+                 target, driver, lock):
         with self._operation(context, current, 'upgrade',
                              STATUS.UPDATE_FAILED, 'update',
-                             notify_start=True) as operation:
-            operation.at(_('choosing the driver'))
-            driver = driver_for(current)
+                             notify_start=True, held=lock) as operation:
             operation.at(_('asking the %s driver to upgrade the cluster') %
                          driver.name)
             driver.upgrade_cluster(context, current, cluster_template,
                                    max_batch_size, target)
             current.status = STATUS.UPDATE_IN_PROGRESS
-            current.status_reason = None
+            current.status_reason = current.status_reason or None
             save_unless_deleted(current)
             target.status = STATUS.UPDATE_IN_PROGRESS
             target.save()

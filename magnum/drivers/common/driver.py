@@ -180,11 +180,18 @@ class Driver(abc.ABC):
         as ``update_cluster``."""
         self._not_supported(_('Cluster resize'))
 
+    def check_upgrade(self, context, cluster, cluster_template, nodegroup):
+        """Refuse an upgrade this driver cannot make, before it is
+        accepted: quick and read-only, InvalidClusterTemplateForUpgrade
+        (409) or NotSupported (400). The caller of the upgrade RPC gets
+        the refusal; ``upgrade_cluster`` then runs after the answer."""
+
     def upgrade_cluster(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup, scale_manager=None,
                         rollback=False):
         """Record an upgrade of ``nodegroup`` to ``cluster_template``'s
-        image and return at once (the API waits for this call): the
+        image (the conductor calls it once it answered the API, under the
+        cluster's lock; a failure is the cluster's UPDATE_FAILED): the
         nodes are replaced, ``max_batch_size`` at a time, by the outside
         system or by ``update_cluster_status``, and what that needs after
         a restart (the batch size: ``NodeGroup.upgrade_batch_size``) is

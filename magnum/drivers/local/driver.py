@@ -246,6 +246,15 @@ class LocalSwarmDriver(driver.Driver):
 
     # -- upgrade: recorded at once, carried on by the status sync -------------
 
+    def check_upgrade(self, context, cluster, cluster_template, nodegroup):
+        engine = self._engine_factory()
+        try:
+            upgrade.check_template(self._name, engine, cluster_template,
+                                   COE, SERVER_TYPE,
+                                   registered_name=self.name)
+        finally:
+            engine.close()
+
     def upgrade_cluster(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup, scale_manager=None,
                         rollback=False):

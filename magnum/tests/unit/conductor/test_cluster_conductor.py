@@ -37,7 +37,10 @@ def handler(dbapi, fake_drivers, notifier, monkeypatch):
     monkeypatch.setattr(cluster_conductor.ClusterHandler,
                         'create_certificates',
                         lambda self, context, cluster: None)
-    return cluster_conductor.ClusterHandler('conductor-1')
+    # An accepted upgrade runs at once, before the call returns (in a
+    # conductor: in a thread, after the answer).
+    return cluster_conductor.ClusterHandler(
+        'conductor-1', background=lambda work: work())
 
 
 class TestCreate:
@@ -149,15 +152,66 @@ class TestUpdateAndResize:
         group = stored.default_ng_worker
         assert (group.node_count, group.status) == (2, 'UPDATE_FAILED')
 
-    def test_upgrade_not_supported_changes_nothing(self, handler, dbapi,
-                                                   template, context):
+    def test_upgrade_refused_before_it_is_accepted_changes_nothing(
+            self, handler, dbapi, template, context, monkeypatch):
         cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
-        Driver.errors['upgrade_cluster'] = exception.NotSupported(
-            operation='Upgrade')
-        with pytest.raises(exception.NotSupported):
+
+        def check_upgrade(driver, ctx, target, to, nodegroup):
+            raise exception.InvalidClusterTemplateForUpgrade(
+                reason='image missing')
+
+        monkeypatch.setattr(Driver, 'check_upgrade', check_upgrade)
+        with pytest.raises(exception.InvalidClusterTemplateForUpgrade):
             handler.cluster_upgrade(context, cluster, template, 1,
                                     cluster.default_ng_worker)
         assert reload(cluster).status == 'UPDATE_IN_PROGRESS'
+        assert not [c for c in Driver.calls if c[0] == 'upgrade_cluster']
+        assert held_lock(dbapi, cluster.uuid) is None
+
+    def test_upgrade_of_a_busy_cluster_is_refused(self, handler, dbapi,
+                                                  template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        take_lock(dbapi, cluster.uuid, 'conductor-2', 'resize')
+        with pytest.raises(exception.OperationInProgress):
+            handler.cluster_upgrade(context, cluster, template, 1,
+                                    cluster.default_ng_worker)
+        assert not [c for c in Driver.calls if c[0] == 'upgrade_cluster']
+
+    def test_upgrade_failing_after_the_answer_is_the_status(
+            self, handler, dbapi, template, context):
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        Driver.errors['upgrade_cluster'] = RuntimeError('stack refused')
+        assert handler.cluster_upgrade(context, cluster, template, 1,
+                                       cluster.default_ng_worker) is None
+        stored = reload(cluster)
+        assert stored.status == 'UPDATE_FAILED'
+        assert 'stack refused' in stored.status_reason
+        assert held_lock(dbapi, cluster.uuid) is None
+
+    def test_upgrade_answers_before_the_driver_is_done(
+            self, dbapi, fake_drivers, notifier, template, context,
+            monkeypatch):
+        import threading
+        release, started = threading.Event(), threading.Event()
+        real = Driver.upgrade_cluster
+
+        def slow(driver, *args, **kwargs):
+            started.set()
+            assert release.wait(10)
+            return real(driver, *args, **kwargs)
+
+        monkeypatch.setattr(Driver, 'upgrade_cluster', slow)
+        handler = cluster_conductor.ClusterHandler('conductor-1')
+        cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
+        handler.cluster_upgrade(context, cluster, template, 2,
+                                cluster.default_ng_worker)
+        assert started.wait(10)
+        assert held_lock(dbapi, cluster.uuid).operation == 'upgrade'
+        release.set()
+        handler.wait(10)
+        assert held_lock(dbapi, cluster.uuid) is None
+        assert reload(cluster).default_ng_worker.status == \
+            'UPDATE_IN_PROGRESS'
 
     def test_upgrade(self, handler, dbapi, template, context):
         cluster = make_cluster(dbapi, template, status='UPDATE_IN_PROGRESS')
