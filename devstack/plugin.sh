@@ -22,6 +22,10 @@ if is_service_enabled magnum-api magnum-cond; then
         init_magnum
         prepare_magnum_drivers
         start_magnum
+    elif [[ "$1" == "stack" && "$2" == "test-config" ]]; then
+        if is_service_enabled tempest; then
+            configure_magnum_tempest
+        fi
     fi
 
     if [[ "$1" == "unstack" ]]; then

@@ -325,3 +325,19 @@ def test_unstack_stops_and_clean_removes(tmp_path):
         os.path.join(REPO, 'tools', 'docker-engine.sh')) in calls
     assert 'sudo rm -rf %s %s' % (state, etc) in calls
     assert not etc.exists() and not state.exists()
+
+
+def test_test_config_tells_tempest_where_magnum_is(tmp_path):
+    tempest = tmp_path / 'tempest.conf'
+    result, _ = run_phase(tmp_path, 'stack test-config',
+                          TEMPEST_CONFIG=str(tempest),
+                          ENABLED_SERVICES='key,tempest,h-eng')
+    assert result.returncode == 0, result.stderr
+    config = read_ini(tempest)
+    assert config.get('service_available', 'magnum') == 'True'
+    assert config.get('magnum', 'catalog_type') == 'container-infra'
+    result, _ = run_phase(tmp_path / 'none', 'stack test-config',
+                          TEMPEST_CONFIG=str(tmp_path / 'none.conf'),
+                          ENABLED_SERVICES='key')
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / 'none.conf').exists()
