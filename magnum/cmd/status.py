@@ -25,6 +25,8 @@ from magnum import conf
 from magnum import objects
 from magnum.cmd import db_manage
 from magnum.common import context as magnum_context
+from magnum.common.cert_manager import encryption
+from magnum.db import api as db_api
 from magnum.db import migration
 from magnum.db.sqlalchemy import upstream
 
@@ -151,8 +153,51 @@ class Checks(upgradecheck.UpgradeCommands):
                                      ', '.join(refs))
                     for uuid, name, refs in elsewhere)))
 
+    def _check_encryption_key(self):
+        """This host's key against the one the database's secrets are
+        sealed with (recorded by the first conductor), read only."""
+        try:
+            key = encryption.encryption_key()
+        except encryption.EncryptionKeyError as error:
+            return upgradecheck.Result(upgradecheck.Code.WARNING, str(error))
+        mine = encryption.key_id(key)
+        try:
+            current = migration.version()
+            if current is None or upstream.is_upstream(current):
+                return upgradecheck.Result(
+                    upgradecheck.Code.SUCCESS,
+                    'No encryption key is recorded before the upgrade; '
+                    'the first conductor records this host\'s (id %s).' %
+                    mine)
+            record = db_api.get_instance().get_encryption_key_record(
+                encryption.KEY_PURPOSE)
+        except Exception as error:
+            return upgradecheck.Result(
+                upgradecheck.Code.WARNING,
+                'Cannot read the recorded encryption key (%s).' % error)
+        if record is None:
+            return upgradecheck.Result(
+                upgradecheck.Code.SUCCESS,
+                'No encryption key recorded yet; the first conductor to '
+                'start records this host\'s (id %s).' % mine)
+        if record.key_id != mine:
+            return upgradecheck.Result(
+                upgradecheck.Code.FAILURE,
+                'This host\'s encryption key (id %(mine)s) is not the one '
+                'the database\'s secrets are sealed with (id %(theirs)s, '
+                'first used by %(host)s): a conductor here would refuse to '
+                'start. Copy [certificates] encryption_key or the key file '
+                'from %(host)s.' % {'mine': mine, 'theirs': record.key_id,
+                                    'host': record.recorded_by or
+                                    'another host'})
+        return upgradecheck.Result(
+            upgradecheck.Code.SUCCESS,
+            'This host holds the encryption key the database\'s secrets '
+            'are sealed with (id %s).' % mine)
+
     _upgrade_checks = (
         ('Database schema', _check_database_schema),
+        ('Encryption key', _check_encryption_key),
         ('Conductors', _check_conductors),
         ('Cluster drivers', _check_cluster_drivers),
         ('Cluster certificates', _check_cluster_certificates),

@@ -88,3 +88,41 @@ def test_a_key_file_made_at_start_is_the_one_recorded(dbapi, magnum_config,
     recorded = encryption.check_key_is_the_database_key(dbapi, 'host-a')
     assert path.exists()
     assert recorded == encryption.key_id(encryption.encryption_key())
+
+
+# -- magnum-status upgrade check ----------------------------------------------
+
+@pytest.fixture
+def status_checks(empty_db_url, magnum_config):
+    from oslo_upgradecheck import upgradecheck
+
+    from magnum.cmd import status
+    from magnum.db import api as db_api
+    from magnum.db import migration
+    from magnum.db.sqlalchemy import api as sqlalchemy_api
+    migration.upgrade(url=empty_db_url)
+    magnum_config.config(group='database', connection=empty_db_url)
+    connection = sqlalchemy_api.Connection(empty_db_url)
+    previous = db_api.set_instance(connection)
+    yield status.Checks(), connection, upgradecheck.Code
+    db_api.set_instance(previous)
+    connection.dispose()
+
+
+def test_status_says_the_key_is_recorded_by_the_first_conductor(
+        status_checks, first_key):
+    checks, _, code = status_checks
+    result = checks._check_encryption_key()
+    assert result.code == code.SUCCESS
+    assert 'first conductor' in result.details
+
+
+def test_status_passes_on_the_recorded_key_and_fails_on_another(
+        status_checks, first_key, magnum_config):
+    checks, connection, code = status_checks
+    encryption.check_key_is_the_database_key(connection, 'host-a')
+    assert checks._check_encryption_key().code == code.SUCCESS
+    magnum_config.config(group='certificates', encryption_key=_key())
+    result = checks._check_encryption_key()
+    assert result.code == code.FAILURE
+    assert 'host-a' in result.details and 'Copy' in result.details
