@@ -16,6 +16,9 @@ if is_service_enabled magnum-api magnum-cond; then
         configure_magnum_drivers
         if is_service_enabled key; then
             create_magnum_accounts
+            if magnum_driver_enabled local_swarm; then
+                configure_magnum_local_projects
+            fi
         fi
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Initializing and starting Magnum"

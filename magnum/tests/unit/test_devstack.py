@@ -111,10 +111,15 @@ sudo() {
 for name in git_clone git_clone_by_name setup_develop setup_dev_lib \
         pip_install pip_install_gr create_service_user \
         get_or_create_endpoint recreate_database run_process stop_process \
-        wait_for_service remove_uwsgi_config openstack; do
+        wait_for_service remove_uwsgi_config; do
     eval "$name() { record $name \"\$@\"; }"
 done
 get_or_create_service() { record get_or_create_service "$@"; echo svc-id; }
+openstack() {
+    record openstack "$@"
+    [[ "$1 $2" == "project show" ]] && echo "id-of-$3"
+    return 0
+}
 '''
 
 
@@ -216,7 +221,9 @@ def test_post_config_writes_a_configuration_magnum_reads(tmp_path):
     assert config.get('drivers', 'disabled_drivers') == 'k8s_bm'
     assert config.get('local_driver', 'docker_host') == 'unix://%s' % (
         tmp_path / 'root' / 'data' / 'magnum-docker' / 'docker.sock')
-    assert config.get('local_driver', 'allowed_projects') == 'demo'
+    # Project IDs, looked up by name.
+    assert 'openstack project show demo -f value -c id' in calls
+    assert config.get('local_driver', 'allowed_projects') == 'id-of-demo'
     assert config.get('cloud_validation', 'enabled') == 'True'
     assert config.get('heat_driver', 'global_stack_list') == 'False'
     assert config.get('heat_client', 'region_name') == 'RegionOne'
@@ -253,9 +260,12 @@ def test_every_option_written_is_one_magnum_reads(tmp_path):
 def test_only_the_local_driver_needs_no_heat(tmp_path):
     result, _ = run_phase(tmp_path, 'stack post-config',
                           MAGNUM_DRIVERS='local_swarm',
+                          MAGNUM_LOCAL_ALLOWED_PROJECTS='demo,alt_demo',
                           ENABLED_SERVICES='key,mysql,rabbit')
     assert result.returncode == 0, result.stderr
     config = read_ini(tmp_path / 'root' / 'etc' / 'magnum.conf')
+    assert config.get('local_driver', 'allowed_projects') == \
+        'id-of-demo,id-of-alt_demo'
     assert config.get('drivers', 'disabled_drivers') == \
         'swarm_vm,k8s_vm,k8s_bm'
     assert config.get('cloud_validation', 'enabled') == 'False'
