@@ -31,11 +31,14 @@ downloaded), so what is proven is the stacks, not a running cluster:
   set-up script fails where it must, downloading Kubernetes: the stack is
   CREATE_FAILED and the reason names the server and the download.
 
-The stacks are what the drivers build (``build_stack`` and
+The stacks above are what the drivers build (``build_stack`` and
 ``node_boot``), for clusters held in memory rather than in Magnum's
-database; the stack lifecycle around them (create, update, status,
-delete) is the Heat driver base's, proven end to end by
-test_heat_swarm.py.
+database. Last, one k8s_vm cluster goes through a real Magnum (API,
+conductor, certificates, application credential): its stack is built,
+its addresses recorded, and it waits, CREATE_IN_PROGRESS, for a
+Kubernetes API that cannot come up here; then it is deleted. The rest of
+the lifecycle (resize, nodegroups, upgrade) is the Heat driver base's,
+proven end to end by test_heat_swarm.py.
 """
 
 import functools
@@ -59,6 +62,8 @@ from magnum.drivers.heat.kubernetes import bootconfig
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import pki
 from magnum.tests.functional import docker_engine
+from magnum.tests.functional import test_heat_swarm as heat_swarm
+from magnum.tests.functional.test_heat_swarm import deployment  # noqa: F401
 
 STACK_TIMEOUT = 150
 # How the cloud-in-a-box's Nova stand-in labels a server's container.
@@ -331,3 +336,53 @@ def test_ubuntu_node_fails_its_stack_where_kubernetes_cannot_be_fetched(
     reason = failed[0].resource_status_reason
     # The set-up script ran (cloud-config's runcmd) up to the download.
     assert 'downloading https://dl.k8s.io/release/v1.30.5' in reason, reason
+
+
+# -- through Magnum: API, conductor, driver, Heat -----------------------------
+
+@pytest.fixture(scope='module')
+def through_magnum(cloud, deployment, engine,  # noqa: F811
+                   tmp_path_factory):
+    """A project member calling the Magnum deployment of the Heat
+    drivers' end-to-end tests (``deployment``, from test_heat_swarm: API
+    and conductor on the cloud-in-a-box, cloud look-ups off)."""
+    made = heat_swarm.Stage(cloud, deployment, engine,
+                            tmp_path_factory.mktemp('heat-k8s-client'))
+    yield made
+    made.clean_up()
+
+
+def test_a_cluster_through_magnum_waits_for_kubernetes_after_its_stack(
+        through_magnum):
+    """POST a k8s_vm cluster to a real Magnum: the conductor's driver
+    builds the stack in Heat; once it is CREATE_COMPLETE the cluster has
+    its addresses and stays CREATE_IN_PROGRESS, its reason saying the
+    Kubernetes API does not answer yet (here it never will); DELETE
+    removes it and its stack."""
+    stage = through_magnum
+    template = stage.call('POST', '/clustertemplates', {
+        'name': 'heat-k8s-%s' % uuid.uuid4().hex[:6], 'coe': 'kubernetes',
+        'server_type': 'vm', 'cluster_distro': 'fedora-coreos',
+        'image_id': docker_engine.IMAGE, 'flavor_id': 'm1.small',
+        'master_flavor_id': 'm1.small', 'external_network_id': 'public',
+        'master_lb_enabled': False, 'floating_ip_enabled': False,
+        'labels': {'fixed_subnet_cidr': _cidr()}}, status=201).json()
+    stage.templates.append(template['uuid'])
+    assert template['driver'] == 'k8s_vm'
+    cluster_id = stage.cluster(template, masters=1, workers=1)
+    deadline = time.monotonic() + heat_swarm.CLUSTER_TIMEOUT
+    while True:
+        cluster = stage.show(cluster_id)
+        assert cluster['status'] == 'CREATE_IN_PROGRESS', cluster
+        if 'Kubernetes API' in (cluster['status_reason'] or ''):
+            break
+        assert time.monotonic() < deadline, (cluster,
+                                             stage.deployment.logs())
+        time.sleep(2)
+    assert cluster['api_address'].startswith('https://')
+    assert cluster['api_address'].endswith(':6443')
+    assert len(cluster['master_addresses']) == 1
+    assert len(cluster['node_addresses']) == 1
+    assert cluster['master_addresses'][0] in cluster['api_address']
+    stage.call('DELETE', '/clusters/%s' % cluster_id, status=204)
+    stage.wait(cluster_id, 'GONE')
