@@ -59,6 +59,7 @@ def main(argv=None):
             allowed_remote_exmods=['magnum.common.exception']))
     migration.upgrade()
     service.check_encryption_key('magnum-all-in-one')
+    service.check_private_files_directory('magnum-all-in-one')
 
     conductor = conductor_service.ConductorService()
     conductor.start()

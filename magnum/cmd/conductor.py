@@ -29,6 +29,7 @@ LOG = logging.getLogger(__name__)
 def main(argv=None):
     service.prepare_service(sys.argv if argv is None else argv)
     service.check_encryption_key('magnum-conductor')
+    service.check_private_files_directory('magnum-conductor')
     server = conductor_service.ConductorService()
     launcher = os_service.launch(CONF, server,
                                  workers=CONF.conductor.workers,

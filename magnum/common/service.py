@@ -98,3 +98,14 @@ def check_encryption_key(process):
     except db_exc.DBError as error:
         LOG.warning('Could not check the encryption key against the '
                     'database: %s', error)
+
+
+def check_private_files_directory(process):
+    """At a conductor's start: the directory where private keys are
+    written for client libraries that need files is this user's and
+    private (magnum.common.secret_files); exits saying what to fix."""
+    from magnum.common import secret_files
+    try:
+        secret_files.check_directory()
+    except secret_files.SecretDirectoryError as error:
+        sys.exit('%s: %s' % (process, error))
