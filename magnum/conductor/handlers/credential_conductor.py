@@ -43,8 +43,12 @@ class CredentialHandler:
         try:
             with locks.ClusterLock(cluster.uuid, self.host,
                                    'rotate credentials'):
-                if cluster.application_credential_id or \
-                        cluster_credentials.in_use(context):
+                # A cluster of a driver that does not use the cloud has
+                # no credential to rotate (one made before it said so
+                # still rotates).
+                uses_cloud = getattr(driver, 'uses_cloud_credential', True)
+                if cluster.application_credential_id or (
+                        uses_cloud and cluster_credentials.in_use(context)):
                     cluster_credentials.rotate(context, cluster, driver)
                 else:
                     self._rotate_by_driver(context, cluster, driver)

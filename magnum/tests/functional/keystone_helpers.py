@@ -29,7 +29,12 @@ def start_deployment(cloud, db_url, directory, docker_host, config=None):
     """magnum-api and a conductor validating tokens with the cloud."""
     rabbit = processes.require_rabbitmq()
     settings = cloud.magnum_settings()
-    settings['local_driver'] = {'docker_host': docker_host}
+    # The tests' projects may have local clusters (what a project not
+    # listed gets is test_keystone_local_driver.py's).
+    settings['local_driver'] = {
+        'docker_host': docker_host,
+        'allowed_projects': ','.join(
+            project['id'] for project in cloud.projects.values())}
     for section, options in (config or {}).items():
         settings.setdefault(section, {}).update(options)
     magnum = services.Deployment(directory, db_url, rabbit, config=settings)

@@ -465,6 +465,16 @@ def rotate(fake, cluster, user='alice'):
 
 class TestRotate:
 
+    def test_none_made_for_a_driver_that_does_not_use_the_cloud(
+            self, fake, dbapi, template, handler, monkeypatch):
+        monkeypatch.setattr(Driver, 'uses_cloud_credential', False)
+        cluster = create(fake, dbapi, template, handler)
+        # The driver's own rotation is asked (the fake has none: 400).
+        with pytest.raises(exception.NotSupported):
+            rotate(fake, cluster)
+        assert reload(cluster).application_credential_id is None
+        assert fake.credentials_of('alice') == []
+
     def test_new_one_in_place_then_old_one_gone(self, fake, dbapi, template,
                                                handler):
         cluster = create(fake, dbapi, template, handler)
