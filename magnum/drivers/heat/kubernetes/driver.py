@@ -194,9 +194,15 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         built['template'] = definition.dumps(template)
         return built
 
-    def check_upgrade(self, cluster, cluster_template, nodegroup):
+    def check_upgrade(self, *args):
         """Masters are replaced one by one in an upgrade: etcd's data must
-        outlive the server, on its Cinder volume."""
+        outlive the server, on its Cinder volume.
+
+        Arguments as the Driver interface's (context, cluster,
+        cluster_template, nodegroup); the Heat base's own call passes
+        them without the context, which is not needed here.
+        """
+        cluster, _template, nodegroup = args[-3:]
         if nodegroup.role != 'master':
             return
         labels = k8s_labels.resolve(definition.labels_of(

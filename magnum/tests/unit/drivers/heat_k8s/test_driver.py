@@ -186,8 +186,10 @@ def test_masters_upgrade_only_with_etcd_on_a_volume(issuer):
     master = [ng for ng in work.nodegroups if ng.role == 'master'][0]
     worker = [ng for ng in work.nodegroups if ng.role == 'worker'][0]
     with pytest.raises(exception.NotSupported) as caught:
-        driver.check_upgrade(work.cluster, None, master)
+        driver.check_upgrade(None, work.cluster, None, master)
     assert 'etcd_volume_size' in str(caught.value)
-    driver.check_upgrade(work.cluster, None, worker)
+    driver.check_upgrade(None, work.cluster, None, worker)
     work.cluster.labels['etcd_volume_size'] = '5'
+    driver.check_upgrade(None, work.cluster, None, master)
+    # The Heat base's own call, without the context.
     driver.check_upgrade(work.cluster, None, master)
