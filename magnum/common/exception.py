@@ -405,6 +405,24 @@ class ConductorUnavailable(ServiceUnavailable):
                 "message broker.")
 
 
+# Containers and nodes (API 1.16) --------------------------------------------
+
+class ContainerNotFound(ResourceNotFound):
+    message = _("Container %(container)s could not be found.")
+
+
+class ContainerAlreadyExists(Conflict):
+    message = _("A container with UUID %(uuid)s already exists.")
+
+
+class ImageNotOnCluster(Invalid):
+    """The image is in none of the cluster's nodes (no registry is
+    reachable: an operator loads it with the load_image action)."""
+    message = _("The image %(image)s is not present on the nodes of "
+                "cluster %(cluster)s; an operator can import it with "
+                "POST /v1/clusters/%(cluster)s/actions/load_image.")
+
+
 # Keystone's own status, chosen per answer -----------------------------------
 
 class KeystoneFailure(MagnumException):

@@ -240,3 +240,33 @@ class ConductorAPI:
     def node_list(self, context, cluster):
         """The machines of ``cluster`` as its driver sees them now."""
         return self._call(context, 'node_list', cluster=cluster)
+
+    def container_create(self, context, container):
+        return self._call(context, 'container_create', container=container)
+
+    def container_show(self, context, container):
+        return self._call(context, 'container_show', container=container)
+
+    def container_action(self, context, container, action):
+        return self._call(context, 'container_action', container=container,
+                          action=action)
+
+    def container_logs(self, context, container, tail=None, since=None):
+        return self._call(context, 'container_logs', container=container,
+                          tail=tail, since=since)
+
+    def container_execute(self, context, container, command):
+        return self._call(context, 'container_execute',
+                          container=container, command=command)
+
+    def container_stats(self, context, container):
+        return self._call(context, 'container_stats', container=container)
+
+    def container_delete(self, context, container, force=False):
+        return self._call(context, 'container_delete', container=container,
+                          force=force)
+
+    def load_image(self, context, cluster, tarball):
+        """Import ``tarball`` (base64 of docker save) into every node."""
+        return self._call(context, 'load_image', cluster=cluster,
+                          tarball=tarball)

@@ -29,6 +29,15 @@ quotas_opts = [
             'project quotas through the API.'
         ),
     ),
+    cfg.IntOpt(
+        'max_containers_per_project',
+        default=100,
+        min=0,
+        help=(
+            'Containers (API microversion 1.16) a project may run on its '
+            'swarm clusters when no Container quota has been set for it.'
+        ),
+    ),
 ]
 
 

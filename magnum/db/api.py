@@ -362,3 +362,36 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def get_encryption_key_record(self, purpose):
         """The row recorded for ``purpose``, or None."""
+
+    # -- containers (API 1.16) -----------------------------------------------
+
+    @abc.abstractmethod
+    def create_container(self, values, max_containers=None):
+        """Insert a container row. With ``max_containers`` (the default
+        limit when the project has no ``Container`` quota row), the
+        project's quota is enforced atomically, as for clusters:
+        ResourceLimitExceeded (403) when it is reached."""
+
+    @abc.abstractmethod
+    def get_container_list(self, context, filters=None, limit=None,
+                           marker=None, sort_key=None, sort_dir=None):
+        """The containers visible to ``context`` (project scoped; admins
+        with all_tenants see all); ``filters`` on columns (cluster_uuid,
+        status, ...)."""
+
+    @abc.abstractmethod
+    def get_container_by_uuid(self, context, container_uuid):
+        """The container, or ContainerNotFound (404)."""
+
+    @abc.abstractmethod
+    def get_container_by_name(self, context, container_name):
+        """The container of that name; NameNotUnique (409) when
+        several."""
+
+    @abc.abstractmethod
+    def update_container(self, container_id, values, expected=None):
+        """Update a container row (compare-and-swap on ``expected``)."""
+
+    @abc.abstractmethod
+    def destroy_container(self, container_id):
+        """Delete a container row; ContainerNotFound when gone."""

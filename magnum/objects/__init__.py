@@ -28,6 +28,7 @@ def register_all():
     from magnum.objects import certificate  # noqa: F401
     from magnum.objects import cluster  # noqa: F401
     from magnum.objects import cluster_template  # noqa: F401
+    from magnum.objects import container  # noqa: F401
     from magnum.objects import federation  # noqa: F401
     from magnum.objects import magnum_service  # noqa: F401
     from magnum.objects import nodegroup  # noqa: F401

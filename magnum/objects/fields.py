@@ -134,8 +134,9 @@ COE = ClusterType
 
 class QuotaResourceName(fields.Enum):
     CLUSTER = 'Cluster'
+    CONTAINER = 'Container'
 
-    ALL = (CLUSTER,)
+    ALL = (CLUSTER, CONTAINER)
 
     def __init__(self):
         super().__init__(valid_values=QuotaResourceName.ALL)

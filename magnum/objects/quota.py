@@ -28,9 +28,10 @@ class Quota(base.MagnumPersistentObject, base.MagnumObject):
     Version history:
 
     * 1.0: initial version
+    * 1.1: resource may be Container (API 1.16)
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     fields = {
         'project_id': fields.StringField(nullable=True),

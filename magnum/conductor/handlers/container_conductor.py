@@ -18,13 +18,24 @@ its endpoint (the API never answers 500 for a cluster it cannot reach);
 Magnum's own 4xx errors pass through as they are.
 """
 
+import base64
+import collections
+import contextlib
+
 from oslo_log import log as logging
 
+from magnum import objects
 from magnum.common import exception
 from magnum.conductor.handlers import cluster_conductor
+from magnum.drivers.common import container_client
 from magnum.i18n import _
+from magnum.objects import container as container_object
 
 LOG = logging.getLogger(__name__)
+
+READY = 'Ready'
+UNKNOWN = container_object.ContainerStatus.UNKNOWN
+ERROR = container_object.ContainerStatus.ERROR
 
 # docker_url is for the container handler, never shown.
 PRIVATE_NODE_KEYS = ('docker_url',)
@@ -68,3 +79,204 @@ class ContainerHandler:
         return [{key: value for key, value in node.items()
                  if key not in PRIVATE_NODE_KEYS}
                 for node in nodes_of(context, cluster)]
+
+    # -- containers -----------------------------------------------------------
+
+    def container_create(self, context, container):
+        """Place the container on a Ready node that has its image (the
+        least used; workers before managers), make and start it there.
+        ImageNotOnCluster (400) when no node has the image (nothing made:
+        the API forgets the row); Docker's refusal leaves the row in
+        Error with Docker's words; an unreachable cluster too, and 503."""
+        cluster = cluster_conductor.reload_cluster(container.cluster_uuid)
+        driver = cluster_conductor.driver_for(cluster)
+        if not driver.runs_containers:
+            raise exception.NotSupported(operation=_(
+                'Running containers on clusters of the %s driver') %
+                driver.name)
+        ready = [n for n in nodes_of(context, cluster)
+                 if n['status'] == READY and n.get('docker_url')]
+        if not ready:
+            _fail(container, _('No node of the cluster is Ready'))
+            raise unreachable(cluster, _('no node is Ready'))
+        placed = collections.Counter(
+            c.host for c in objects.Container.list(
+                context, filters={'cluster_uuid': cluster.uuid}))
+        ready.sort(key=lambda n: (n['role'] == 'master', placed[n['name']],
+                                  n['name']))
+        try:
+            for node in ready:
+                with container_client.connect(
+                        context, cluster, node['docker_url']) as client:
+                    if not container_client.has_image(client,
+                                                      container.image):
+                        continue
+                    made, status = container_client.create(client,
+                                                           container)
+                container.container_id = made
+                container.host = node['name']
+                container.status = status
+                container.status_reason = None
+                container.save()
+                return container
+        except container_client.ContainerError as error:
+            _fail(container, str(error))
+            return container
+        except container_client.ImageMissing:
+            pass
+        except container_client.UNREACHABLE as error:
+            _fail(container, _('The cluster could not be reached: %s') %
+                  error)
+            raise unreachable(cluster, error) from None
+        raise exception.ImageNotOnCluster(image=container.image,
+                                          cluster=cluster.name or
+                                          cluster.uuid)
+
+    def container_show(self, context, container):
+        """The container with what its node says of it now (Unknown with
+        the reason when the node or the container is gone)."""
+        if not container.container_id:
+            return container
+        try:
+            with self._client(context, container) as client:
+                status, reason = container_client.status(
+                    client, container.container_id)
+        except _NodeGone as gone:
+            status, reason = UNKNOWN, str(gone)
+        except container_client.ContainerGone:
+            status, reason = UNKNOWN, _(
+                'The container is gone from node %s (removed outside '
+                'Magnum); delete it') % container.host
+        except container_client.UNREACHABLE as error:
+            status, reason = UNKNOWN, _('Node %(node)s does not answer: '
+                                        '%(error)s') % {
+                                            'node': container.host,
+                                            'error': error}
+        if (status, reason) != (container.status, container.status_reason):
+            container.status = status
+            container.status_reason = reason
+            container.save()
+        return container
+
+    def container_action(self, context, container, action):
+        """start, stop, restart, pause or unpause; the container after."""
+        with self._operating(context, container) as client:
+            status, reason = container_client.act(
+                client, container.container_id, action)
+        container.status = status
+        container.status_reason = reason
+        container.save()
+        return container
+
+    def container_logs(self, context, container, tail=None, since=None):
+        with self._operating(context, container) as client:
+            return {'output': container_client.logs(
+                client, container.container_id, tail=tail, since=since)}
+
+    def container_execute(self, context, container, command):
+        with self._operating(context, container) as client:
+            code, output = container_client.execute(
+                client, container.container_id, command)
+        return {'exit_code': code, 'output': output}
+
+    def container_stats(self, context, container):
+        with self._operating(context, container) as client:
+            return container_client.stats(client, container.container_id)
+
+    def container_delete(self, context, container, force=False):
+        """Remove the container from its node, then its row. Without
+        ``force`` a running container is a 409 and an unreachable node a
+        503; with it the row goes whatever the node says."""
+        if container.container_id:
+            try:
+                with self._client(context, container) as client:
+                    container_client.remove(client, container.container_id,
+                                            force)
+            except _NodeGone:
+                pass
+            except container_client.ContainerError as error:
+                raise exception.Conflict(message=str(error)) from None
+            except container_client.UNREACHABLE as error:
+                if not force:
+                    cluster = cluster_conductor.reload_cluster(
+                        container.cluster_uuid)
+                    raise unreachable(cluster, error) from None
+                LOG.warning('Container %s: deleted while node %s does not '
+                            'answer: %s', container.uuid, container.host,
+                            error)
+        container.destroy()
+
+    def load_image(self, context, cluster, tarball):
+        """Import an image tarball (base64 of ``docker save``) into every
+        Ready node; {node name: [image names]}."""
+        cluster = cluster_conductor.reload_cluster(cluster.uuid)
+        data = base64.b64decode(tarball)
+        loaded = {}
+        for node in nodes_of(context, cluster):
+            if node['status'] != READY or not node.get('docker_url'):
+                continue
+            try:
+                with container_client.connect(
+                        context, cluster, node['docker_url']) as client:
+                    loaded[node['name']] = container_client.load_image(
+                        client, data)
+            except container_client.ContainerError as error:
+                raise exception.InvalidParameterValue(
+                    err=_('Node %(node)s refused the image: %(error)s') % {
+                        'node': node['name'], 'error': error}) from None
+            except container_client.UNREACHABLE as error:
+                raise unreachable(cluster, error) from None
+        return loaded
+
+    # -- helpers --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _client(self, context, container):
+        """A docker client of the node the container was placed on;
+        _NodeGone when the cluster has no such node any more."""
+        cluster = cluster_conductor.reload_cluster(container.cluster_uuid)
+        node = next((n for n in nodes_of(context, cluster)
+                     if n['name'] == container.host), None)
+        if node is None or not node.get('docker_url'):
+            raise _NodeGone(_('Node %s, where the container ran, is no '
+                              'longer part of the cluster') %
+                            container.host)
+        with container_client.connect(context, cluster,
+                                      node['docker_url']) as client:
+            yield client
+
+    @contextlib.contextmanager
+    def _operating(self, context, container):
+        """_client for an action: what cannot be done is a 4xx (409 for
+        a container that is gone or refuses), an unreachable node 503."""
+        if not container.container_id:
+            raise exception.Conflict(message=_(
+                'Container %(name)s was never made (status %(status)s: '
+                '%(reason)s)') % {'name': container.name or container.uuid,
+                                  'status': container.status,
+                                  'reason': container.status_reason})
+        try:
+            with self._client(context, container) as client:
+                yield client
+        except (_NodeGone, container_client.ContainerGone) as gone:
+            self.container_show(context, container)
+            raise exception.Conflict(message=_(
+                'Container %(name)s is gone: %(reason)s') % {
+                    'name': container.name or container.uuid,
+                    'reason': container.status_reason or gone}) from None
+        except container_client.ContainerError as error:
+            raise exception.Conflict(message=str(error)) from None
+        except container_client.UNREACHABLE as error:
+            cluster = cluster_conductor.reload_cluster(
+                container.cluster_uuid)
+            raise unreachable(cluster, error) from None
+
+
+class _NodeGone(Exception):
+    """The container's node is no longer part of the cluster."""
+
+
+def _fail(container, reason):
+    container.status = ERROR
+    container.status_reason = reason
+    container.save()

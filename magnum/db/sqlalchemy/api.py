@@ -823,6 +823,9 @@ class Connection(api.Connection):
             # finished operation), not the cluster.
             session.execute(sa.delete(models.ClusterLock).where(
                 models.ClusterLock.cluster_uuid == cluster.uuid))
+            # Containers live on the cluster's nodes: gone with them.
+            session.execute(sa.delete(models.Container).where(
+                models.Container.cluster_uuid == cluster.uuid))
             session.delete(cluster)
 
     # -- nodegroups ---------------------------------------------------------
@@ -1114,3 +1117,90 @@ class Connection(api.Connection):
         with self._reader() as session:
             return session.query(model).filter(
                 model.purpose == purpose).one_or_none()
+
+    # -- containers (API 1.16) ----------------------------------------------
+
+    def create_container(self, values, max_containers=None):
+        values = dict(values)
+        values.setdefault('uuid', uuidutils.generate_uuid())
+        if max_containers is None:
+            return self._create(CONTAINER, values)
+        attempt = 1
+        while True:
+            try:
+                return self._create_container_within_quota(values,
+                                                           max_containers)
+            except db_exc.DBError as error:
+                lost = isinstance(error, db_exc.DBDeadlock) or \
+                    'database is locked' in str(error)
+                if not lost or attempt >= QUOTA_LOCK_ATTEMPTS:
+                    raise
+            except _QuotaLockLost:
+                if attempt >= QUOTA_LOCK_ATTEMPTS:
+                    raise
+            time.sleep(_random.uniform(0.005, 0.01 * min(attempt, 10)))
+            attempt += 1
+
+    def _create_container_within_quota(self, values, max_containers):
+        """One attempt: lock the project's Container quota row (or a
+        placeholder, see _create_cluster_within_quota), count, insert."""
+        project_id = values.get('project_id')
+        quota = models.Quota
+        mine = (quota.project_id == project_id,
+                quota.resource == QUOTA_CONTAINER_RESOURCE)
+        with self._writer() as session:
+            session.execute(
+                sa.update(quota).where(*mine)
+                .values(hard_limit=quota.hard_limit,
+                        updated_at=quota.updated_at)
+                .execution_options(synchronize_session=False))
+            limit = session.execute(
+                sa.select(quota.hard_limit).where(*mine)
+                .with_for_update()).scalar_one_or_none()
+            placeholder = None
+            if limit is None:
+                limit = max_containers
+                placeholder = quota(project_id=project_id,
+                                    resource=QUOTA_CONTAINER_RESOURCE,
+                                    hard_limit=max_containers)
+                session.add(placeholder)
+                try:
+                    session.flush()
+                except db_exc.DBDuplicateEntry:
+                    raise _QuotaLockLost()
+            count = session.execute(
+                sa.select(sa.func.count(models.Container.id)).where(
+                    models.Container.project_id == project_id)).scalar_one()
+            if count + 1 > limit:
+                raise exception.ResourceLimitExceeded(
+                    msg='project %s may have at most %d containers and '
+                        'has %d' % (project_id, limit, count))
+            container = self._create(CONTAINER, values)
+            if placeholder is not None:
+                session.delete(placeholder)
+                session.flush()
+        return container
+
+    def get_container_list(self, context, filters=None, limit=None,
+                           marker=None, sort_key=None, sort_dir=None):
+        return self._list(context, CONTAINER, filters, limit, marker,
+                          sort_key, sort_dir)
+
+    def get_container_by_uuid(self, context, container_uuid):
+        return self._get_by_uuid(context, CONTAINER, container_uuid)
+
+    def get_container_by_name(self, context, container_name):
+        return self._get_by_name(context, CONTAINER, container_name)
+
+    def update_container(self, container_id, values, expected=None):
+        return self._update(CONTAINER, container_id, values, expected)
+
+    def destroy_container(self, container_id):
+        self._destroy(CONTAINER, container_id)
+
+
+# After the class: the Container model is appended at the end of models.
+CONTAINER = _Resource(
+    models.Container, 'containers', exception.ContainerNotFound,
+    'container', exception.ContainerAlreadyExists, 'owner')
+QUOTA_CONTAINER_RESOURCE = 'Container'

@@ -289,3 +289,36 @@ class EncryptionKeyRecord(Base):
     key_id = _string(64, nullable=False)
     # The host that recorded it, for the message of one that differs.
     recorded_by = _string()
+
+
+class Container(Base):
+    """A container Magnum runs on a node of a swarm cluster (API 1.16).
+
+    The row is written before the container is made (``Creating``) and
+    says what Magnum last saw of it; ``host`` is the node it runs on and
+    ``container_id`` the node's Docker id for it.
+    """
+    __tablename__ = 'container'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_container0uuid'),
+        sa.Index('container_project_id_idx', 'project_id'),
+        sa.Index('container_cluster_uuid_idx', 'cluster_uuid'),
+    )
+
+    uuid = _string(36)
+    name = _string()
+    project_id = _string()
+    user_id = _string()
+    cluster_uuid = _string(36)
+    image = _string()
+    command = _json_list()
+    memory = _string(32)
+    cpu = sa.Column(sa.Float)
+    environment = _json_dict()
+    labels = _json_dict()
+    ports = _json_list()
+    restart_policy = _json_dict()
+    status = _string(20)
+    status_reason = sa.Column(sa.Text)
+    host = _string()
+    container_id = _string(64)

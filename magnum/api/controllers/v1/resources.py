@@ -27,6 +27,7 @@ RESOURCES = {
     'stats': ('stats', 'StatsController'),
     'quotas': ('quota', 'QuotaController'),
     'federations': ('federation', 'FederationsController'),
+    'containers': ('container', 'ContainersController'),
     'baymodels': ('baymodel', 'BayModelsController'),
     'bays': ('bay', 'BaysController'),
 }

@@ -39,10 +39,11 @@ object_data = {
     'Certificate': '1.0-8a72a5ba9de4581f705f24a11ecee127',
     'Cluster': '1.3-1683ea7ebc33fffae83ca7ff1d67af23',
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
+    'Container': '1.0-a385080164b436f6739117053799c09c',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
     'MagnumService': '1.0-b05ad29fef92f44466e7fa6d756ac437',
     'NodeGroup': '1.2-e2e1bc3f2143847b9b43de57083f43bb',
-    'Quota': '1.0-66b06d64f2a775c94d37637272256e19',
+    'Quota': '1.1-df5955d60aa2122876ad11954fcbdb2a',
     'Stats': '1.0-df3be0eb6a336326e7e8deb97784365f',
     'X509KeyPair': '1.0-690f4c766b97e555513237fd91d509c0',
 }
@@ -348,7 +349,7 @@ def test_enum_values():
     assert len(m_fields.FederationStatus.ALL) == 9
     assert m_fields.MagnumServiceState.ALL == ('up', 'down')
     assert m_fields.MagnumServiceBinary.ALL == ('magnum-conductor',)
-    assert m_fields.QuotaResourceName.ALL == ('Cluster',)
+    assert m_fields.QuotaResourceName.ALL == ('Cluster', 'Container')
     field = m_fields.MagnumServiceStateField()
     assert field.coerce(None, 'state', 'up') == 'up'
     with pytest.raises(ValueError):
