@@ -48,6 +48,16 @@ _NO_PROFILER = (
     'section; use the request ids in the logs (X-OpenStack-Request-ID) to '
     'follow a request.')
 
+_CLOUD_TLS = (
+    'every request Magnum makes to the cloud goes through one keystoneauth '
+    'session configured by [keystone_auth] (cafile, certfile, keyfile, '
+    'insecure): set the CA bundle or client certificate there. Remove the '
+    'option.')
+_CLIENT_UNUSED = (
+    'no installed driver talks to this service, so Magnum has no client '
+    'for it. Remove the section.')
+_NOT_READ = 'nothing in this Magnum reads it. Remove the option.'
+
 # (group, option) of upstream Magnum's magnum.conf that this Magnum does
 # not read: what the operator should do instead. A whole group is named
 # with option '*'.
@@ -55,6 +65,50 @@ UPSTREAM_ONLY = {
     ('trust', '*'): _TRUSTS_REMOVED,
     ('cluster_heat', '*'): _HEAT_POLLING,
     ('profiler', '*'): _NO_PROFILER,
+    ('barbican_client', '*'): (
+        'certificates are kept in Magnum\'s database ([certificates] '
+        'cert_manager_type = x509keypair, keys sealed with [certificates] '
+        'encryption_key); there is no Barbican client. Remove the '
+        'section.'),
+    ('cinder_client', '*'): _CLIENT_UNUSED + (
+        ' The Heat drivers create volumes through Heat; set volume sizes '
+        'and types in [cinder] and the templates\' labels.'),
+    ('magnum_client', '*'): _CLIENT_UNUSED,
+    ('octavia_client', '*'): _CLIENT_UNUSED + (
+        ' The Heat drivers create load balancers through Heat.'),
+    ('docker', '*'): (
+        'this group configured a Docker client no driver uses: the local '
+        'driver\'s engine is [local_driver] docker_host, and clusters\' '
+        'Docker endpoints are reached with Magnum\'s certificates for '
+        'them. Remove the section.'),
+    ('docker_registry', '*'): (
+        'Magnum no longer runs a Docker registry on cluster nodes. Remove '
+        'the section.'),
+    ('DEFAULT', 'max_manifest_size'): _NOT_READ,
+    ('DEFAULT', 'password_symbols'): _NOT_READ,
+    ('DEFAULT', 'rootwrap_config'): (
+        'Magnum runs no command as root through rootwrap. Remove the '
+        'option.'),
+    ('DEFAULT', 'periodic_interval_max'): (
+        'the conductor\'s periodic work runs every [conductor] '
+        'sync_interval (status) and [kubernetes] health_polling_interval '
+        '(health). Remove the option.'),
+    ('cluster', 'etcd_discovery_service_endpoint_format'): (
+        'etcd members of the Heat Kubernetes drivers find each other '
+        'through the stack, not a discovery service. Remove the option.'),
+    ('cluster', 'nodes_affinity_policy'): _NOT_READ,
+    ('cluster', 'pre_delete_lb_timeout'): _NOT_READ,
+    ('drivers', 'verify_ca'): _CLOUD_TLS,
+    ('drivers', 'openstack_ca_file'): _CLOUD_TLS,
+    ('heat_client', 'ca_file'): _CLOUD_TLS,
+    ('heat_client', 'cert_file'): _CLOUD_TLS,
+    ('heat_client', 'key_file'): _CLOUD_TLS,
+    ('heat_client', 'insecure'): _CLOUD_TLS,
+    ('kubernetes', 'keystone_auth_default_policy'): _NOT_READ,
+    ('kubernetes', 'post_install_manifest_url'): _NOT_READ,
+    ('nova_client', 'api_version'): (
+        'Magnum asks Nova only for flavors and keypairs, which every '
+        'microversion serves. Remove the option.'),
 }
 
 # Groups shared with libraries, whose options Magnum cannot all know

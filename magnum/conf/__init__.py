@@ -21,19 +21,15 @@ to apply Magnum's defaults for the libraries it uses.
 from oslo_config import cfg
 
 from magnum.conf import api
-from magnum.conf import barbican_client
 from magnum.conf import certificates
 from magnum.conf import cinder
-from magnum.conf import cinder_client
+from magnum.conf import cloud_validation
 from magnum.conf import cluster
 from magnum.conf import cluster_credentials
 from magnum.conf import cluster_template
-from magnum.conf import cloud_validation
 from magnum.conf import conductor
 from magnum.conf import database
 from magnum.conf import default
-from magnum.conf import docker
-from magnum.conf import docker_registry
 from magnum.conf import drivers
 from magnum.conf import glance_client
 from magnum.conf import heat
@@ -42,10 +38,8 @@ from magnum.conf import keystone_auth
 from magnum.conf import keystone_authtoken
 from magnum.conf import kubernetes
 from magnum.conf import local_driver
-from magnum.conf import magnum_client
 from magnum.conf import neutron_client
 from magnum.conf import nova_client
-from magnum.conf import octavia_client
 from magnum.conf import paths
 from magnum.conf import quotas
 from magnum.conf import services
@@ -75,17 +69,11 @@ MODULES = (
     quotas,
     kubernetes,
     cinder,
-    barbican_client,
-    cinder_client,
     glance_client,
     heat_client,
     heat,
-    magnum_client,
     neutron_client,
     nova_client,
-    octavia_client,
-    docker,
-    docker_registry,
     local_driver,
 )
 

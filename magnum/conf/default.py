@@ -33,39 +33,6 @@ default_opts = [
             'never be used on a reachable API.'
         ),
     ),
-    cfg.IntOpt(
-        'max_manifest_size',
-        default=524288,
-        min=0,
-        help=(
-            'Largest manifest, in bytes, Magnum will download from a '
-            'legacy manifest_url. Raise it only if legitimate manifests '
-            'are refused.'
-        ),
-    ),
-    cfg.ListOpt(
-        'password_symbols',
-        default=[
-            '23456789',
-            'ABCDEFGHJKLMNPQRSTUVWXYZ',
-            'abcdefghijkmnopqrstuvwxyz',
-        ],
-        help=(
-            'Groups of characters that random passwords Magnum generates '
-            'are built from. The defaults leave out characters that are '
-            'easy to confuse (0/O, 1/I/l); change them only to meet a '
-            'local password policy.'
-        ),
-    ),
-    cfg.StrOpt(
-        'rootwrap_config',
-        default='/etc/magnum/rootwrap.conf',
-        help=(
-            'Path to the rootwrap configuration file used to run '
-            'commands as root. Change it when Magnum\'s configuration '
-            'lives outside /etc/magnum.'
-        ),
-    ),
     cfg.StrOpt(
         'tempdir',
         help=(

@@ -44,23 +44,6 @@ drivers_opts = [
             'from the template\'s server type, distro and COE.'
         ),
     ),
-    cfg.BoolOpt(
-        'verify_ca',
-        default=True,
-        help=(
-            'Tell drivers that cluster nodes must verify the TLS '
-            'certificates of OpenStack endpoints. Disable it only on '
-            'test clouds with self-signed certificates.'
-        ),
-    ),
-    cfg.StrOpt(
-        'openstack_ca_file',
-        default='',
-        help=(
-            'CA bundle that drivers install on cluster nodes so they '
-            'can verify OpenStack endpoints signed by a private CA.'
-        ),
-    ),
 ]
 
 

@@ -29,7 +29,6 @@ heat_client_opts = (
             ),
         ),
     ]
-    + _clients.tls_opts('Heat')
 )
 
 

@@ -29,25 +29,6 @@ kubernetes_opts = [
             'reduce the load on the clusters\' API servers.'
         ),
     ),
-    cfg.StrOpt(
-        'keystone_auth_default_policy',
-        default='/etc/magnum/keystone_auth_default_policy.json',
-        help=(
-            'File with the default k8s-keystone-auth policy that '
-            'drivers install in clusters using Keystone '
-            'authentication. Edit a copy to change which Keystone roles '
-            'map to which Kubernetes permissions.'
-        ),
-    ),
-    cfg.StrOpt(
-        'post_install_manifest_url',
-        default='',
-        help=(
-            'URL of a Kubernetes manifest that drivers apply to every '
-            'new cluster, e.g. to install a cloud-specific storage '
-            'class. Empty means nothing is applied.'
-        ),
-    ),
 ]
 
 

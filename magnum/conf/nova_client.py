@@ -10,23 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-from oslo_config import cfg
-
 from magnum.conf import _clients
 
 nova_client_group = _clients.client_group('nova_client', 'Nova')
 
-nova_client_opts = _clients.endpoint_opts('Nova') + [
-    cfg.StrOpt(
-        'api_version',
-        default='2.15',
-        help=(
-            'Compute API microversion Magnum requests from Nova (2.15 is '
-            'the first with soft-(anti-)affinity server groups). Raise it '
-            'only when a driver needs a newer Nova feature.'
-        ),
-    ),
-]
+nova_client_opts = _clients.endpoint_opts('Nova')
 
 
 def register_opts(conf):

@@ -38,16 +38,6 @@ service_opts = [
         ),
     ),
     cfg.IntOpt(
-        'periodic_interval_max',
-        default=60,
-        min=1,
-        help=(
-            'Longest time, in seconds, between two runs of the periodic '
-            'job loop. Lower it to notice cluster changes sooner at the '
-            'cost of more calls to the cloud.'
-        ),
-    ),
-    cfg.IntOpt(
         'report_interval',
         default=10,
         min=1,

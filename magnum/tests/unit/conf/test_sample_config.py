@@ -188,7 +188,6 @@ def conf():
     ('api', 'api_paste_config', 'api-paste.ini'),
     ('conductor', 'topic', 'magnum-conductor'),
     (None, 'service_down_time', 180),
-    (None, 'periodic_interval_max', 60),
     (None, 'host', None),
     (None, 'auth_strategy', 'keystone'),
     ('quotas', 'max_clusters_per_project', 20),
@@ -197,8 +196,7 @@ def conf():
     ('certificates', 'storage_path', '/var/lib/magnum/certificates/'),
     ('cluster_template', 'kubernetes_allowed_network_drivers',
      ['flannel', 'calico']),
-    ('nova_client', 'api_version', '2.15'),
-    ('octavia_client', 'endpoint_type', 'publicURL'),
+    ('nova_client', 'endpoint_type', 'publicURL'),
     ('keystone_auth', 'auth_type', 'password'),
 ])
 def test_compatible_defaults(conf, group, name, expected):

@@ -44,6 +44,29 @@ DROPPED = {
     ('trust', 'trustee_domain_admin_password'), ('trust', 'roles'),
     ('trust', 'trustee_keystone_interface'),
     ('trust', 'trustee_keystone_region_name'),
+    # Options nothing here read (issue: an option exists only if code
+    # reads it); each is reported with what to do instead.
+    ('DEFAULT', 'max_manifest_size'), ('DEFAULT', 'password_symbols'),
+    ('DEFAULT', 'periodic_interval_max'), ('DEFAULT', 'rootwrap_config'),
+    ('barbican_client', 'endpoint_type'), ('barbican_client', 'region_name'),
+    ('cinder_client', 'endpoint_type'), ('cinder_client', 'region_name'),
+    ('cluster', 'etcd_discovery_service_endpoint_format'),
+    ('cluster', 'nodes_affinity_policy'),
+    ('cluster', 'pre_delete_lb_timeout'),
+    ('docker', 'api_insecure'), ('docker', 'ca_file'),
+    ('docker', 'cert_file'), ('docker', 'default_timeout'),
+    ('docker', 'docker_remote_api_version'), ('docker', 'key_file'),
+    ('docker_registry', 'swift_region'),
+    ('docker_registry', 'swift_registry_container'),
+    ('drivers', 'openstack_ca_file'), ('drivers', 'verify_ca'),
+    ('heat_client', 'ca_file'), ('heat_client', 'cert_file'),
+    ('heat_client', 'insecure'), ('heat_client', 'key_file'),
+    ('kubernetes', 'keystone_auth_default_policy'),
+    ('kubernetes', 'post_install_manifest_url'),
+    ('magnum_client', 'endpoint_type'), ('magnum_client', 'region_name'),
+    ('octavia_client', 'ca_file'), ('octavia_client', 'cert_file'),
+    ('octavia_client', 'endpoint_type'), ('octavia_client', 'insecure'),
+    ('octavia_client', 'key_file'), ('octavia_client', 'region_name'),
 }
 
 
@@ -111,7 +134,7 @@ def test_each_implemented_option_reads_the_upstream_value(
                 opt, cfg.ListOpt) else []
             assert value == expected, (group, key, value, expected)
             checked += 1
-    assert checked >= 85, checked  # all of magnum/conf's in the file
+    assert checked >= 55, checked  # all of magnum/conf's in the file
 
 
 def test_a_typo_in_a_group_of_magnum_is_reported_without_advice(
