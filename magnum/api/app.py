@@ -19,6 +19,7 @@ from paste import deploy
 import pecan
 
 from magnum import conf
+from magnum.api import db_errors
 from magnum.api import hooks
 from magnum.api import json_encoding
 from magnum.api import speedups
@@ -49,7 +50,8 @@ def setup_app(config=None):
     register_auth_middleware_opts()
     app_conf = dict(config['app'])
     app_hooks = [hooks.ContextHook(), hooks.RPCHook(),
-                 hooks.MicroversionHook(), hooks.NoExceptionTracebackHook()]
+                 hooks.MicroversionHook(), hooks.NoExceptionTracebackHook(),
+                 db_errors.DatabaseErrorHook()]
     app = pecan.make_app(
         app_conf.pop('root'),
         hooks=app_hooks,
