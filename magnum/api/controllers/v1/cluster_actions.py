@@ -31,6 +31,7 @@ from wsmeext import pecan as wsme_pecan
 from magnum import objects
 from magnum.api import microversion
 from magnum.api import utils
+from magnum.api.controllers.v1 import container as container_api
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
@@ -216,7 +217,8 @@ class ClusterUpgradeRequest(wtypes.Base):
 class ActionsController(rest.RestController):
     """/v1/clusters/{ident}/actions"""
 
-    _custom_actions = {'resize': ['POST'], 'upgrade': ['POST']}
+    _custom_actions = {'resize': ['POST'], 'upgrade': ['POST'],
+                       'load_image': ['POST']}
 
     @wsme_pecan.wsexpose(ClusterID, wtypes.text, body=ClusterResizeRequest,
                          status_code=202)
@@ -253,6 +255,13 @@ class ActionsController(rest.RestController):
              cluster=cluster, node_count=node_count,
              nodes_to_remove=nodes_to_remove, nodegroup=nodegroup)
         return ClusterID(cluster.uuid)
+
+    @wsme_pecan.wsexpose(container_api.LoadImageResult, wtypes.text,
+                         body=container_api.LoadImageRequest,
+                         status_code=200)
+    def load_image(self, cluster_ident, body):
+        """Import an image tarball into every node (1.16, swarm)."""
+        return container_api.load_image(cluster_ident, body)
 
     @wsme_pecan.wsexpose(ClusterID, wtypes.text, body=ClusterUpgradeRequest,
                          status_code=202)
