@@ -34,6 +34,7 @@ from oslo_log import log as logging
 
 from magnum import objects
 from magnum.drivers.heat import stacks
+from magnum.drivers.heat import template_definition as definition
 from magnum.i18n import _
 from magnum.objects import fields
 
@@ -68,6 +69,23 @@ def failure_reason(heat, stack_id, stack_reason):
     path, kind, status, reason = failed[0]
     return _('Resource %(path)s (%(type)s) %(status)s: %(reason)s') % {
         'path': path, 'type': kind, 'status': status, 'reason': reason}
+
+
+def not_in_stack(nodegroups, outputs):
+    """What the stack's outputs do not show yet of the nodegroups as
+    stored: a nodegroup missing or with another number of nodes, or one
+    being deleted still there (names, for the log); [] when they agree.
+    """
+    pending = []
+    for nodegroup in nodegroups:
+        key = definition.nodegroup_key(nodegroup)
+        names = outputs.get('%s_names' % key)
+        if nodegroup.status == STATUS.DELETE_IN_PROGRESS:
+            if names is not None:
+                pending.append(nodegroup.name)
+        elif names is None or len(names) != (nodegroup.node_count or 0):
+            pending.append(nodegroup.name)
+    return pending
 
 
 def observe(driver, context, cluster, summary=None):
@@ -117,10 +135,19 @@ def observe(driver, context, cluster, summary=None):
     if action == 'DELETE':
         driver.complete(context, cluster)
         return
+    nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+    outputs = stacks.outputs_of(stack)
+    pending = not_in_stack(nodegroups, outputs)
+    if pending:
+        # The stack completed an earlier change: the one asked for now
+        # has not reached Heat yet (its request is still on its way).
+        LOG.debug('Cluster %s: stack %s does not have %s yet',
+                  cluster.uuid, stack.stack_status, pending)
+        return
     driver.set_condition(cluster, STACK_READY, True, 'StackComplete',
                          _('The stack is %s') % stack.stack_status)
     driver.record_outputs(context, cluster, stack)
-    for nodegroup in objects.NodeGroup.list(context, cluster.uuid):
+    for nodegroup in nodegroups:
         if nodegroup.status == STATUS.DELETE_IN_PROGRESS:
             # Its resource left the stack with this update.
             nodegroup.destroy()

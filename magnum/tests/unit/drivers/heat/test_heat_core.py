@@ -266,7 +266,7 @@ class TestStatus:
 
     def test_complete_waits_for_the_driver_to_see_it_ready(self, heat):
         heat['stack'] = dict(stack_status='CREATE_COMPLETE',
-                             stack_status_reason='')
+                             stack_status_reason='', outputs=[])
         c = cluster(stack_id='s1', status_reason=None)
         c.save = lambda: None
         waiting = FakeDriver(ready=(False, '1 of 3 nodes Ready'))
@@ -287,6 +287,27 @@ class TestStatus:
         status.observe(driver, None, cluster(stack_id='s1'))
         assert driver.calls[0][0] == 'fail'
         assert 'lost' in driver.calls[0][1]
+
+    def test_an_update_heat_has_not_started_is_waited_for(self, heat,
+                                                          monkeypatch):
+        worker = nodegroup(UUID_W, 'w', 'worker', 3,
+                           status=STATUS.UPDATE_IN_PROGRESS)
+        monkeypatch.setattr(status.objects.NodeGroup, 'list',
+                            lambda ctx, uuid: [worker])
+        key = definition.nodegroup_key(worker)
+        heat['stack'] = dict(stack_status='UPDATE_COMPLETE',
+                             stack_status_reason='', outputs=[
+                                 {'output_key': '%s_names' % key,
+                                  'output_value': ['a', 'b']}])
+        driver = FakeDriver()
+        status.observe(driver, None, cluster(
+            stack_id='s1', status=STATUS.UPDATE_IN_PROGRESS))
+        assert driver.calls == []
+        worker.node_count = 2
+        updated = cluster(stack_id='s1', status=STATUS.UPDATE_IN_PROGRESS)
+        updated.save = lambda: None
+        status.observe(driver, None, updated)
+        assert driver.calls[-1] == ('complete', None)
 
     def test_other_action_is_looked_at_again(self, heat):
         heat['stack'] = dict(stack_status='CREATE_COMPLETE',
