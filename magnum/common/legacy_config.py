@@ -97,6 +97,10 @@ UPSTREAM_ONLY = {
         'etcd members of the Heat Kubernetes drivers find each other '
         'through the stack, not a discovery service. Remove the option.'),
     ('cluster', 'nodes_affinity_policy'): _NOT_READ,
+    ('cluster', 'temp_cache_dir'): (
+        'private keys are no longer cached on disk: a client library that '
+        'needs them as files gets them in a private directory ([DEFAULT] '
+        'tempdir) for as long as it runs. Remove the option.'),
     ('cluster', 'pre_delete_lb_timeout'): _NOT_READ,
     ('drivers', 'verify_ca'): _CLOUD_TLS,
     ('drivers', 'openstack_ca_file'): _CLOUD_TLS,

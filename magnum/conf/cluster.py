@@ -19,15 +19,6 @@ cluster_group = cfg.OptGroup(
 )
 
 cluster_opts = [
-    cfg.StrOpt(
-        'temp_cache_dir',
-        default='/var/lib/magnum/certificate-cache',
-        help=(
-            'Directory where client certificates for talking to '
-            'clusters are cached. Must be writable and private to the '
-            'Magnum services.'
-        ),
-    ),
 ]
 
 

@@ -43,8 +43,6 @@ resize, nodegroups), ``provision`` (containers, delete), ``rotation``
   the nodes; every step is idempotent.
 """
 
-import os
-import shutil
 
 from oslo_log import log as logging
 
@@ -193,10 +191,6 @@ class LocalSwarmDriver(driver.Driver):
                        'networks and %(volumes)d volumes') % dict(zip(
                            ('containers', 'networks', 'volumes'), counts)))
             upgrade.finish(work.nodegroups())
-        cache = CONF.cluster.temp_cache_dir
-        if cache and os.path.isdir(os.path.join(cache, cluster.uuid)):
-            shutil.rmtree(os.path.join(cache, cluster.uuid),
-                          ignore_errors=True)
 
     # -- CA rotation ----------------------------------------------------------
 

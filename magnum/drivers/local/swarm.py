@@ -18,9 +18,6 @@ credentials ``openstack coe cluster config`` hands to users.
 """
 
 import contextlib
-import os
-import shutil
-import tempfile
 import time
 
 import docker
@@ -30,6 +27,7 @@ from oslo_log import log as logging
 import requests.exceptions
 
 from magnum import conf
+from magnum.common import secret_files
 from magnum.drivers.local import nodes
 from magnum.i18n import _
 
@@ -53,14 +51,13 @@ class SwarmError(Exception):
 
 class Credentials:
     """The cluster CA and Magnum's client certificate as files (the
-    docker SDK wants paths): in ``[cluster] temp_cache_dir``/<uuid> when
-    that directory exists, else in a private temporary directory removed
-    on ``close``.
+    docker SDK wants paths), written by magnum.common.secret_files to a
+    private directory of their own and removed on ``close``: no private
+    key stays on disk after use.
 
     ``pems`` (CA, client certificate, client key), when given, are used
     instead of the cluster's stored ones (the certificates a CA rotation
-    brings in); they are always written to a private temporary
-    directory."""
+    brings in)."""
 
     def __init__(self, context, cluster, pems=None):
         if pems is None:
@@ -70,44 +67,22 @@ class Credentials:
             ca = certificates.get_ca_certificate(context, cluster)
             cert, key = certificates.get_cluster_magnum_cert(context,
                                                              cluster)
-            cache = CONF.cluster.temp_cache_dir
         else:
             ca, cert, key = pems
-            cache = None
-        if cache and os.path.isdir(cache):
-            self.directory = os.path.join(cache, cluster.uuid)
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            self._temporary = False
-        else:
-            self.directory = tempfile.mkdtemp(prefix='magnum-local-')
-            self._temporary = True
-        self.ca = self._write('ca.crt', ca)
-        self.cert = self._write('client.crt', cert)
-        self.key = self._write('client.key', key)
-
-    def _write(self, name, text):
-        """Write a file readable by this user only; replaced at once, so
-        that another thread reading the cache never sees half of it."""
-        path = os.path.join(self.directory, name)
-        descriptor, temporary = tempfile.mkstemp(dir=self.directory,
-                                                 prefix='.%s.' % name)
-        try:
-            with os.fdopen(descriptor, 'w') as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-        return path
+        self._files = secret_files.PrivateFiles(
+            {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
+            prefix='local-%s-' % cluster.uuid[:8])
+        self.directory = self._files.directory
+        self.ca = self._files.path('ca.crt')
+        self.cert = self._files.path('client.crt')
+        self.key = self._files.path('client.key')
 
     def tls(self):
         return docker.tls.TLSConfig(ca_cert=self.ca, verify=True,
                                     client_cert=(self.cert, self.key))
 
     def close(self):
-        if self._temporary:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        self._files.close()
 
     def __enter__(self):
         return self

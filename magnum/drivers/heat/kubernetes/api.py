@@ -15,32 +15,26 @@ answers and how many nodes are Ready, with Magnum's client certificate
 (CN=admin, O=system:masters) and the cluster CA."""
 
 import contextlib
-import os
-import tempfile
 
 import requests
 
 from magnum.common import certificates
+from magnum.common import secret_files
 
 UNREACHABLE = (requests.RequestException, OSError)
 
 
 @contextlib.contextmanager
 def cluster_tls(context, cluster):
-    """(CA file, (cert file, key file)) of Magnum's client certificate,
-    in a private temporary directory removed afterwards."""
+    """(CA file, (cert file, key file)) of Magnum's client certificate, in
+    a private directory (magnum.common.secret_files) removed afterwards."""
     ca = certificates.get_ca_certificate(context, cluster)
     cert, key = certificates.get_cluster_magnum_cert(context, cluster)
-    with tempfile.TemporaryDirectory(prefix='magnum-k8s-') as directory:
-        paths = {}
-        for name, content in (('ca.crt', ca), ('client.crt', cert),
-                              ('client.key', key)):
-            path = os.path.join(directory, name)
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600),
-                      'w') as handle:
-                handle.write(content)
-            paths[name] = path
-        yield paths['ca.crt'], (paths['client.crt'], paths['client.key'])
+    with secret_files.PrivateFiles(
+            {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
+            prefix='k8s-%s-' % cluster.uuid[:8]) as files:
+        yield files.path('ca.crt'), (files.path('client.crt'),
+                                     files.path('client.key'))
 
 
 def is_ready(node):

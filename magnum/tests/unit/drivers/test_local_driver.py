@@ -585,24 +585,18 @@ class TestCredentials:
             assert os.stat(path).st_mode & 0o777 == 0o600
         return found
 
-    def test_temporary_files_are_removed(self, magnum_config, tmp_path):
-        magnum_config.config(group='cluster',
-                             temp_cache_dir=str(tmp_path / 'absent'))
+    def test_files_are_private_and_removed_after_use(self, magnum_config,
+                                                      tmp_path):
+        magnum_config.config(tempdir=str(tmp_path / 'private'))
         cluster = types.SimpleNamespace(uuid=UUID)
         with swarm.Credentials(None, cluster) as credentials:
             assert self._files(credentials) == {
                 'ca.crt': 'CA PEM', 'client.crt': 'CERT PEM',
                 'client.key': 'KEY PEM'}
             directory = credentials.directory
+            assert directory.startswith(str(tmp_path / 'private'))
         assert not os.path.exists(directory)
-
-    def test_cache_directory_is_kept(self, magnum_config, tmp_path):
-        magnum_config.config(group='cluster', temp_cache_dir=str(tmp_path))
-        cluster = types.SimpleNamespace(uuid=UUID)
-        with swarm.Credentials(None, cluster) as credentials:
-            assert credentials.directory == str(tmp_path / UUID)
-        assert sorted(os.listdir(tmp_path / UUID)) == [
-            'ca.crt', 'client.crt', 'client.key']
+        assert os.listdir(tmp_path / 'private') == []
 
 
 # -- what a tenant is told never shows the host's insides ---------------------
