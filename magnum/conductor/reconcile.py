@@ -461,6 +461,7 @@ class PeriodicRunner:
             now = clock.elapsed()
             if now >= next_sync:
                 self._guarded(self.reconciler.sync_once)
+                self._guarded(self._sync_containers)
                 next_sync = clock.elapsed() + CONF.conductor.sync_interval
             interval = CONF.kubernetes.health_polling_interval
             if interval > 0 and now >= next_health:
@@ -469,6 +470,11 @@ class PeriodicRunner:
             self._stop.wait(max(0.1, min(next_sync, next_health if
                                          interval > 0 else next_sync)
                                 - clock.elapsed()))
+
+    def _sync_containers(self):
+        # Containers (API 1.16) of the clusters this conductor owns.
+        from magnum.conductor.handlers import container_conductor
+        container_conductor.sync_containers(self.reconciler.owns)
 
     @staticmethod
     def _guarded(task):

@@ -25,6 +25,7 @@ import contextlib
 from oslo_log import log as logging
 
 from magnum import objects
+from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor.handlers import cluster_conductor
 from magnum.drivers.common import container_client
@@ -270,6 +271,58 @@ class ContainerHandler:
             cluster = cluster_conductor.reload_cluster(
                 container.cluster_uuid)
             raise unreachable(cluster, error) from None
+
+
+def sync_containers(owns):
+    """The periodic sync of containers (one pass, from the conductor's
+    periodic runner): each container row of a cluster this conductor
+    ``owns`` (a predicate of the cluster) is compared with its node.
+    A container gone from its node, or whose node left the cluster, is
+    forgotten (its row destroyed: it was shown Unknown with the reason
+    until now); one whose node does not answer stays, Unknown with the
+    reason. Returns how many rows were forgotten."""
+    context = magnum_context.get_admin_context()
+    context.all_tenants = True
+    handler = ContainerHandler('sync')
+    forgotten = 0
+    clusters = {}
+    for container in objects.Container.list(context):
+        if not container.container_id or container.status in (
+                container_object.ContainerStatus.CREATING,):
+            continue
+        cluster = clusters.get(container.cluster_uuid)
+        if cluster is None:
+            try:
+                cluster = cluster_conductor.reload_cluster(
+                    container.cluster_uuid)
+            except exception.ClusterNotFound:
+                container.destroy()
+                forgotten += 1
+                continue
+            clusters[cluster.uuid] = cluster
+        if not owns(cluster):
+            continue
+        try:
+            with handler._client(context, container) as client:
+                status, reason = container_client.status(
+                    client, container.container_id)
+        except (_NodeGone, container_client.ContainerGone) as gone:
+            LOG.info('Container %s is gone from cluster %s (%s): '
+                     'forgetting it', container.uuid, cluster.uuid,
+                     gone or 'not on its node')
+            container.destroy()
+            forgotten += 1
+            continue
+        except Exception as error:
+            status, reason = UNKNOWN, _('Node %(node)s does not answer: '
+                                        '%(error)s') % {
+                                            'node': container.host,
+                                            'error': error}
+        if (status, reason) != (container.status, container.status_reason):
+            container.status = status
+            container.status_reason = reason
+            container.save()
+    return forgotten
 
 
 class _NodeGone(Exception):

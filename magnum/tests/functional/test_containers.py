@@ -242,12 +242,13 @@ def test_containers_and_nodes_on_a_local_cluster(local, engine, api,  # noqa
     assert on_node.status == 'running'
 
     # Removed behind Magnum's back: Unknown with a reason on the next
-    # read; the delete then only forgets the row.
+    # read, forgotten by the periodic sync.
     on_node.remove(force=True)
     shown = api.request('get', '/containers/ticker', status=200).json
     assert shown['status'] == 'Unknown'
     assert 'removed outside Magnum' in shown['status_reason']
-    api.request('delete', '/containers/ticker', status=204)
+    assert container_conductor.sync_containers(lambda cluster: True) == 1
+    api.request('get', '/containers/ticker', status=404)
 
     # Its node lost: a plain container is not rescheduled; it is shown
     # Unknown with the reason.

@@ -374,6 +374,20 @@ class StatsController(rest.RestController):
         return ContainerStats(**answer)
 
 
+def _unanswered(container, error):
+    """A create the conductor did not answer (or failed): the row says
+    so, unless the conductor recorded the outcome itself."""
+    try:
+        container.refresh()
+        if container.status == Status.CREATING:
+            container.status = Status.ERROR
+            container.status_reason = _(
+                'The conductor did not complete the create: %s') % error
+            container.save()
+    except exception.ContainerNotFound:
+        pass
+
+
 class ContainersController(rest.RestController):
     """/v1/containers"""
 
@@ -446,10 +460,14 @@ class ContainersController(rest.RestController):
         try:
             container = _rpc().container_create(context,
                                                 container=container)
-        except exception.MagnumException as error:
-            if 400 <= error.code < 500:
+        except Exception as error:
+            code = getattr(error, 'code', 500)
+            if isinstance(error, exception.MagnumException) and \
+                    400 <= code < 500:
                 # Nothing was made on the cluster: no row may stay.
                 container.destroy()
+            else:
+                _unanswered(container, error)
             raise
         pecan.response.location = link.build_url('containers',
                                                  container.uuid)

@@ -281,3 +281,13 @@ def test_load_image_is_for_admins_and_checks_its_input(api, swarm, rpc):
                         as_='admin', version=VERSION, status=400)
     assert 'base64' in error_of(response)['detail']
     api.post(path, body, as_='admin', version='1.15', status=406)
+
+
+def test_a_create_the_conductor_did_not_answer_leaves_an_error_row(
+        api, swarm, rpc):
+    rpc.results['container_create'] = exception.ConductorUnavailable(
+        timeout=60)
+    _create(api, name='lost', status=503)
+    [row] = objects.Container.list(_admin())
+    assert (row.name, row.status) == ('lost', 'Error')
+    assert 'did not complete' in row.status_reason
