@@ -105,7 +105,7 @@ def memory_bytes(memory):
     units = {'b': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3}
     factor = units.get(text[-1:], None)
     number = text[:-1] if factor else text
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         raise ValueError(_('%r is not a size like 512m: a whole number '
                            'and one of b, k, m, g') % (memory,))
     return int(number) * (factor or 1)

@@ -210,7 +210,7 @@ def _port_number(port, key, required):
     value = port.get(key)
     if value is None and not required:
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or \
             not 1 <= value <= 65535:
