@@ -158,11 +158,16 @@ class ClusterLock:
                               self.cluster_uuid)
 
     def release(self):
+        """Give the lock up; True unless the database could not be told
+        (it was down or restarting): then the lock expires after
+        ``lock_timeout`` and the status sync treats the operation as cut
+        short (so a caller whose operation did not run yet knows that the
+        sync, not a re-run of its request, will take it up)."""
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
         if self.token is None:
-            return
+            return True
         try:
             dbapi = db_api.get_instance()
             if self._forget:
@@ -175,7 +180,10 @@ class ClusterLock:
             LOG.exception('Cluster %s: could not release the lock; it '
                           'expires in %s seconds', self.cluster_uuid,
                           self.timeout)
-        self.token = None
+            return False
+        finally:
+            self.token = None
+        return True
 
     def __enter__(self):
         return self.acquire()
