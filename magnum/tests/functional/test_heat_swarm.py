@@ -312,14 +312,33 @@ def test_resize_up_then_down_with_nodes_to_remove(stage):
                   if '-default-worker-' in h) == ['0', '2'], ready
 
 
+def _wait_nodegroup(stage, uuid, name, wanted, timeout=CLUSTER_TIMEOUT):
+    """Until the nodegroup is ``wanted`` (or gone, for 'GONE'): the
+    cluster keeps its last status until the conductor takes the request
+    up, so the nodegroup's own status is what to wait on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = stage.call('GET', '/clusters/%s/nodegroups/%s' % (
+            uuid, name))
+        if response.status_code == 404 and wanted == 'GONE':
+            return None
+        if response.status_code == 200:
+            nodegroup = response.json()
+            if nodegroup['status'] == wanted:
+                return nodegroup
+            assert not nodegroup['status'].endswith('_FAILED'), (
+                nodegroup, stage.show(uuid)['status_reason'])
+        assert time.monotonic() < deadline, (response.text,
+                                             stage.deployment.logs())
+        time.sleep(1)
+
+
 def test_nodegroup_add_and_delete(stage):
     uuid = stage.state['uuid']
     stage.call('POST', '/clusters/%s/nodegroups' % uuid,
                {'name': 'extra', 'node_count': 1, 'role': 'extra'}, 202)
-    stage.wait(uuid, 'UPDATE_COMPLETE')
-    extra = stage.call('GET', '/clusters/%s/nodegroups/extra' % uuid,
-                       status=200).json()
-    assert extra['status'] == 'CREATE_COMPLETE', extra
+    extra = _wait_nodegroup(stage, uuid, 'extra', 'CREATE_COMPLETE')
+    assert stage.show(uuid)['status'] == 'UPDATE_COMPLETE'
     assert len(extra['node_addresses']) == 1
     ready = _wait_ready_count(stage, 4)
     labelled = _docker(stage, 'node', 'ls', '--filter',
@@ -328,9 +347,8 @@ def test_nodegroup_add_and_delete(stage):
     assert len(labelled) == 1 and labelled[0] in ready
     stage.call('DELETE', '/clusters/%s/nodegroups/extra' % uuid,
                status=204)
+    _wait_nodegroup(stage, uuid, 'extra', 'GONE')
     stage.wait(uuid, 'UPDATE_COMPLETE')
-    assert stage.call('GET', '/clusters/%s/nodegroups/extra' % uuid
-                      ).status_code == 404
     _wait_ready_count(stage, 3)
 
 
