@@ -142,6 +142,9 @@ READS = [
      _statuses(A=200, B=404, b_admin=200)),
     ('nodegroup', '/v1/clusters/{cA}/nodegroups/default-worker',
      _statuses(A=200, B=404, b_admin=200)),
+    # The machines of the cluster (1.16), read from its driver.
+    ('nodes', '/v1/clusters/{cA}/nodes',
+     _statuses(A=200, B=404, b_admin=200)),
     # The CA of a cluster: its creator (a-member) and admins only.
     ('certificate', '/v1/certificates/{cA}',
      _statuses(a_reader=403, a_member=200, a_admin=200, B=404,
@@ -252,6 +255,16 @@ WRITES = [
      {'a-reader': 403, 'b-reader': 404, 'b-member': 404}),
     ('delete-baymodel', 'DELETE', '/v1/baymodels/{tA}', None,
      {'a-reader': 403, 'b-reader': 404, 'b-member': 404, 'b-admin': 404}),
+    # Containers (1.16): the rule first (default target), then the
+    # cluster in the caller's project; cA is not CREATE_COMPLETE (409).
+    ('create-container', 'POST', '/v1/containers',
+     {'image': 'busybox:local', 'cluster': '{cA}'},
+     {'a-reader': 403, 'b-reader': 403, 'b-member': 404, 'a-member': 409,
+      'b-admin': 404}),
+    # The image import is for admins, of any project.
+    ('load-image', 'POST', '/v1/clusters/{cA}/actions/load_image',
+     {'image_tarball': 'dGFy'},
+     {'a-reader': 403, 'a-member': 403, 'b-member': 403, 'b-admin': 409}),
     # Last, as it changes the cluster: a resize is an update, and an admin
     # of another project may make it (cluster:update_all_projects).
     ('resize-as-admin', 'POST', '/v1/clusters/{cA}/actions/resize',
