@@ -251,11 +251,18 @@ class Browser:
             ec.element_to_be_clickable((By.XPATH, (
                 '//button[normalize-space()="%s"]' % text))))
 
-    def modal_button(self, text):
-        return WebDriverWait(self.driver, WAIT, 0.5).until(
-            ec.element_to_be_clickable((By.XPATH, (
-                '//div[contains(@class, "modal-footer")]'
-                '//button[normalize-space()="%s"]' % text))))
+    def confirm(self):
+        """Click the open dialog's button that is not Cancel (Submit,
+        Delete ...); returns its text."""
+        def button(driver):
+            found = [b for b in driver.find_elements(By.CSS_SELECTOR, (
+                '.modal-footer button')) if b.is_displayed() and
+                b.is_enabled() and b.text.strip() not in ('Cancel', '')]
+            return found[-1] if found else None
+        found = WebDriverWait(self.driver, WAIT, 0.5).until(button)
+        text = found.text.strip()
+        found.click()
+        return text
 
     def error_toast(self, timeout=WAIT):
         """The text of Horizon's error message (its toast)."""
@@ -356,7 +363,13 @@ def test_create_forms_report_what_the_cloud_lacks(browser):
     browser.toolbar_button('Create Cluster Template').click()
     message = browser.error_toast()
     assert 'Unable to retrieve' in message, message
-    browser.wait_text('Kubernetes')     # the only engine the form offers
+    # The only engine the form offers.
+    engines = [[o.get_attribute('textContent').strip()
+                for o in select.find_elements(By.TAG_NAME, 'option')]
+               for select in browser.driver.find_elements(
+                   By.CSS_SELECTOR, '.modal select')]
+    assert ['Choose a Container Orchestration Engine', 'Kubernetes'] in \
+        engines, engines
     browser.shot('create-template-form')
     browser.close_modal()
     browser.rendered()
@@ -375,7 +388,7 @@ def test_resize_through_the_form(browser, member, made):
     count.clear()
     count.send_keys('2')
     browser.shot('resize-form')
-    browser.modal_button('Resize Cluster').click()
+    assert browser.confirm() == 'Submit'
     browser.wait_text('UPDATE_IN_PROGRESS', timeout=CLUSTER_WAIT)
     browser.shot('resize-in-progress')
     body = _wait_status(member, cluster['uuid'],
@@ -393,7 +406,7 @@ def test_api_error_shows_as_horizon_message(browser, made):
     template = made['template']
     browser.get(TEMPLATES)
     browser.row_action(template['name'], 'Delete Cluster Template')
-    browser.modal_button('Delete Cluster Template').click()
+    browser.confirm()
     message = browser.error_toast()
     browser.shot('template-in-use-error')
     assert template['name'] in message or 'Unable' in message, message
@@ -408,7 +421,7 @@ def test_reader_cannot_delete_or_create(cloud, browser, member, made):
     browser.get(CLUSTERS)
     browser.wait_text(made['cluster']['name'])
     browser.row_action(made['cluster']['name'], 'Delete Cluster')
-    browser.modal_button('Delete Cluster').click()
+    browser.confirm()
     message = browser.error_toast()
     browser.shot('reader-delete-refused')
     assert 'Unable' in message or 'not' in message.lower(), message
@@ -421,8 +434,9 @@ def test_member_deletes_cluster_then_template(cloud, browser, member, made):
     cluster, template = made['cluster'], made['template']
     browser.get(CLUSTERS)
     browser.row_action(cluster['name'], 'Delete Cluster')
-    browser.modal_button('Delete Cluster').click()
-    browser.wait_text('DELETE_IN_PROGRESS', timeout=CLUSTER_WAIT)
+    browser.confirm()
+    # The local driver deletes in seconds: the list the action reloads
+    # shows DELETE_IN_PROGRESS or no row any more; the API says which.
     browser.shot('cluster-deleting')
     _wait_status(member, cluster['uuid'], ('404',))
     browser.get(CLUSTERS)
@@ -431,7 +445,7 @@ def test_member_deletes_cluster_then_template(cloud, browser, member, made):
     browser.shot('cluster-deleted')
     browser.get(TEMPLATES)
     browser.row_action(template['name'], 'Delete Cluster Template')
-    browser.modal_button('Delete Cluster Template').click()
+    browser.confirm()
     processes.wait_for(lambda: member.get('/v1/clustertemplates/%s' % (
         template['uuid'])).status_code == 404, WAIT, 1,
         message='template deleted')
