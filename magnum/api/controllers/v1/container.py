@@ -136,7 +136,7 @@ class ContainerCollection(collection.Collection):
     _type = 'containers'
 
 
-class ContainerLogs(base.APIBase):
+class ContainerLogs(wtypes.Base):
     output = wtypes.text
 
 
@@ -145,12 +145,12 @@ class ExecuteRequest(wtypes.Base):
     """A list of strings, or a string split as a shell would."""
 
 
-class ExecuteResult(base.APIBase):
+class ExecuteResult(wtypes.Base):
     exit_code = int
     output = wtypes.text
 
 
-class ContainerStats(base.APIBase):
+class ContainerStats(wtypes.Base):
     read_at = wtypes.text
     cpu_percent = float
     memory_usage = int
@@ -492,7 +492,7 @@ class LoadImageRequest(wtypes.Base):
     are limited by [oslo_middleware] max_request_body_size)."""
 
 
-class LoadImageResult(base.APIBase):
+class LoadImageResult(wtypes.Base):
     nodes = wtypes.DictType(wtypes.text, [wtypes.text])
     """{node name: [image names it now has from the tarball]}"""
 

@@ -22,7 +22,6 @@ from wsmeext import pecan as wsme_pecan
 from magnum import objects
 from magnum.api import microversion
 from magnum.api import utils
-from magnum.api.controllers import base
 from magnum.api.controllers.v1 import collection
 from magnum.common import exception
 from magnum.common import policy
@@ -42,7 +41,7 @@ def available(what):
             needed=microversion.version_string(MIN_VERSION))
 
 
-class Node(base.APIBase):
+class Node(wtypes.Base):
     """One machine of a cluster."""
 
     name = wtypes.text
@@ -65,8 +64,7 @@ class Node(base.APIBase):
 
     @classmethod
     def convert(cls, values):
-        return cls.trusted({key: values.get(key) for key in cls._FIELDS},
-                           fields=cls._FIELDS)
+        return cls(**{key: values.get(key) for key in cls._FIELDS})
 
 
 class NodeCollection(collection.Collection):
