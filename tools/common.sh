@@ -111,6 +111,8 @@ ensure_rabbitmq() {
 MAGNUM_TEST_TOOLS=${MAGNUM_TEST_TOOLS:-/var/tmp/magnum-test-tools}
 ensure_test_tools() {
     apt_install shellcheck
+    # magnum/tests/functional/test_dashboard.py: headless chromium and its driver.
+    apt_install chromium chromium-driver
     local schema="$MAGNUM_TEST_TOOLS/cloud-init/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json"
     [ -f "$schema" ] && return 0
     log "unpacking cloud-init's cloud-config schema into $MAGNUM_TEST_TOOLS"

@@ -409,14 +409,17 @@ def test_api_error_shows_as_horizon_message(browser, made):
     browser.confirm()
     message = browser.error_toast()
     browser.shot('template-in-use-error')
-    assert template['name'] in message or 'Unable' in message, message
+    assert 'Unable to delete cluster template: %s' % template['name'] in \
+        message, message
     browser.get(TEMPLATES)
     browser.wait_text(template['name'])
 
 
-def test_reader_cannot_delete_or_create(cloud, browser, member, made):
+def test_reader_cannot_delete(cloud, browser, member, made):
     """A reader sees the panels; deleting the member's cluster is refused
-    by the API (403) and shown as Horizon's error message."""
+    by the API (403) and shown as Horizon's error message. (magnum-ui
+    shows every action to everyone: Horizon has no container-infra
+    policy file; the API is what refuses.)"""
     browser.login(cloud.projects['a']['users']['reader'])
     browser.get(CLUSTERS)
     browser.wait_text(made['cluster']['name'])
@@ -424,7 +427,8 @@ def test_reader_cannot_delete_or_create(cloud, browser, member, made):
     browser.confirm()
     message = browser.error_toast()
     browser.shot('reader-delete-refused')
-    assert 'Unable' in message or 'not' in message.lower(), message
+    assert 'Unable to delete cluster: %s' % made['cluster']['name'] in \
+        message, message
     assert member.get('/v1/clusters/%s' % made['cluster']['uuid']).json()[
         'status'] == 'UPDATE_COMPLETE'
 
