@@ -197,7 +197,15 @@ class OperationRunner:
                 operation.stopped = self._refusal(lock, operation,
                                                   already_done)
             except Exception:
-                lock.release()
+                # Nothing ran: a released lock records no finished
+                # operation, so the sync runs the request again (start
+                # included). One the database could not release expires
+                # and the sync resumes it announcing only its end: the
+                # start is announced here.
+                lock.finish_as(None)
+                if not lock.release() and notify_start:
+                    notifications.notify_cluster(context, cluster,
+                                                 notify_action, 'start')
                 raise
             if operation.stopped is None and notify_start:
                 notifications.notify_cluster(context, cluster,
