@@ -151,7 +151,7 @@ start() {
         setsid "$VENV/bin/gunicorn" --no-control-socket --chdir "$TOOLS" \
         --bind "127.0.0.1:$PORT" --workers 2 --timeout 120 \
         --graceful-timeout 5 wsgi:application \
-        </dev/null >>"$LOG" 2>&1 &
+        </dev/null >>"$LOG" 2>&1 9>&- &
     echo "$! $(start_time $!)" >"$PIDFILE"
     local i
     for ((i = 0; i < 240; i++)); do
@@ -177,6 +177,10 @@ stop() {
 }
 
 up() {
+    # One installer at a time: test runs share the cached virtualenv and
+    # static files (the lock is not passed on to gunicorn).
+    exec 9>"$CACHE/.lock"
+    flock 9
     ensure_dashboard_venv
     if [ -n "${1:-}" ]; then
         # cloud-in-a-box.sh register-magnum registers the official type;
