@@ -125,6 +125,29 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
 
+    # -- nodes and containers (API 1.16) ------------------------------------
+
+    runs_containers = True
+
+    def list_nodes(self, context, cluster):
+        """The servers of the stack's outputs with the swarm's view of
+        each (read now: the stack, then the manager's Docker API)."""
+        from magnum import objects
+        from magnum.drivers.heat import stacks
+        from magnum.drivers.heat.swarm_vm import inventory
+        if not cluster.stack_id:
+            outputs = {}
+        else:
+            with stacks.answering(_('read the stack')):
+                heat = stacks.client_for(cluster, context)
+                outputs = stacks.outputs_of(stacks.get(heat,
+                                                       cluster.stack_id))
+        known, tasks, unreadable = inventory.swarm_facts(
+            context, cluster, CONF.heat_driver.docker_api_timeout)
+        return inventory.list_nodes(
+            outputs, objects.NodeGroup.list(context, cluster.uuid), known,
+            tasks, unreadable, self.api_url)
+
     def observe_ready(self, context, cluster):
         """Ready when the swarm, read through the manager's Docker API
         with Magnum's client certificate, has every server of the stack
