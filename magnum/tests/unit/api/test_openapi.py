@@ -68,6 +68,8 @@ def test_document_shape():
 
 def test_served_without_a_token(magnum_config):
     magnum_config.config(auth_strategy='keystone')
+    # Registered by the API under keystone, and needed before they are set.
+    app.register_auth_middleware_opts()
     magnum_config.config(group='keystone_authtoken',
                          www_authenticate_uri='http://keystone.test/v3')
     client = webtest.TestApp(app.load_app())
