@@ -19,15 +19,13 @@ same credentials ``openstack coe cluster config`` hands to users.
 """
 
 import contextlib
-import os
-import shutil
-import tempfile
 
 import docker
 import docker.errors
 import docker.tls
 import requests.exceptions
 
+from magnum.common import secret_files
 from magnum.i18n import _
 
 # Any version will do to ask the server which one it speaks.
@@ -40,28 +38,24 @@ UNREACHABLE = (docker.errors.DockerException,
 
 class TLSFiles:
     """The cluster CA and Magnum's client certificate as files (the
-    docker SDK wants paths), in a private directory removed on close."""
+    docker SDK wants paths), written by magnum.common.secret_files to a
+    private directory of their own and removed on close."""
 
     def __init__(self, ca, cert, key):
-        self.directory = tempfile.mkdtemp(prefix='magnum-swarm-')
-        self.ca = self._write('ca.crt', ca)
-        self.cert = self._write('client.crt', cert)
-        self.key = self._write('client.key', key)
-
-    def _write(self, name, text):
-        path = os.path.join(self.directory, name)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                             0o600)
-        with os.fdopen(descriptor, 'w') as handle:
-            handle.write(text)
-        return path
+        self._files = secret_files.PrivateFiles(
+            {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
+            prefix='swarm-')
+        self.directory = self._files.directory
+        self.ca = self._files.path('ca.crt')
+        self.cert = self._files.path('client.crt')
+        self.key = self._files.path('client.key')
 
     def tls(self):
         return docker.tls.TLSConfig(ca_cert=self.ca, verify=True,
                                     client_cert=(self.cert, self.key))
 
     def close(self):
-        shutil.rmtree(self.directory, ignore_errors=True)
+        self._files.close()
 
     def __enter__(self):
         return self
