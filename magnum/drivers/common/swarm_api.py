@@ -117,6 +117,9 @@ def describe_node(swarm_node):
         'address': status.get('Addr'),
         'reachability': manager.get('Reachability'),
         'leader': bool(manager.get('Leader')),
+        'version': (attrs.get('Version') or {}).get('Index'),
+        'engine': ((attrs.get('Description') or {}).get('Engine') or
+                   {}).get('EngineVersion'),
     }
 
 

@@ -24,22 +24,17 @@ import docker
 import docker.errors
 import docker.tls
 from oslo_log import log as logging
-import requests.exceptions
 
 from magnum import conf
-from magnum.common import secret_files
+from magnum.drivers.common import swarm_api
 from magnum.drivers.local import nodes
 from magnum.i18n import _
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-# Any version will do to ask the server which one it speaks.
-MIN_API_VERSION = '1.24'
-
 # What a client of a node may raise when the node is not (yet) there.
-UNREACHABLE = (docker.errors.DockerException,
-               requests.exceptions.RequestException, OSError)
+UNREACHABLE = swarm_api.UNREACHABLE
 
 
 class SwarmError(Exception):
@@ -49,11 +44,9 @@ class SwarmError(Exception):
 
 # -- credentials --------------------------------------------------------------
 
-class Credentials:
-    """The cluster CA and Magnum's client certificate as files (the
-    docker SDK wants paths), written by magnum.common.secret_files to a
-    private directory of their own and removed on ``close``: no private
-    key stays on disk after use.
+class Credentials(swarm_api.TLSFiles):
+    """The cluster CA and Magnum's client certificate as files (see
+    swarm_api.TLSFiles): no private key stays on disk after use.
 
     ``pems`` (CA, client certificate, client key), when given, are used
     instead of the cluster's stored ones (the certificates a CA rotation
@@ -69,54 +62,15 @@ class Credentials:
                                                              cluster)
         else:
             ca, cert, key = pems
-        self._files = secret_files.PrivateFiles(
-            {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
-            prefix='local-%s-' % cluster.uuid[:8])
-        self.directory = self._files.directory
-        self.ca = self._files.path('ca.crt')
-        self.cert = self._files.path('client.crt')
-        self.key = self._files.path('client.key')
-
-    def tls(self):
-        return docker.tls.TLSConfig(ca_cert=self.ca, verify=True,
-                                    client_cert=(self.cert, self.key))
-
-    def close(self):
-        self._files.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-        return False
-
-
-def _client(base_url, credentials, version, timeout):
-    made = docker.DockerClient(base_url=base_url, tls=credentials.tls(),
-                               version=version, timeout=timeout)
-    # REQUESTS_CA_BUNDLE would replace the cluster CA and HTTPS_PROXY divert
-    # the connection: neither is wanted. (Hence no version="auto", which
-    # would ask the server before this is set.)
-    made.api.trust_env = False
-    return made
+        super().__init__(ca, cert, key)
 
 
 def client(base_url, credentials, timeout=None):
     """A docker client of a node or of the cluster API (tcp://host:port)
     speaking the server's API version; connects at once: raises when it
     cannot."""
-    timeout = timeout or CONF.local_driver.engine_timeout
-    probe = _client(base_url, credentials, MIN_API_VERSION, timeout)
-    try:
-        version = probe.api.version(api_version=False)['ApiVersion']
-    except KeyError:
-        raise docker.errors.DockerException(
-            _('%s answered /version without ApiVersion') % base_url
-        ) from None
-    finally:
-        probe.close()
-    return _client(base_url, credentials, version, timeout)
+    return swarm_api.client(base_url, credentials,
+                            timeout or CONF.local_driver.engine_timeout)
 
 
 def node_url(node):
@@ -199,38 +153,9 @@ def wait_for_dockerd(pending, credentials, deadline, progress=None,
 
 # -- reading the swarm --------------------------------------------------------
 
-def describe_node(swarm_node):
-    """The facts of a swarm node the driver uses, as a dict."""
-    attrs = swarm_node.attrs if hasattr(swarm_node, 'attrs') else swarm_node
-    spec = attrs.get('Spec') or {}
-    status = attrs.get('Status') or {}
-    manager = attrs.get('ManagerStatus') or {}
-    return {
-        'id': attrs.get('ID'),
-        'hostname': (attrs.get('Description') or {}).get('Hostname'),
-        'role': spec.get('Role'),
-        'availability': spec.get('Availability'),
-        'labels': spec.get('Labels') or {},
-        'state': status.get('State'),
-        'address': status.get('Addr'),
-        'reachability': manager.get('Reachability'),
-        'leader': bool(manager.get('Leader')),
-        'version': (attrs.get('Version') or {}).get('Index'),
-        'engine': ((attrs.get('Description') or {}).get('Engine') or
-                   {}).get('EngineVersion'),
-    }
-
-
-def list_nodes(manager):
-    return [describe_node(n) for n in manager.nodes.list()]
-
-
-def is_ready(swarm_node):
-    if swarm_node['state'] != 'ready':
-        return False
-    if swarm_node['role'] == 'manager':
-        return swarm_node['reachability'] == 'reachable'
-    return True
+describe_node = swarm_api.describe_node
+list_nodes = swarm_api.list_nodes
+is_ready = swarm_api.is_ready
 
 
 def by_hostname(swarm_nodes):
