@@ -12,6 +12,7 @@
 
 """SQLAlchemy implementation of the database API (magnum.db.api)."""
 
+import contextlib
 import dataclasses
 import datetime
 import random
@@ -741,44 +742,53 @@ class Connection(api.Connection):
         project, which only a domain-scoped admin could make, serialize
         only on SQLite: NULL never collides in a unique key.)
         """
-        project_id = values.get('project_id')
-        quota = models.Quota
-        mine = (quota.project_id == project_id,
-                quota.resource == QUOTA_CLUSTER_RESOURCE)
         with self._writer() as session:
-            # Setting updated_at to itself keeps the quota's timestamp.
-            session.execute(
-                sa.update(quota).where(*mine)
-                .values(hard_limit=quota.hard_limit,
-                        updated_at=quota.updated_at)
-                .execution_options(synchronize_session=False))
-            limit = session.execute(
-                sa.select(quota.hard_limit).where(*mine)
-                .with_for_update()).scalar_one_or_none()
-            placeholder = None
-            if limit is None:
-                limit = max_clusters
-                placeholder = quota(project_id=project_id,
-                                    resource=QUOTA_CLUSTER_RESOURCE,
-                                    hard_limit=max_clusters)
-                session.add(placeholder)
-                try:
-                    session.flush()
-                except db_exc.DBDuplicateEntry:
-                    # A quota row was committed since the SELECT.
-                    raise _QuotaLockLost()
-            count = session.execute(
-                sa.select(sa.func.count(models.Cluster.id)).where(
-                    models.Cluster.project_id == project_id)).scalar_one()
-            if count + 1 > limit:
-                raise exception.ResourceLimitExceeded(
-                    msg='project %s may have at most %d clusters and has '
-                        '%d' % (project_id, limit, count))
-            cluster = self._insert_cluster(values, nodegroups)
-            if placeholder is not None:
-                session.delete(placeholder)
+            with self._quota_slot(session, values.get('project_id'),
+                                  QUOTA_CLUSTER_RESOURCE, max_clusters,
+                                  models.Cluster, 'clusters'):
+                return self._insert_cluster(values, nodegroups)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _quota_slot(session, project_id, resource, default_limit, counted,
+                    noun):
+        """Inside ``session``: lock the project's quota row of
+        ``resource`` (or a placeholder, see _create_cluster_within_quota),
+        count its ``counted`` rows and refuse one more past the limit; the
+        caller inserts in the block, and the placeholder goes after it."""
+        quota = models.Quota
+        mine = (quota.project_id == project_id, quota.resource == resource)
+        # Setting updated_at to itself keeps the quota's timestamp.
+        session.execute(
+            sa.update(quota).where(*mine)
+            .values(hard_limit=quota.hard_limit,
+                    updated_at=quota.updated_at)
+            .execution_options(synchronize_session=False))
+        limit = session.execute(
+            sa.select(quota.hard_limit).where(*mine)
+            .with_for_update()).scalar_one_or_none()
+        placeholder = None
+        if limit is None:
+            limit = default_limit
+            placeholder = quota(project_id=project_id, resource=resource,
+                                hard_limit=default_limit)
+            session.add(placeholder)
+            try:
                 session.flush()
-        return cluster
+            except db_exc.DBDuplicateEntry:
+                # A quota row was committed since the SELECT.
+                raise _QuotaLockLost()
+        count = session.execute(
+            sa.select(sa.func.count(counted.id)).where(
+                counted.project_id == project_id)).scalar_one()
+        if count + 1 > limit:
+            raise exception.ResourceLimitExceeded(
+                msg='project %s may have at most %d %s and has %d' % (
+                    project_id, limit, noun, count))
+        yield
+        if placeholder is not None:
+            session.delete(placeholder)
+            session.flush()
 
     def get_cluster_by_id(self, context, cluster_id):
         return self._get_by_id(context, CLUSTER, cluster_id)
@@ -1144,42 +1154,11 @@ class Connection(api.Connection):
     def _create_container_within_quota(self, values, max_containers):
         """One attempt: lock the project's Container quota row (or a
         placeholder, see _create_cluster_within_quota), count, insert."""
-        project_id = values.get('project_id')
-        quota = models.Quota
-        mine = (quota.project_id == project_id,
-                quota.resource == QUOTA_CONTAINER_RESOURCE)
         with self._writer() as session:
-            session.execute(
-                sa.update(quota).where(*mine)
-                .values(hard_limit=quota.hard_limit,
-                        updated_at=quota.updated_at)
-                .execution_options(synchronize_session=False))
-            limit = session.execute(
-                sa.select(quota.hard_limit).where(*mine)
-                .with_for_update()).scalar_one_or_none()
-            placeholder = None
-            if limit is None:
-                limit = max_containers
-                placeholder = quota(project_id=project_id,
-                                    resource=QUOTA_CONTAINER_RESOURCE,
-                                    hard_limit=max_containers)
-                session.add(placeholder)
-                try:
-                    session.flush()
-                except db_exc.DBDuplicateEntry:
-                    raise _QuotaLockLost()
-            count = session.execute(
-                sa.select(sa.func.count(models.Container.id)).where(
-                    models.Container.project_id == project_id)).scalar_one()
-            if count + 1 > limit:
-                raise exception.ResourceLimitExceeded(
-                    msg='project %s may have at most %d containers and '
-                        'has %d' % (project_id, limit, count))
-            container = self._create(CONTAINER, values)
-            if placeholder is not None:
-                session.delete(placeholder)
-                session.flush()
-        return container
+            with self._quota_slot(session, values.get('project_id'),
+                                  QUOTA_CONTAINER_RESOURCE, max_containers,
+                                  models.Container, 'containers'):
+                return self._create(CONTAINER, values)
 
     def get_container_list(self, context, filters=None, limit=None,
                            marker=None, sort_key=None, sort_dir=None):
