@@ -12,6 +12,7 @@
 
 """Real Magnum processes for functional tests."""
 
+import base64
 import configparser
 import ctypes
 import os
@@ -24,9 +25,24 @@ import pytest
 
 from magnum.tests import db_backends
 
+# One certificate encryption key for every Magnum service a test run
+# starts, as every host of one deployment shares its key: the first
+# conductor records the key's id in the database, and a conductor with
+# another key refuses to start (the test run's services share databases).
+SESSION_ENCRYPTION_KEY = base64.b64encode(os.urandom(32)).decode()
+
 
 def write_config(path, sections):
-    """Write {section: {option: value}} as an ini file and return path."""
+    """Write {section: {option: value}} as an ini file and return path.
+
+    A Magnum configuration (one with [database]) that names no encryption
+    key gets the test run's (SESSION_ENCRYPTION_KEY)."""
+    if 'database' in sections:
+        certificates = dict(sections.get('certificates') or {})
+        if not certificates.get('encryption_key') and \
+                not certificates.get('encryption_key_file'):
+            certificates['encryption_key'] = SESSION_ENCRYPTION_KEY
+            sections = dict(sections, certificates=certificates)
     parser = configparser.ConfigParser(interpolation=None)
     for section, options in sections.items():
         parser[section] = {k: str(v) for k, v in options.items()}

@@ -35,7 +35,6 @@ Docker engine with the node image (root); without them the tests skip,
 under CI=true they fail.
 """
 
-import base64
 import datetime
 import random
 import time
@@ -59,7 +58,8 @@ from magnum.tests.functional import services
 LATEST = 'container-infra latest'
 LIFETIME_DAYS = 40
 WARNING_DAYS = 10
-ENCRYPTION_KEY = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+# The test run's key: every conductor on the shared database holds it.
+ENCRYPTION_KEY = processes.SESSION_ENCRYPTION_KEY
 CLUSTER_TIMEOUT = 240
 
 
