@@ -645,6 +645,32 @@ def _purge_conductor_queue(deployment):
         return connection.default_channel.queue_purge(deployment.topic)
 
 
+def _store_cluster_as_the_api_does(two, name):
+    """A cluster whose create request was lost: stored as POST /v1/clusters
+    stores it (CREATE_IN_PROGRESS, its default nodegroups), never cast.
+
+    Sending it through the API while no conductor runs is no longer
+    possible with the local driver: its checks are an RPC call to a
+    conductor since they left the API, and such a POST answers 503."""
+    from magnum.db.sqlalchemy import api as sqlalchemy_api
+    from magnum.tests.unit.db import utils as db_utils
+    template = two.api.ok('GET', '/v1/clustertemplates/%s' % two.template)
+    dbapi = sqlalchemy_api.Connection(two.deployment.db_url)
+    try:
+        cluster = dbapi.create_cluster(
+            db_utils.get_test_cluster(
+                name=name, project_id='admin', user_id='admin',
+                cluster_template_id=two.template, keypair=None, labels={},
+                master_flavor_id=None, flavor_id=None,
+                docker_volume_size=None, create_timeout=10,
+                floating_ip_enabled=False),
+            nodegroups=db_utils.default_nodegroups(
+                1, 1, image_id=template['image_id'], flavor_id=None))
+        return cluster.uuid
+    finally:
+        dbapi.dispose()
+
+
 def test_lost_create_and_delete_are_carried_out(two, created):
     uuids, done = created
     doomed = uuids[0]
@@ -652,12 +678,12 @@ def test_lost_create_and_delete_are_carried_out(two, created):
     for host in two.hosts:
         two.deployment.conductors[host].stop()
     try:
-        lost_create = two.api.create_cluster(two.template, 'lost-create')
+        lost_create = _store_cluster_as_the_api_does(two, 'lost-create')
         two.made.append(lost_create)
         two.api.ok('DELETE', '/v1/clusters/%s' % doomed, expect=(204,))
         purged = _purge_conductor_queue(two.deployment)
         print('\npurged %s messages of %s' % (purged, two.deployment.topic))
-        assert purged == 2
+        assert purged == 1
         assert two.api.cluster(lost_create)['status'] == \
             'CREATE_IN_PROGRESS'
     finally:
