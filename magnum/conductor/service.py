@@ -25,6 +25,7 @@ from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import rpc
+from magnum.conductor import background as background_threads
 from magnum.conductor import reconcile
 from magnum.conductor import rpcapi
 from magnum.conductor.handlers import cluster_conductor
@@ -70,8 +71,7 @@ class StatusFollowUp:
 
     def __init__(self, reconciler):
         self.reconciler = reconciler
-        self._threads = set()
-        self._guard = threading.Lock()
+        self._threads = background_threads.Threads('magnum-follow-up')
 
     def wrap(self, handler):
         """Give ``handler`` a follow-up after each operation it has."""
@@ -94,11 +94,7 @@ class StatusFollowUp:
         return run
 
     def start(self, uuid):
-        thread = threading.Thread(target=self._sync, args=(uuid,),
-                                  name='magnum-follow-up', daemon=True)
-        with self._guard:
-            self._threads.add(thread)
-        thread.start()
+        self._threads.start(lambda: self._sync(uuid))
 
     def _sync(self, uuid):
         try:
@@ -112,16 +108,10 @@ class StatusFollowUp:
             # The periodic sync looks again; this was only a shortcut.
             LOG.exception('Status sync of cluster %s after its operation '
                           'failed', uuid)
-        finally:
-            with self._guard:
-                self._threads.discard(threading.current_thread())
 
     def wait(self, timeout=None):
         """Wait for the follow-ups under way (service stop, tests)."""
-        with self._guard:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+        self._threads.wait(timeout)
 
 
 def endpoints(host, follow_up=None):

@@ -19,7 +19,6 @@ answers once accepted and goes on after the answer: its outcome is the
 cluster's status.
 """
 
-import threading
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -30,6 +29,7 @@ from magnum.common import cluster_status
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
+from magnum.conductor import background as background_threads
 from magnum.conductor import locks
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
@@ -127,9 +127,8 @@ class CertificateHandler:
         self.host = host
         # How an accepted rotation is carried on after the call answered:
         # a thread of this conductor (tests pass one that runs it at once).
-        self._background = background or self._run_in_thread
-        self._threads = set()
-        self._guard = threading.Lock()
+        self._threads = background_threads.Threads('magnum-rotate-ca')
+        self._background = background or self._threads.start
 
     def sign_certificate(self, context, cluster, certificate):
         """Sign ``certificate.csr`` with the CA ``certificate.ca_cert_type``
@@ -197,26 +196,9 @@ class CertificateHandler:
 
         self._background(carry_out)
 
-    def _run_in_thread(self, work):
-        thread = threading.Thread(target=self._tracked, args=(work,),
-                                  name='magnum-rotate-ca', daemon=True)
-        with self._guard:
-            self._threads.add(thread)
-        thread.start()
-
-    def _tracked(self, work):
-        try:
-            work()
-        finally:
-            with self._guard:
-                self._threads.discard(threading.current_thread())
-
     def wait(self, timeout=None):
         """Wait for the rotations under way (service stop, tests)."""
-        with self._guard:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+        self._threads.wait(timeout)
 
     def _accept(self, context, cluster):
         """Under the lock: check again, and record UPDATE_IN_PROGRESS.

@@ -20,7 +20,6 @@ by the status sync (``reconcile``).
 """
 
 import contextlib
-import threading
 
 from oslo_log import log as logging
 
@@ -30,6 +29,7 @@ from magnum.common import cluster_status
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.common import notifications
+from magnum.conductor import background as background_threads
 from magnum.conductor import cluster_credentials
 from magnum.conductor import locks
 from magnum.db import api as db_api
@@ -144,30 +144,13 @@ class OperationRunner:
         self.host = host
         # How an accepted operation goes on after its RPC call answered:
         # a thread of this conductor (tests pass one that runs it at once).
-        self._background = background or self._run_in_thread
-        self._threads = set()
-        self._guard = threading.Lock()
-
-    def _run_in_thread(self, work):
-        def tracked():
-            try:
-                work()
-            finally:
-                with self._guard:
-                    self._threads.discard(threading.current_thread())
-
-        thread = threading.Thread(target=tracked, daemon=True,
-                                  name='magnum-accepted-operation')
-        with self._guard:
-            self._threads.add(thread)
-        thread.start()
+        self._threads = background_threads.Threads(
+            'magnum-accepted-operation')
+        self._background = background or self._threads.start
 
     def wait(self, timeout=None):
         """Wait for the accepted operations under way (stop, tests)."""
-        with self._guard:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+        self._threads.wait(timeout)
 
     @contextlib.contextmanager
     def _operation(self, context, cluster, action, failed_status,
