@@ -153,10 +153,7 @@ class ContainerHandler:
                                         '%(error)s') % {
                                             'node': container.host,
                                             'error': error}
-        if (status, reason) != (container.status, container.status_reason):
-            container.status = status
-            container.status_reason = reason
-            container.save()
+        _record(container, status, reason)
         return container
 
     def container_action(self, context, container, action):
@@ -318,10 +315,7 @@ def sync_containers(owns):
                                         '%(error)s') % {
                                             'node': container.host,
                                             'error': error}
-        if (status, reason) != (container.status, container.status_reason):
-            container.status = status
-            container.status_reason = reason
-            container.save()
+        _record(container, status, reason)
     return forgotten
 
 
@@ -329,7 +323,13 @@ class _NodeGone(Exception):
     """The container's node is no longer part of the cluster."""
 
 
+def _record(container, status, reason):
+    """Save what the node says of the container, when it changed."""
+    if (status, reason) != (container.status, container.status_reason):
+        container.status = status
+        container.status_reason = reason
+        container.save()
+
+
 def _fail(container, reason):
-    container.status = ERROR
-    container.status_reason = reason
-    container.save()
+    _record(container, ERROR, reason)
