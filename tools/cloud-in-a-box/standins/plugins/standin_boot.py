@@ -34,6 +34,12 @@ Understood:
   header;
 - Ignition JSON (Fedora CoreOS): kept, never run (no FCOS here).
 
+A node image labelled ``USER_DATA_LABEL=record`` (see
+:func:`user_data_mode`) is a node that cannot boot on the test cloud (a
+Kubernetes node, whose set-up downloads releases): its user data is still
+read here, so what the stand-in would refuse is still refused, and is
+written into the node exactly as given, but it is not run.
+
 Anything else is refused with a message that says what (a real cloud-init
 would often skip it silently; a test cloud should say so).
 
@@ -67,6 +73,17 @@ RUNNER = STAGING_DIR + '/boot.sh'
 OUTPUT_LOG = '/var/log/cloud-init-output.log'
 BOOT_FINISHED = INSTANCE_DIR + '/boot-finished'
 IGNITION_PATH = '/etc/magnum-ignition.json'
+# In a node whose user data was recorded and not run: why not.
+NOT_RUN_PATH = STAGING_DIR + '/NOT-RUN'
+
+# The label of a node image (a Docker image of the test cloud's engine)
+# that says what the Nova stand-in does with a server's user data: run it
+# as cloud-init would (USER_DATA_RUN, also when the label is absent), or
+# only write it into the node (USER_DATA_RECORD). The image decides, not
+# the template: the drivers' templates run unchanged on the test cloud.
+USER_DATA_LABEL = 'org.openstack.magnum.standin.user-data'
+USER_DATA_RUN = 'run'
+USER_DATA_RECORD = 'record'
 
 SCRIPT_TYPES = ('text/x-shellscript', 'text/x-shellscript-per-boot',
                 'text/x-shellscript-per-instance',
@@ -328,6 +345,20 @@ def plan(user_data):
     return result
 
 
+def user_data_mode(image_labels, image_name):
+    """USER_DATA_RUN or USER_DATA_RECORD, as the node image's labels say;
+    UserDataError for any other value (a typo must not turn a boot test
+    into a recording)."""
+    mode = (image_labels or {}).get(USER_DATA_LABEL) or USER_DATA_RUN
+    if mode not in (USER_DATA_RUN, USER_DATA_RECORD):
+        raise UserDataError(
+            'image %s has label %s=%r; the test cloud knows %r (the user '
+            'data runs, the default) and %r (it is written into the node, '
+            'not run)' % (image_name, USER_DATA_LABEL, mode, USER_DATA_RUN,
+                          USER_DATA_RECORD))
+    return mode
+
+
 def _q(text):
     return shlex.quote(text)
 
@@ -384,9 +415,25 @@ def runner(boot_plan, hostname, prologue=''):
     return '\n'.join(lines)
 
 
-def archive(boot_plan, user_data, hostname, prologue=''):
+def not_run_note(image_name):
+    """What a node whose user data is recorded says about it."""
+    return ('user data recorded, not run: the node image %s is labelled '
+            '%s=%s (a node that cannot boot on the test cloud); the user '
+            'data is %s/user-data.txt, the files it would write are staged '
+            'under %s/files, its scripts under %s' % (
+                image_name, USER_DATA_LABEL, USER_DATA_RECORD, INSTANCE_DIR,
+                STAGING_DIR, SCRIPTS_DIR))
+
+
+def archive(boot_plan, user_data, hostname, prologue='', not_run=None):
     """A tar (to unpack at /) of the user data, the staged files, the
-    scripts and the runner (with ``prologue``, see :func:`runner`)."""
+    scripts and the runner (with ``prologue``, see :func:`runner`).
+
+    ``not_run`` (a sentence saying why, see :func:`not_run_note`) makes
+    it the archive of a node whose user data is recorded: the same files,
+    the runner included for a person to read, plus that sentence in
+    NOT_RUN_PATH and in the boot output; nothing says the boot finished.
+    """
     now = time.time()
     buffer = io.BytesIO()
 
@@ -411,4 +458,8 @@ def archive(boot_plan, user_data, hostname, prologue=''):
         if boot_plan.ignition:
             add(IGNITION_PATH, boot_plan.ignition, 0o600)
         add(RUNNER, runner(boot_plan, hostname, prologue).encode(), 0o700)
+        if not_run:
+            add(NOT_RUN_PATH, (not_run + '\n').encode(), 0o644)
+            add(OUTPUT_LOG, ('magnum-standin: %s\n' % not_run).encode(),
+                0o644)
     return buffer.getvalue()

@@ -3,7 +3,8 @@
 # (OS::Nova::Server) on a test cloud that has no Nova. The cloud's global
 # environment maps OS::Nova::Server to it; each server is a container on
 # the project's Docker engine, started from the Docker image named by
-# `image`, which runs the server's user data as cloud-init would. What it
+# `image`, which runs the server's user data as cloud-init would (or, when
+# the image's labels say so, only records it: see standin_boot.py). What it
 # promises the Heat drivers' templates, and what it does not prove, is in
 # doc/source/contributor/cloud-in-a-box.rst. Never install it in a real
 # Heat: it replaces the real server type for every stack of that engine.
@@ -161,6 +162,13 @@ class ContainerServer(resource.Resource):
     named by ``image``, on one Docker network per Neutron network id, that
     runs ``user_data`` as cloud-init would. Complete when the user data
     ran to its end with exit status 0.
+
+    An image labelled ``standin_boot.USER_DATA_LABEL=record`` stands for a
+    node that cannot boot here (a Kubernetes node: its set-up downloads
+    Kubernetes): the user data is written into the container exactly as
+    given and not run, and the server is complete once the container is
+    up on its networks. Such a server proves what Heat gave it, never
+    that it would boot.
     """
 
     support_status = support.SupportStatus(version='27.0.0')
@@ -447,7 +455,7 @@ class ContainerServer(resource.Resource):
         import docker
         image = self._image()
         try:
-            client.images.get(image)
+            node_image = client.images.get(image)
         except docker.errors.ImageNotFound:
             raise exception.Error(
                 'image %r is not in the test cloud\'s Docker engine (it '
@@ -455,9 +463,14 @@ class ContainerServer(resource.Resource):
                 'magnum/swarm-node images)' % image)
         user_data = self._user_data()
         try:
+            # The image, never the template, decides whether the user
+            # data runs (standin_boot.USER_DATA_LABEL); it is read either
+            # way, so what the stand-in cannot run fails the server.
+            mode = boot.user_data_mode(node_image.labels, image)
             plan = boot.plan(user_data)
         except boot.UserDataError as error:
             raise exception.Error('user data not run: %s' % error)
+        recorded = mode == boot.USER_DATA_RECORD
         confinement = _confinement()
         networks = self._wanted_networks()
         hostname = self._hostname()
@@ -470,8 +483,14 @@ class ContainerServer(resource.Resource):
                 confinement.NODE_RUN_OPTIONS)
         self.data_set('container', container.id)
         container.put_archive('/', boot.archive(
-            plan, user_data, hostname, prologue=confinement.CGROUP_SETUP))
+            plan, user_data, hostname, prologue=confinement.CGROUP_SETUP,
+            not_run=boot.not_run_note(image) if recorded else None))
         container.start()
+        if recorded:
+            # Nothing to wait for: the container has its addresses once
+            # it started (check_create_complete records them).
+            self.data_set('user_data', boot.USER_DATA_RECORD)
+            return None
         run = client.api.exec_create(container.id,
                                      ['sh', boot.RUNNER], user='root')
         client.api.exec_start(run['Id'], detach=True)
@@ -526,6 +545,9 @@ class ContainerServer(resource.Resource):
 
     def check_create_complete(self, exec_id):
         with _engine() as client:
+            if exec_id is None:    # user data recorded, not run
+                self._record_addresses(client)
+                return True
             return self._boot_finished(client, exec_id)
 
     def _boot_finished(self, client, exec_id):
