@@ -18,9 +18,16 @@ from pecan import rest
 from magnum.api.controllers import link
 
 # Collections listed in the v1 document, in the order clients have always
-# seen (api-ref/source/samples/version-v1-get-resp.json).
+# seen (api-ref/source/samples/version-v1-get-resp.json); containers
+# (microversion 1.16) last.
 COLLECTIONS = ('clustertemplates', 'clusters', 'quotas', 'certificates',
-               'mservices', 'stats', 'federations', 'credentials')
+               'mservices', 'stats', 'federations', 'credentials',
+               'containers')
+# Resources under a cluster, as literal URI templates (no trailing
+# slash), like the nodegroups link upstream's clients know; nodes need
+# microversion 1.16. Listed at every version, as nodegroups (1.9) always
+# were: the document describes the server, not the negotiated version.
+CLUSTER_RESOURCES = ('nodegroups', 'nodes')
 
 DOCS_URL = 'http://docs.openstack.org/developer/magnum/dev/api-spec-v1.html'
 
@@ -37,8 +44,9 @@ def v1_document(base):
     }
     for collection in COLLECTIONS:
         document[collection] = link.self_and_bookmark(base, collection + '/')
-    document['nodegroups'] = link.self_and_bookmark(
-        base, 'clusters/{cluster_id}/nodegroups')
+    for resource in CLUSTER_RESOURCES:
+        document[resource] = link.self_and_bookmark(
+            base, 'clusters/{cluster_id}/%s' % resource)
     return document
 
 

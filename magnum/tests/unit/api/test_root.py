@@ -47,18 +47,42 @@ def test_v1_document(client, path):
     assert body['links'][0] == {'href': 'http://localhost/v1/',
                                 'rel': 'self'}
     assert body['links'][1]['rel'] == 'describedby'
-    for collection in ('clustertemplates', 'clusters', 'quotas',
-                       'certificates', 'mservices', 'stats', 'federations',
-                       'credentials'):
+    collections = ('clustertemplates', 'clusters', 'quotas',
+                   'certificates', 'mservices', 'stats', 'federations',
+                   'credentials', 'containers')
+    for collection in collections:
         assert body[collection] == [
             {'href': 'http://localhost/v1/%s/' % collection, 'rel': 'self'},
             {'href': 'http://localhost/%s/' % collection,
              'rel': 'bookmark'}]
-    assert body['nodegroups'] == [
-        {'href': 'http://localhost/v1/clusters/{cluster_id}/nodegroups',
-         'rel': 'self'},
-        {'href': 'http://localhost/clusters/{cluster_id}/nodegroups',
-         'rel': 'bookmark'}]
+    for resource in ('nodegroups', 'nodes'):
+        assert body[resource] == [
+            {'href': 'http://localhost/v1/clusters/{cluster_id}/%s' %
+             resource, 'rel': 'self'},
+            {'href': 'http://localhost/clusters/{cluster_id}/%s' % resource,
+             'rel': 'bookmark'}]
+    assert set(body) == {'id', 'media_types', 'links', 'nodegroups',
+                         'nodes', *collections}
+
+
+def test_every_link_of_the_v1_document_leads_to_a_resource(api, rpc):
+    """Each resource the document lists is routed at the newest
+    microversion (a link to nothing is a defect): no 404 (a 405 for
+    certificates, which have no list), and for the resources of a
+    cluster a 404 naming the cluster that is missing."""
+    rpc.results['node_list'] = []
+    body = api.get('/v1', as_=None, status=200).json
+    for name, links in body.items():
+        if name in ('id', 'media_types', 'links'):
+            continue
+        href = links[0]['href'].replace('{cluster_id}', 'no-such-cluster')
+        response = api.get(href[len('http://localhost'):], as_='admin',
+                           version='latest')
+        if '{cluster_id}' in links[0]['href']:
+            assert response.status_int == 404, (name, response.text)
+            assert 'no-such-cluster' in response.text, (name, response.text)
+        else:
+            assert response.status_int in (200, 405), (name, response.text)
 
 
 def test_links_follow_the_application_url():
