@@ -42,9 +42,12 @@ LOG = logging.getLogger(__name__)
 
 STATUS = fields.ClusterStatus
 
-#: The stack action each cluster operation waits for.
+#: The stack action each cluster operation waits for. A create may end
+#: with an UPDATE: the Kubernetes drivers create the stack with the
+#: cluster's addresses first, then add its servers by an update
+#: (magnum/drivers/heat/kubernetes/phases.py).
 ACTION = {
-    STATUS.CREATE_IN_PROGRESS: ('CREATE',),
+    STATUS.CREATE_IN_PROGRESS: ('CREATE', 'UPDATE'),
     STATUS.UPDATE_IN_PROGRESS: ('UPDATE',),
     STATUS.ROLLBACK_IN_PROGRESS: ('UPDATE', 'ROLLBACK'),
     STATUS.DELETE_IN_PROGRESS: ('DELETE',),
