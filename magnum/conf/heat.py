@@ -55,6 +55,22 @@ heat_driver_opts = [
             'cluster\'s Docker API when it checks the swarm\'s nodes.'
         ),
     ),
+    cfg.IntOpt(
+        'ready_timeout',
+        default=1800,
+        min=60,
+        help=(
+            'Seconds a cluster\'s create or update waits, once Heat has '
+            'completed its stack, for the driver to see the cluster '
+            'ready (Kubernetes: the API answering and every node Ready; '
+            'swarm-mode: every server a Ready swarm node). Past it the '
+            'operation ends CREATE_FAILED or UPDATE_FAILED with what was '
+            'still missing. The nodes boot after Heat sees their servers '
+            'ACTIVE, so this covers their whole boot (downloads of '
+            'Kubernetes and its images included). A create also ends at '
+            'its create_timeout, whichever comes first.'
+        ),
+    ),
 ]
 
 

@@ -43,6 +43,7 @@ from magnum import conf
 from magnum.common import cluster_session
 from magnum.common import exception
 from magnum.common import keystone
+from magnum.drivers.heat import failures
 from magnum.i18n import _
 
 CONF = conf.CONF
@@ -174,30 +175,18 @@ def list_by_id(heat, stack_ids, global_tenant=False):
     return {stack.id: stack for stack in found}
 
 
-def failed_resources(heat, stack_id, depth=5):
-    """The FAILED resources of the stack and its nested stacks, deepest
-    first: [(resource path, type, status, reason)]."""
-    with answering(_('list the resources of stack %s') % stack_id,
+#: Heat nests stacks at most this deep (its max_nested_stack_depth
+#: default), and clamps a deeper nested_depth to its own limit.
+NESTED_DEPTH = 5
+
+
+def failed_resources(heat, stack_id, stack_reason=''):
+    """The causes of the stack's failure (``failures.causes``): the
+    FAILED resources of the stack and its nested stacks, read in one
+    call whatever the size of the cluster."""
+    with answering(_('list the failed resources of stack %s') % stack_id,
                    stack=stack_id):
-        resources = heat.resources.list(stack_id, nested_depth=depth,
-                                        with_detail=False)
-    failed = []
-    for resource in resources:
-        status = getattr(resource, 'resource_status', '') or ''
-        if not status.endswith(FAILED):
-            continue
-        parents = [getattr(resource, 'parent_resource', None)]
-        path = '/'.join([p for p in parents if p] +
-                        [resource.resource_name])
-        failed.append((path, resource.resource_type, status,
-                       getattr(resource, 'resource_status_reason', '')
-                       or ''))
-    # A nested stack's failure is reported on its parent too: the one
-    # whose reason is not about its children is the cause.
-    return sorted(failed, key=lambda item: _depth(item[3]), reverse=False)
-
-
-def _depth(reason):
-    # Heat's reason of a parent quotes its child's: "resources.x:
-    # resources.y: ...". Fewer "resources." means nearer the cause.
-    return reason.count('resources.')
+        resources = list(heat.resources.list(
+            stack_id, nested_depth=NESTED_DEPTH, with_detail=False,
+            filters={'status': FAILED}))
+    return failures.causes(resources, stack_id, stack_reason)

@@ -22,7 +22,9 @@ import types
 import pytest
 import yaml
 
+from magnum.common import conditions
 from magnum.drivers.heat import addresses
+from magnum.drivers.heat import failures
 from magnum.drivers.heat import stacks
 from magnum.drivers.heat import status
 from magnum.drivers.heat import steps
@@ -52,7 +54,7 @@ def cluster(**extra):
                   master_lb_enabled=False, floating_ip_enabled=False,
                   keypair=None, master_flavor_id='m1', flavor_id='w1',
                   docker_volume_size=None, stack_id=None,
-                  status=STATUS.CREATE_IN_PROGRESS)
+                  status=STATUS.CREATE_IN_PROGRESS, conditions=[])
     values.update(extra)
     return types.SimpleNamespace(**values)
 
@@ -128,6 +130,8 @@ class FakeWork:
         self.upgrading = None
         self.max_batch_size = None
         self.context = None
+        self.upgrade_members = {}
+        self.stored_template = {}
         self.states, self.new = definition.plan(self.cluster, self.template,
                                                 nodegroups)
 
@@ -150,6 +154,9 @@ class TestStack:
         nodes = props['node_properties']['nodes']
         assert nodes['0']['user_data'] == {
             'get_param': definition.node_parameter(wkey, '0')}
+        # Each member its own image (an upgrade moves them in batches).
+        assert nodes['0']['image'] == nodes['1']['image'] == 'debian-node'
+        assert 'image' not in props['node_properties']
         # Boot configurations are hidden parameters, never in the body.
         assert body['parameters'][definition.node_parameter(wkey, '1')] \
             == {'type': 'string', 'hidden': True}
@@ -224,8 +231,10 @@ class FakeDriver:
     def fail(self, context, cluster, reason):
         self.calls.append(('fail', reason))
 
-    def set_condition(self, *args):
-        return False
+    def set_condition(self, cluster, condition_type, ok, reason, message):
+        return conditions.set_condition(
+            cluster, condition_type,
+            conditions.TRUE if ok else conditions.FALSE, reason, message)
 
     def record_outputs(self, context, cluster, stack):
         self.calls.append(('outputs', stack.stack_status))
@@ -246,21 +255,27 @@ class TestStatus:
             return types.SimpleNamespace(**state['stack'])
         monkeypatch.setattr(stacks, 'get', get)
         monkeypatch.setattr(stacks, 'failed_resources',
-                            lambda heat, sid: state.get('failed', []))
+                            lambda heat, sid, reason: state.get('failed',
+                                                                []))
         monkeypatch.setattr(status.objects.NodeGroup, 'list',
                             lambda ctx, uuid: [])
         return state
 
-    def test_create_failed_names_the_deepest_resource(self, heat):
+    def test_create_failed_names_the_deepest_resource(self, heat,
+                                                      monkeypatch):
+        master = nodegroup(UUID_M, 'default-master', 'master', 1)
+        monkeypatch.setattr(status.objects.NodeGroup, 'list',
+                            lambda ctx, uuid: [master])
         heat['stack'] = dict(stack_status='CREATE_FAILED',
                              stack_status_reason='Resource CREATE failed')
-        heat['failed'] = [('nodes/0/server', 'OS::Nova::Server',
-                           'CREATE_FAILED', 'image nope not found')]
+        heat['failed'] = [failures.Failed(
+            (definition.nodegroup_key(master), 'nodes', '0', 'server'),
+            'OS::Nova::Server', 'CREATE_FAILED', 'image nope not found')]
         driver = FakeDriver()
         c = cluster(stack_id='s1')
         summary = types.SimpleNamespace(**heat['stack'])
         status.observe(driver, None, c, summary)
-        assert driver.calls == [('fail', 'Resource nodes/0/server '
+        assert driver.calls == [('fail', 'Resource ng_default-master/0/server '
                                  '(OS::Nova::Server) CREATE_FAILED: image '
                                  'nope not found')]
 
