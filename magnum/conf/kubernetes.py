@@ -29,6 +29,19 @@ kubernetes_opts = [
             'reduce the load on the clusters\' API servers.'
         ),
     ),
+    cfg.IntOpt(
+        'api_timeout',
+        default=10,
+        min=1,
+        help=(
+            'Seconds Magnum gives a cluster\'s Kubernetes API, in all, '
+            'each time it reads it (/readyz and the nodes: the health '
+            'check, the wait after the stack of a create or update, the '
+            'nodes endpoint). A cluster whose API does not answer in '
+            'that time is UNKNOWN with the reason, and the health check '
+            'goes on to the next cluster.'
+        ),
+    ),
 ]
 
 
