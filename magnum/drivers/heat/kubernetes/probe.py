@@ -121,18 +121,22 @@ def observe(context, cluster, budget=None):
         return Observation(address, unreachable=_(
             'Magnum cannot read its certificates of the cluster: %s') %
             error)
-    deadline = time.monotonic() + budget
     with secret_files.PrivateFiles(
             {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
             prefix='k8s-%s-' % cluster.uuid[:8]) as files:
+        # Made before the clock starts: the first client of a process
+        # takes about a second to import and build (no I/O).
         client = _client(address, files)
         try:
+            deadline = time.monotonic() + budget
             return _look(client, address, deadline, budget)
         finally:
             client.close()
 
 
 def _client(address, files):
+    """An ApiClient of the address, and its CoreV1Api as ``client.core``
+    (no I/O: urllib3 connects at the first request)."""
     from kubernetes import client as k8s
     configuration = k8s.Configuration()
     configuration.host = address
@@ -146,7 +150,9 @@ def _client(address, files):
     configuration.retries = False
     configuration.proxy = None
     configuration.connection_pool_maxsize = 1
-    return k8s.ApiClient(configuration)
+    client = k8s.ApiClient(configuration)
+    client.core = k8s.CoreV1Api(client)
+    return client
 
 
 def _remaining(deadline):
@@ -162,6 +168,9 @@ def _look(client, address, deadline, budget):
         status, body = _readyz(client, address, _remaining(deadline))
     except _TRANSPORT + (_OutOfTime,) as error:
         return Observation(address, unreachable=describe(error, budget))
+    except k8s_exceptions.ApiException as error:
+        # The client's own wrapping of a TLS failure (status 0).
+        return Observation(address, unreachable=describe(error, budget))
     if status in (401, 403):
         return Observation(address, unreachable=_(
             'it refused Magnum\'s client certificate of the cluster (HTTP '
@@ -173,8 +182,10 @@ def _look(client, address, deadline, budget):
     except _TRANSPORT + (_OutOfTime,) as error:
         nodes_error = describe(error, budget)
     except k8s_exceptions.ApiException as error:
-        nodes_error = _('HTTP %(status)s: %(message)s') % {
-            'status': error.status, 'message': _status_message(error.body)}
+        nodes_error = describe(error, budget) if not error.status else \
+            _('HTTP %(status)s: %(message)s') % {
+                'status': error.status,
+                'message': _status_message(error.body)}
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         nodes_error = _('not a NodeList: %s') % error
     return Observation(address, ready_status=status,
@@ -191,7 +202,9 @@ def _readyz(client, address, timeout):
                      'User-Agent': 'magnum-conductor'},
             _request_timeout=timeout)
     except k8s_exceptions.ApiException as error:
-        # kubernetes clients before 31 raise on an HTTP error.
+        if not error.status:
+            raise  # a TLS failure, as the client wraps it
+        # Some versions of the client raise on an HTTP error.
         return error.status, _text(error.body)
     data = response.data if getattr(response, 'data', None) is not None \
         else response.read()
@@ -199,8 +212,7 @@ def _readyz(client, address, timeout):
 
 
 def _nodes(client, deadline):
-    from kubernetes import client as k8s
-    core = k8s.CoreV1Api(client)
+    core = client.core
     found, token = [], None
     for _page in range(MAX_PAGES):
         kwargs = {'limit': NODES_PAGE, '_preload_content': False,
@@ -275,6 +287,11 @@ _TRANSPORT = (urllib3.exceptions.HTTPError, OSError)
 def describe(error, budget):
     """A person's words for why a request got no answer."""
     errors = urllib3.exceptions
+    if getattr(error, 'status', None) == 0 and getattr(error, 'reason',
+                                                       None):
+        # The kubernetes client turns urllib3's SSLError into an
+        # ApiException of status 0: "SSLError\n<the error>".
+        return _tls_failed(error.reason.split('\n', 1)[-1])
     if isinstance(error, errors.ProtocolError) and len(error.args) > 1:
         # What urllib3 wraps: a timeout in the TLS handshake, a reset.
         error = error.args[1]
@@ -290,13 +307,16 @@ def describe(error, budget):
         return _('no answer within %d s ([kubernetes] api_timeout)') % \
             budget
     if isinstance(error, errors.SSLError):
-        return _('TLS failed: %s (the server must show a certificate of '
-                 'the cluster\'s CA naming "kubernetes", and accept '
-                 'Magnum\'s client certificate)') % _cut(
-                     str(error.args[0] if error.args else error))
+        return _tls_failed(str(error.args[0] if error.args else error))
     if isinstance(error, errors.ProtocolError):
         return _('the connection broke: %s') % _cut(str(error))
     if isinstance(error, ConnectionError):
         return _('the connection broke: %s') % _cut(str(error) or type(
             error).__name__)
     return _cut(str(error)) or type(error).__name__
+
+
+def _tls_failed(text):
+    return _('TLS failed: %s (the server must show a certificate of the '
+             'cluster\'s CA naming "kubernetes", and accept Magnum\'s '
+             'client certificate)') % _cut(text)

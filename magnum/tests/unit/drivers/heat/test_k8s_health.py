@@ -248,6 +248,16 @@ class TestWords:
             'TLS failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate '
             'verify failed: unable to get local issuer certificate')
 
+    def test_tls_as_the_kubernetes_client_wraps_it(self):
+        from kubernetes.client import exceptions as k8s_exceptions
+        error = k8s_exceptions.ApiException(status=0, reason=(
+            'SSLError\n[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify '
+            'failed: self-signed certificate in certificate chain'))
+        assert probe.describe(error, 10).startswith(
+            'TLS failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate '
+            'verify failed: self-signed certificate in certificate chain '
+            '(the server must show')
+
     def test_reset(self):
         error = u3.ProtocolError('Connection aborted.', ConnectionResetError(
             104, 'Connection reset by peer'))
