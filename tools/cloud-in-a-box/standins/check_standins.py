@@ -39,11 +39,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_standins  # noqa: E402
 
 # The properties of the plugin's schema (heat-interface.md); Heat's own
-# Server has many more (image_update_policy among them).
+# Server has many more (admin_pass, personality, ...).
 PLUGIN_PROPERTIES = {
     'name', 'image', 'flavor', 'key_name', 'availability_zone', 'networks',
     'user_data', 'user_data_format', 'metadata', 'config_drive',
-    'block_device_mapping_v2', 'scheduler_hints', 'security_groups'}
+    'block_device_mapping_v2', 'scheduler_hints', 'security_groups',
+    'image_update_policy'}
 
 
 def _problems(session, heat_url):

@@ -177,11 +177,12 @@ class ContainerServer(resource.Resource):
         NAME, IMAGE, FLAVOR, KEY_NAME, AVAILABILITY_ZONE, NETWORKS,
         USER_DATA, USER_DATA_FORMAT, METADATA, CONFIG_DRIVE,
         BLOCK_DEVICE_MAPPING_V2, SCHEDULER_HINTS, SECURITY_GROUPS,
+        IMAGE_UPDATE_POLICY,
     ) = (
         'name', 'image', 'flavor', 'key_name', 'availability_zone',
         'networks', 'user_data', 'user_data_format', 'metadata',
         'config_drive', 'block_device_mapping_v2', 'scheduler_hints',
-        'security_groups',
+        'security_groups', 'image_update_policy',
     )
     _NETWORK_KEYS = (
         NETWORK_ID, NETWORK_PORT, NETWORK_FIXED_IP, NETWORK_SUBNET,
@@ -204,7 +205,20 @@ class ContainerServer(resource.Resource):
             properties.Schema.STRING,
             'On the test cloud: a Docker image in its engine (e.g. '
             'magnum/swarm-node:bookworm-1); else the image of the boot '
-            'entry of block_device_mapping_v2.'),
+            'entry of block_device_mapping_v2. A new one rebuilds the '
+            'server (see image_update_policy).',
+            update_allowed=True),
+        IMAGE_UPDATE_POLICY: properties.Schema(
+            properties.Schema.STRING,
+            'As Nova\'s server: REBUILD (the default) makes a new '
+            'container from the new image for the same server (same id, '
+            'name and addresses; a new disk; the same user data run '
+            'again); REPLACE makes Heat replace the server. '
+            'REBUILD_PRESERVE_EPHEMERAL is REBUILD (no ephemeral disks '
+            'here).',
+            default='REBUILD', update_allowed=True,
+            constraints=[constraints.AllowedValues(
+                ['REBUILD', 'REPLACE', 'REBUILD_PRESERVE_EPHEMERAL'])]),
         FLAVOR: properties.Schema(
             properties.Schema.STRING,
             'Recorded; the container has no size limits.',
@@ -277,13 +291,37 @@ class ContainerServer(resource.Resource):
             type=attributes.Schema.STRING),
     }
 
-    # A change of any property but name, flavor and metadata (the only
-    # update_allowed ones) makes Heat replace the server: it creates the
-    # new one, then deletes the old.
+    # -- update: rebuild (the replace is further down) -------------------
+    # A change of a property that is not update_allowed (user data,
+    # networks, ...) makes Heat replace the server: it creates the new
+    # one, then deletes the old. A new image rebuilds it in place, as
+    # Nova does with the default image_update_policy.
+
+    def needs_replace_with_prop_diff(self, changed_properties_set,
+                                     after_props, before_props):
+        if self.IMAGE not in changed_properties_set:
+            return False
+        policy = after_props.get(self.IMAGE_UPDATE_POLICY) or \
+            before_props.get(self.IMAGE_UPDATE_POLICY)
+        return policy == 'REPLACE'
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
-        # Name, flavor and metadata are only recorded (the hostname of a
-        # container does not change).
-        return None
+        # Name, flavor, metadata and the policy are only recorded (the
+        # hostname of a container does not change).
+        if not prop_diff.get(self.IMAGE) or self.resource_id is None:
+            return None
+        with _engine() as client:
+            return {'boot_exec': self._start_node(
+                client, prop_diff[self.IMAGE], rebuild=True)}
+
+    def check_update_complete(self, rebuilt):
+        if not rebuilt:
+            return True
+        with _engine() as client:
+            if rebuilt['boot_exec'] is None:    # user data recorded
+                self._record_addresses(client)
+                return True
+            return self._boot_finished(client, rebuilt['boot_exec'])
 
     # -- create -------------------------------------------------------------
 
@@ -452,8 +490,15 @@ class ContainerServer(resource.Resource):
             return self._create(client)
 
     def _create(self, client):
+        return self._start_node(client, self._image())
+
+    def _start_node(self, client, image, rebuild=False):
+        """Make and start the node's container from ``image`` and start
+        its user data (the id of the exec that runs it, None when the
+        user data is only recorded). A rebuild keeps the server's id,
+        host name and networks and removes its old container first (its
+        disk goes, its addresses are free again)."""
         import docker
-        image = self._image()
         try:
             node_image = client.images.get(image)
         except docker.errors.ImageNotFound:
@@ -472,12 +517,20 @@ class ContainerServer(resource.Resource):
             raise exception.Error('user data not run: %s' % error)
         recorded = mode == boot.USER_DATA_RECORD
         confinement = _confinement()
-        networks = self._wanted_networks()
-        hostname = self._hostname()
-        self.resource_id_set(str(uuid.uuid4()))
-        self.data_set('networks_wanted', json.dumps(networks))
-        self.data_set('hostname', hostname)
+        if rebuild:
+            networks = [tuple(n) for n in json.loads(
+                self.data().get('networks_wanted') or '[]')]
+            hostname = self.data().get('hostname')
+        else:
+            networks = self._wanted_networks()
+            hostname = self._hostname()
+            self.resource_id_set(str(uuid.uuid4()))
+            self.data_set('networks_wanted', json.dumps(networks))
+            self.data_set('hostname', hostname)
         with _NETWORKS_LOCK:
+            if rebuild:
+                for old in self._own_containers(client):
+                    old.remove(force=True, v=True)
             container = self._create_container(
                 client, image, hostname, networks,
                 confinement.NODE_RUN_OPTIONS)
