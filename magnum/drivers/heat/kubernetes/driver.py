@@ -13,8 +13,10 @@
 """What the two Heat Kubernetes drivers (k8s_vm, k8s_bm) share, on the
 Heat driver base: validation of labels and node labels, each node's boot
 configuration, the node template's properties, the stack's Kubernetes
-additions (planned load balancer VIP, traffic between the cluster's
-nodes) and readiness read from the Kubernetes API.
+additions (planned load balancer VIP, floating IPs made before their
+servers, traffic between the cluster's nodes), the create in two phases
+when the cloud chooses an address of the API (``phases``) and readiness
+read from the Kubernetes API.
 
 A subclass says which servers it builds (``server_type``), which node
 template it uses and what it refuses (bare metal has no Cinder volumes).
@@ -24,11 +26,14 @@ import json
 import os
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from magnum import conf
 from magnum.common import conditions
 from magnum.common import exception
 from magnum.drivers.heat import driver as heat_driver
+from magnum.drivers.heat import stacks
+from magnum.drivers.heat import status as stack_status
 from magnum.drivers.heat import template_definition as definition
 from magnum.drivers.heat.kubernetes import api as k8s_api
 from magnum.drivers.heat.kubernetes import bootconfig
@@ -36,12 +41,15 @@ from magnum.drivers.heat.kubernetes import cloudconfig
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import labels as k8s_labels
 from magnum.drivers.heat.kubernetes import node_labels
+from magnum.drivers.heat.kubernetes import phases
 from magnum.drivers.heat.kubernetes import pki
 from magnum.i18n import _
+from magnum.objects import fields
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
+STATUS = fields.ClusterStatus
 COE = 'kubernetes'
 OS_FEDORA_COREOS = 'fedora-coreos'
 OS_UBUNTU = 'ubuntu'
@@ -160,15 +168,44 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         return k8s_labels.resolve(values)
 
     def _vip(self, work):
+        return self._planned_vip(work.cluster, work.template)
+
+    @staticmethod
+    def _planned_vip(cluster, template):
         """The load balancer's planned VIP ('' when Octavia chooses)."""
-        cluster = work.cluster
         fixed_network = cluster.fixed_network or \
-            getattr(work.template, 'fixed_network', None)
+            getattr(template, 'fixed_network', None)
         if not cluster.master_lb_enabled or fixed_network:
             return ''
-        return pki.planned_vip(definition.subnet_cidr(cluster,
-                                                      work.template),
+        return pki.planned_vip(definition.subnet_cidr(cluster, template),
                                CONF.heat_driver.node_address_offset)
+
+    def _floating_ips(self, work, template, addresses_only):
+        """A floating IP resource per node (per master only when the
+        stack is to have its addresses only), given to the node by id
+        and address; the masters' resource names, first master first."""
+        cluster = work.cluster
+        resources = template['resources']
+        external = getattr(work.template, 'external_network_id', None) or ''
+        masters = []
+        for nodegroup in _masters_first(work.nodegroups):
+            key = definition.nodegroup_key(nodegroup)
+            master = nodegroup.role == 'master'
+            nodes = resources[key]['properties']['node_properties']['nodes']
+            for name in work.states[key].members:
+                entry = nodes[name]
+                entry['floating_ip'] = entry['floating_ip_address'] = ''
+                if not cluster.floating_ip_enabled or (
+                        addresses_only and not master):
+                    continue
+                resource = phases.floating_ip_name(key, name)
+                resources[resource] = phases.floating_ip(external)
+                entry['floating_ip'] = {'get_resource': resource}
+                entry['floating_ip_address'] = {
+                    'get_attr': [resource, 'floating_ip_address']}
+                if master:
+                    masters.append(resource)
+        return masters
 
     def build_stack(self, work):
         built = super().build_stack(work)
@@ -191,8 +228,112 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
                 'name': '%s-cluster' % heat_driver.stack_name(work.cluster),
                 'rules': [{'protocol': protocol, 'remote_ip_prefix': cidr}
                           for protocol in ('tcp', 'udp', 'icmp')]}}
+        addresses_only = self._state(work).get('addresses_only', False)
+        masters = self._floating_ips(work, template, addresses_only)
+        lb = 'load_balancer' in resources
+        template['outputs'].update(phases.address_outputs(lb, masters))
+        if addresses_only:
+            if lb:
+                api = {'get_attr': ['load_balancer', 'address']}
+            elif masters:
+                api = {'get_attr': [masters[0], 'floating_ip_address']}
+            else:
+                api = self._masters(work)[1][0]
+            phases.addresses_only(template, [
+                definition.nodegroup_key(ng) for ng in work.nodegroups], api)
         built['template'] = definition.dumps(template)
         return built
+
+    # -- the create, in two phases when the cloud chooses an address ------
+
+    def create_cluster(self, context, cluster, cluster_create_timeout):
+        if not phases.needed(cluster, self._planned_vip(
+                cluster, cluster.cluster_template)):
+            super().create_cluster(context, cluster, cluster_create_timeout)
+            return
+        work = heat_driver.Work(self, context, cluster,
+                                timeout=cluster_create_timeout)
+        self._state(work)['addresses_only'] = True
+        self._run(_('Creating the stack of the cluster\'s addresses'), work,
+                  [heat_driver.PlanMembers(), heat_driver.CreateStack()])
+
+    def update_cluster_status(self, context, cluster):
+        stack = self._addresses_made(context, cluster)
+        if stack is None:
+            super().update_cluster_status(context, cluster)
+            return
+        try:
+            self._add_servers(context, cluster, stack)
+        except Exception as error:
+            # Recorded as the create's failure (CREATE_FAILED, reason).
+            LOG.warning('Cluster %s: adding its servers to stack %s '
+                        'failed: %s', cluster.uuid, cluster.stack_id, error)
+
+    def _addresses_made(self, context, cluster):
+        """The cluster's stack when it is a create's first phase that
+        Heat completed (its addresses made, no server yet), else None."""
+        if cluster.status != STATUS.CREATE_IN_PROGRESS or \
+                not cluster.stack_id:
+            return None
+        summary = self._observed.get(cluster.stack_id)
+        if summary is not None and \
+                summary.stack_status != 'CREATE_COMPLETE':
+            return None
+        try:
+            stack = stacks.get(stacks.client_for(cluster, context),
+                               cluster.stack_id)
+        except stacks.StackGone:
+            return None  # the Heat base's observation says so
+        if stack.stack_status != 'CREATE_COMPLETE' or \
+                not phases.is_addresses_only(stacks.outputs_of(stack)):
+            return None
+        return stack
+
+    def _add_servers(self, context, cluster, stack):
+        """The create's second phase: the masters' certificates signed
+        with the addresses Heat made, the nodegroups added to the stack.
+        Under the status sync's lock; the cluster stays
+        CREATE_IN_PROGRESS, its stack goes UPDATE_*."""
+        self.record_outputs(context, cluster, stack)
+        self.set_condition(
+            cluster, stack_status.STACK_READY, False, 'AddingServers',
+            _('Heat made the cluster\'s addresses (API at %s); its '
+              'servers are being added') % cluster.api_address)
+        cluster.save()
+        work = heat_driver.Work(self, context, cluster,
+                                timeout=self._minutes_left(cluster))
+        self._state(work)['stack_addresses'] = phases.read(
+            stacks.outputs_of(stack))
+        self._run(_('Adding the servers to the stack'), work, [
+            heat_driver.ReadStoredState(), heat_driver.PlanMembers(),
+            heat_driver.RenderBootConfiguration(),
+            heat_driver.UpdateStack()])
+
+    @staticmethod
+    def _minutes_left(cluster):
+        """What is left of the create's timeout (minutes, at least 1),
+        for Heat's update; None when the create has none."""
+        minutes = getattr(cluster, 'create_timeout', None)
+        created = getattr(cluster, 'created_at', None)
+        if not minutes or created is None:
+            return minutes or None
+        spent = (timeutils.utcnow() - created.replace(
+            tzinfo=None)).total_seconds() / 60
+        return max(1, int(minutes - spent))
+
+    def _stack_addresses(self, work):
+        """The API's addresses the cloud chose, read once per operation
+        from the stack's outputs (empty before there is a stack, or when
+        every address was planned)."""
+        state = self._state(work)
+        if 'stack_addresses' not in state:
+            stack_id = getattr(work.cluster, 'stack_id', None)
+            found = phases.StackAddresses()
+            if stack_id and phases.needed(work.cluster, self._vip(work)):
+                found = phases.read(stacks.outputs_of(
+                    stacks.get(work.client(), stack_id)))
+            state['stack_addresses'] = found
+        return state['stack_addresses']
 
     def check_upgrade(self, *args):
         """Masters are replaced one by one in an upgrade: etcd's data must
@@ -246,8 +387,6 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
                 {'get_attr': ['secgroup_master' if master else
                               'secgroup_worker', 'security_group_id']},
                 {'get_resource': 'secgroup_cluster'}],
-            'floating_ip_enabled': bool(cluster.floating_ip_enabled),
-            'external_network': template.external_network_id or '',
             'pool_id': {'get_attr': ['load_balancer', 'pool_id']}
             if master and cluster.master_lb_enabled else '',
             'api_port': self.api_port,
@@ -275,8 +414,14 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
                 err=_('a Kubernetes cluster needs a master'))
         return first, addresses
 
+    @staticmethod
+    def _state(work):
+        """What the Kubernetes drivers keep on one operation's Work: its
+        CAs' issuer, its phase, the addresses read from the stack."""
+        return work.__dict__.setdefault('_kubernetes', {})
+
     def _cached(self, work, key, make):
-        cache = work.__dict__.setdefault('_kubernetes', {})
+        cache = self._state(work)
         if key not in cache:
             cache[key] = make()
         return cache[key]
@@ -304,9 +449,12 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         (first_ng, first_member), master_addresses = self._masters(work)
         role = 'master' if nodegroup.role == 'master' else 'worker'
         first = (nodegroup.uuid, member) == (first_ng, first_member)
-        vip = self._vip(work)
+        made = self._stack_addresses(work)
+        vip = made.vip or self._vip(work)
         addresses = pki.Addresses.of(master_addresses, vip,
-                                     labels['service_cluster_ip_range'])
+                                     labels['service_cluster_ip_range'],
+                                     made.public)
+        api_host = vip or master_addresses[0]
         needs_cloud = any(labels[name] for name in (
             'cloud_provider_enabled', 'auto_healing_enabled',
             'auto_scaling_enabled'))
@@ -330,7 +478,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
             role, facts, {'name': nodegroup.name,
                           'node_labels': nodegroup.node_labels,
                           'node_taints': nodegroup.node_taints},
-            node, issuer, addresses, vip or master_addresses[0],
+            node, issuer, addresses, api_host,
             cluster.uuid, service_account=service_account)
         if _distro(work.template) == OS_UBUNTU:
             return cloudconfig.render(config)

@@ -20,7 +20,10 @@ are chosen by Magnum before Heat creates it (see
 ``magnum.drivers.heat.template_definition``): every kubelet gets its own
 ``system:node:<name>`` client certificate (Kubernetes' Node authorizer
 and NodeRestriction then confine it), and the control plane's serving
-certificates name every master's address.
+certificates name every master's address. Addresses the cloud chooses
+(floating IPs, a VIP Octavia picks) are read from the stack before the
+masters' certificates are signed: see
+``magnum.drivers.heat.kubernetes.phases``.
 """
 
 import dataclasses
@@ -41,21 +44,26 @@ SERVICE_DNS_NAMES = ('kubernetes', 'kubernetes.default',
 @dataclasses.dataclass(frozen=True)
 class Addresses:
     """Where the masters, the API load balancer and the cluster's
-    services live, all known before anything is built."""
+    services live, and the addresses clients outside the cluster reach
+    the API at (``external``: the load balancer's and the masters'
+    floating IPs), all known before the masters' certificates are
+    signed."""
 
     masters: tuple
     lb_vip: str
     kubernetes_service: str
     dns_service: str
+    external: tuple = ()
 
     @classmethod
-    def of(cls, masters, lb_vip, service_cluster_ip_range):
+    def of(cls, masters, lb_vip, service_cluster_ip_range, external=()):
         """The API service is the service range's first address, cluster
-        DNS its tenth. ``lb_vip`` is '' without a planned VIP."""
+        DNS its tenth. ``lb_vip`` is '' without a VIP."""
         services = ipaddress.ip_network(service_cluster_ip_range)
         return cls(masters=tuple(masters), lb_vip=lb_vip or '',
                    kubernetes_service=str(services.network_address + 1),
-                   dns_service=str(services.network_address + 10))
+                   dns_service=str(services.network_address + 10),
+                   external=tuple(a for a in external if a))
 
 
 def planned_vip(cidr, node_address_offset):
@@ -144,6 +152,29 @@ def kube_proxy_client(issuer):
     return issuer.client('system:kube-proxy')
 
 
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def api_server_names(name, address, addresses):
+    """(DNS names, IP addresses) the API server's certificate of the
+    master ``name`` at ``address`` carries: every name and address a
+    node, a pod or a client outside the cluster reaches the API at."""
+    wanted = ['127.0.0.1', addresses.kubernetes_service, address]
+    wanted += list(addresses.masters)
+    if addresses.lb_vip:
+        wanted.append(addresses.lb_vip)
+    wanted += list(addresses.external)
+    unique = list(dict.fromkeys(wanted))
+    dns = SERVICE_DNS_NAMES + (name,) + tuple(
+        a for a in unique if not _is_ip(a))
+    return dns, [a for a in unique if _is_ip(a)]
+
+
 def master_files(issuer, name, address, addresses):
     """{path: PEM} for the master ``name`` at ``address``: CA
     certificates (no CA key), the API server's, etcd's and the front
@@ -151,12 +182,9 @@ def master_files(issuer, name, address, addresses):
     components and of its kubelet, and the service-account key pair
     (``service_account``, the same on every master)."""
     files = _ca_files(issuer)
-    api_ips = ['127.0.0.1', addresses.kubernetes_service, address]
-    api_ips += [a for a in addresses.masters if a != address]
-    if addresses.lb_vip:
-        api_ips.append(addresses.lb_vip)
+    dns_names, api_ips = api_server_names(name, address, addresses)
     _pair(files, 'apiserver', issuer.server(
-        'kube-apiserver', SERVICE_DNS_NAMES + (name,), api_ips))
+        'kube-apiserver', dns_names, api_ips))
     _pair(files, 'apiserver-kubelet-client', issuer.client(
         'kube-apiserver-kubelet-client', 'system:masters'))
     _pair(files, 'apiserver-etcd-client', issuer.client(

@@ -58,7 +58,8 @@ def _nodegroup(role, count, **extra):
 
 def _work(issuer, driver=None, distro='fedora-coreos', lb=True, masters=3,
           labels=None, template_labels=None, upgrading=None,
-          docker_volume_size=None):
+          docker_volume_size=None, floating_ip_enabled=False,
+          fixed_network=None, stack_id=None, **template_fields):
     driver = driver or vm_driver.KubernetesVMDriver()
     driver.name = 'k8s'
     labels = dict(labels or {})
@@ -66,14 +67,15 @@ def _work(issuer, driver=None, distro='fedora-coreos', lb=True, masters=3,
         uuid=str(uuid.uuid4()), image_id='fcos', flavor_id='m1',
         master_flavor_id='m1', keypair_id='', external_network_id='public',
         dns_nameserver='', cluster_distro=distro, network_driver='calico',
-        labels=dict(template_labels or labels), fixed_network=None,
-        fixed_subnet=None)
+        labels=dict(template_labels or labels), fixed_network=fixed_network,
+        fixed_subnet=None, **template_fields)
     cluster = types.SimpleNamespace(
         uuid=str(uuid.uuid4()), name='c1', labels=labels,
         fixed_network=None, fixed_subnet=None, master_lb_enabled=lb,
-        floating_ip_enabled=False, master_flavor_id=None, flavor_id=None,
-        keypair=None, docker_volume_size=docker_volume_size,
-        application_credential_id=None, cluster_template=template)
+        floating_ip_enabled=floating_ip_enabled, master_flavor_id=None,
+        flavor_id=None, keypair=None, docker_volume_size=docker_volume_size,
+        application_credential_id=None, cluster_template=template,
+        stack_id=stack_id)
     nodegroups = [_nodegroup('master', masters), _nodegroup('worker', 2)]
     if upgrading == 'worker':
         upgrading = nodegroups[1].uuid
