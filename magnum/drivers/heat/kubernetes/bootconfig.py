@@ -42,6 +42,10 @@ SCRIPT_PATH = '/usr/local/bin/magnum-configure-kubernetes'
 ENV_PATH = '/etc/magnum/kubernetes.env'
 KUBELET_ENV = '/etc/kubernetes/kubelet.env'
 KUBELET_CONFIG = '/etc/kubernetes/kubelet-config.yaml'
+#: The proxies (``proxy.Proxy``), for the set-up script and containerd.
+PROXY_ENV = '/etc/magnum/proxy.env'
+CONTAINERD_PROXY = ('/etc/systemd/system/containerd.service.d/'
+                    '10-magnum-proxy.conf')
 SETUP_UNIT = 'magnum-configure-kubernetes.service'
 # Only unreserved URL characters, so that they survive the percent-encoding
 # of Ignition's data URLs.
@@ -108,14 +112,31 @@ class ClusterFacts:
     network_driver: str = 'flannel'
     cloud_config: str = ''  # OpenStack cloud-config for in-cluster add-ons
     insecure_registry: str = ''
+    proxy: object = None    # proxy.Proxy, or None when there is none
 
 
-def _env_file(values):
-    lines = ['# Written by Magnum; sourced by %s.' % SCRIPT_PATH,
+def _env_file(values, reader=SCRIPT_PATH):
+    lines = ['# Written by Magnum; read by %s.' % reader,
              '# shellcheck disable=SC2034  # used by the script sourcing it']
     for key in sorted(values):
         lines.append('%s=%s' % (key, shlex.quote(str(values[key]))))
     return '\n'.join(lines) + '\n'
+
+
+def _proxy_files(proxy):
+    """The proxy environment (shell and systemd read the same file) and
+    containerd's drop-in that gives it to every image pull."""
+    if proxy is None:
+        return []
+    dropin = '\n'.join([
+        '# Written by Magnum: image pulls go through the template\'s '
+        'proxies.',
+        '[Service]',
+        'EnvironmentFile=%s' % PROXY_ENV,
+        ''])
+    return [File(PROXY_ENV, _env_file(
+        proxy.environment(), '%s and containerd' % SCRIPT_PATH)),
+        File(CONTAINERD_PROXY, dropin)]
 
 
 def _kubeconfig(server, user, cert, key):
@@ -546,6 +567,7 @@ def build(role, facts, nodegroup, member, issuer, addresses, api_host,
                       _kube_proxy(facts, member), 0o600))
     files.append(File(KUBELET_ENV, _env_file({
         'KUBELET_ARGS': _kubelet_args(role, nodegroup, taints, member)})))
+    files.extend(_proxy_files(facts.proxy))
     if role == MASTER:
         for name in ('controller-manager', 'scheduler', 'addons'):
             files.append(File('/etc/kubernetes/%s.conf' % name, _kubeconfig(
@@ -575,6 +597,7 @@ def build(role, facts, nodegroup, member, issuer, addresses, api_host,
         'API_PORT': api_port,
         'RUNTIME_VOLUME': RUNTIME_VOLUME,
         'ETCD_VOLUME': ETCD_VOLUME if role == MASTER else '',
+        'PROXY_ENV': PROXY_ENV if facts.proxy is not None else '',
         'ADDON_URLS': ','.join(_addon_urls(facts))
         if member.first_master else '',
     }

@@ -43,6 +43,7 @@ from magnum.drivers.heat.kubernetes import labels as k8s_labels
 from magnum.drivers.heat.kubernetes import node_labels
 from magnum.drivers.heat.kubernetes import phases
 from magnum.drivers.heat.kubernetes import pki
+from magnum.drivers.heat.kubernetes import proxy as k8s_proxy
 from magnum.i18n import _
 from magnum.objects import fields
 
@@ -113,6 +114,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
                       'with TLS and client certificates: tls_disabled '
                       'cannot be set') % self.name)
         self._check_labels(template.get('labels'))
+        k8s_proxy.validate(template)
         super().validate_cluster_template(context, template)
         if not template.get('cluster_distro') and \
                 not CONF.cloud_validation.enabled:
@@ -465,7 +467,8 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
             or 'flannel',
             cloud_config=self._cached(work, 'cloud', lambda: self.
                                       _cloud_config(work))
-            if needs_cloud and first else '')
+            if needs_cloud and first else '',
+            proxy=self._proxy(work, labels, addresses, api_host))
         issuer = self._cached(work, 'issuer', lambda: pki.Issuer.for_cluster(
             work.context, cluster))
         service_account = self._cached(work, 'sa',
@@ -483,6 +486,18 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         if _distro(work.template) == OS_UBUNTU:
             return cloudconfig.render(config)
         return ignition.render(config)
+
+    @staticmethod
+    def _proxy(work, labels, addresses, api_host):
+        """The template's proxies; what the cluster reaches directly is
+        never sent through them."""
+        direct = [definition.subnet_cidr(work.cluster, work.template),
+                  labels['pods_network_cidr'],
+                  labels['service_cluster_ip_range'], api_host,
+                  addresses.lb_vip, addresses.kubernetes_service]
+        direct += list(addresses.masters) + list(addresses.external)
+        direct += ['.svc', '.%s' % bootconfig.CLUSTER_DOMAIN]
+        return k8s_proxy.for_nodes(work.template, direct)
 
     # -- observation ---------------------------------------------------------
 

@@ -26,6 +26,18 @@ log() { printf '%s magnum: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 have_systemd() { [ -d /run/systemd/system ]; }
 
+# use_proxies: the cluster template's proxies (PROXY_ENV, the file
+# containerd's unit reads too) for everything this script downloads and
+# for containerd when it is started from here (no systemd).
+use_proxies() {
+    [ -n "${PROXY_ENV:-}" ] || return 0
+    set -a
+    # shellcheck source=/dev/null
+    . "$PROXY_ENV"
+    set +a
+    log "downloads go through the proxies of $PROXY_ENV"
+}
+
 arch() {
     case "$(uname -m)" in
         x86_64) echo amd64 ;;
@@ -111,7 +123,10 @@ start() {  # start NAME COMMAND...: a service, with or without systemd
     shift
     if have_systemd; then
         systemctl daemon-reload
-        systemctl enable --now "$name"
+        systemctl enable "$name"
+        # Restarted, not just started: Ubuntu's package starts containerd
+        # before its configuration and proxy drop-in are in place.
+        systemctl restart "$name"
     else
         nohup "$@" >"/var/log/$name.log" 2>&1 &
     fi
@@ -140,6 +155,7 @@ apply_addons() {
 
 main() {
     log "configuring $ROLE $NODE_NAME at $NODE_IP, Kubernetes $KUBE_TAG"
+    use_proxies
     mount_volume "${RUNTIME_VOLUME:-}" /var/lib/containerd
     mount_volume "${ETCD_VOLUME:-}" /var/lib/etcd
     prepare_kernel

@@ -39,6 +39,7 @@ from magnum.drivers.heat.kubernetes import cloudconfig
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import labels as k8s_labels
 from magnum.drivers.heat.kubernetes import pki
+from magnum.drivers.heat.kubernetes import proxy as k8s_proxy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IGNITION_SCHEMA = os.path.join(HERE, 'ignition-v3-subset.schema.json')
@@ -62,10 +63,18 @@ MASTERS = ('10.0.0.10', '10.0.0.11', '10.0.0.12')
 VIP = pki.planned_vip('10.0.0.0/24', 10)
 
 
-def _facts(**labels):
+PROXY = k8s_proxy.Proxy(
+    http='http://proxy.example.com:3128',
+    https='http://user:p%40ss@proxy.example.com:3129',
+    no_proxy=('.corp.example.com', 'localhost', '127.0.0.1', '10.0.0.0/24',
+              '.svc'))
+
+
+def _facts(proxy=None, **labels):
     return bootconfig.ClusterFacts(
         name='k8s-test', labels=k8s_labels.resolve(labels),
-        master_count=len(MASTERS), cloud_config='[Global]\nauth-url=x\n')
+        master_count=len(MASTERS), cloud_config='[Global]\nauth-url=x\n',
+        proxy=proxy)
 
 
 def _addresses(facts):
@@ -76,8 +85,8 @@ def _addresses(facts):
 SERVICE_ACCOUNT = pki.service_account_files()
 
 
-def _build(issuer, role, group, member=None, **labels):
-    facts = _facts(**labels)
+def _build(issuer, role, group, member=None, proxy=None, **labels):
+    facts = _facts(proxy, **labels)
     if member is None:
         member = bootconfig.Member('k8s-test-default-master-0', MASTERS[0],
                                    first_master=True) \
@@ -102,6 +111,8 @@ def configs(issuer):
         'master-addons': _build(issuer, 'master', MASTER_GROUP,
                                 **everything),
         'worker': _build(issuer, 'worker', WORKER_GROUP),
+        'master-proxy': _build(issuer, 'master', MASTER_GROUP, proxy=PROXY),
+        'worker-proxy': _build(issuer, 'worker', WORKER_GROUP, proxy=PROXY),
     }
 
 
@@ -187,7 +198,10 @@ def test_every_emitted_script_passes_shellcheck(configs, tmp_path):
     for name, config in configs.items():
         scripts = dict(config.scripts())
         # Environment files are sourced by bash: check them as bash.
-        for path in (bootconfig.ENV_PATH, bootconfig.KUBELET_ENV):
+        for path in (bootconfig.ENV_PATH, bootconfig.KUBELET_ENV,
+                     bootconfig.PROXY_ENV):
+            if path == bootconfig.PROXY_ENV and 'proxy' not in name:
+                continue
             scripts[path] = '#!/bin/bash\n' + config.file(path).content
         # cloud-init's runcmd is a command line too.
         document = yaml.safe_load(cloudconfig.render(config))
