@@ -182,6 +182,21 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         return pki.planned_vip(definition.subnet_cidr(cluster, template),
                                CONF.heat_driver.node_address_offset)
 
+    @staticmethod
+    def _lb_floating_ip(cluster, template):
+        """Whether the load balancer gets a floating IP: label
+        master_lb_floating_ip_enabled, else floating_ip_enabled."""
+        if not cluster.master_lb_enabled:
+            return False
+        wanted = k8s_labels.resolve(definition.labels_of(
+            cluster, template))['master_lb_floating_ip_enabled']
+        return bool(cluster.floating_ip_enabled if wanted is None
+                    else wanted)
+
+    def _two_phases(self, cluster, template):
+        return phases.needed(cluster, self._planned_vip(cluster, template),
+                             self._lb_floating_ip(cluster, template))
+
     def _floating_ips(self, work, template, addresses_only):
         """A floating IP resource per node (per master only when the
         stack is to have its addresses only), given to the node by id
@@ -215,6 +230,9 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         resources = template['resources']
         if 'load_balancer' in resources:
             resources['load_balancer']['type'] = LB_FILE
+            resources['load_balancer']['properties'][
+                'floating_ip_enabled'] = self._lb_floating_ip(
+                    work.cluster, work.template)
             resources['load_balancer']['properties']['vip_address'] = \
                 self._vip(work)
             built['files'][LB_FILE] = definition.read_files(
@@ -249,8 +267,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
     # -- the create, in two phases when the cloud chooses an address ------
 
     def create_cluster(self, context, cluster, cluster_create_timeout):
-        if not phases.needed(cluster, self._planned_vip(
-                cluster, cluster.cluster_template)):
+        if not self._two_phases(cluster, cluster.cluster_template):
             super().create_cluster(context, cluster, cluster_create_timeout)
             return
         work = heat_driver.Work(self, context, cluster,
@@ -331,7 +348,7 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         if 'stack_addresses' not in state:
             stack_id = getattr(work.cluster, 'stack_id', None)
             found = phases.StackAddresses()
-            if stack_id and phases.needed(work.cluster, self._vip(work)):
+            if stack_id and self._two_phases(work.cluster, work.template):
                 found = phases.read(stacks.outputs_of(
                     stacks.get(work.client(), stack_id)))
             state['stack_addresses'] = found

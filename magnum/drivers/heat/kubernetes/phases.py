@@ -54,13 +54,14 @@ VIP_OUTPUT = 'api_vip_address'
 PUBLIC_OUTPUT = 'api_public_addresses'
 
 
-def needed(cluster, planned_vip):
+def needed(cluster, planned_vip, lb_floating_ip):
     """Whether an address the API certificate must name is the cloud's
-    choice (a floating IP, or a VIP Magnum could not plan)."""
+    choice: a master's floating IP, the load balancer's, or a VIP Magnum
+    could not plan."""
     if getattr(cluster, 'floating_ip_enabled', False):
         return True
     return bool(getattr(cluster, 'master_lb_enabled', False) and
-                not planned_vip)
+                (lb_floating_ip or not planned_vip))
 
 
 def floating_ip_name(nodegroup_key, member):

@@ -71,18 +71,38 @@ def _files(user_data):
 
 # -- when ---------------------------------------------------------------------
 
-@pytest.mark.parametrize('floating, lb, fixed_network, two_phases', [
-    (False, False, None, False),      # fixed addresses, planned by Magnum
-    (False, True, None, False),       # planned VIP in Magnum's subnet
-    (False, True, 'tenant-net', True),  # Octavia chooses the VIP
-    (True, False, None, True),        # the masters' floating IPs
-    (True, True, None, True),         # the load balancer's floating IP
+@pytest.mark.parametrize('floating, lb, fixed_network, lb_fip, two_phases', [
+    (False, False, None, None, False),  # fixed addresses, planned by Magnum
+    (False, True, None, None, False),   # planned VIP in Magnum's subnet
+    (False, True, 'tenant-net', None, True),  # Octavia chooses the VIP
+    (True, False, None, None, True),    # the masters' floating IPs
+    (True, True, None, None, True),     # and the load balancer's
+    (False, True, None, 'true', True),  # the load balancer's only
+    (True, True, None, 'false', True),  # the masters' only
 ])
 def test_two_phases_only_when_the_cloud_chooses_an_api_address(
-        issuer, floating, lb, fixed_network, two_phases):
+        issuer, floating, lb, fixed_network, lb_fip, two_phases):
+    labels = {} if lb_fip is None else {
+        'master_lb_floating_ip_enabled': lb_fip}
     work = _work(issuer, floating_ip_enabled=floating, lb=lb,
-                 masters=3 if lb else 1, fixed_network=fixed_network)
-    assert phases.needed(work.cluster, work.driver._vip(work)) == two_phases
+                 masters=3 if lb else 1, fixed_network=fixed_network,
+                 labels=labels)
+    assert work.driver._two_phases(work.cluster, work.template) == \
+        two_phases
+
+
+@pytest.mark.parametrize('floating, label, expected', [
+    (True, None, True), (False, None, False), (True, 'false', False),
+    (False, 'true', True)])
+def test_the_load_balancers_floating_ip_follows_its_label(
+        issuer, floating, label, expected):
+    labels = {} if label is None else {
+        'master_lb_floating_ip_enabled': label}
+    work = _work(issuer, floating_ip_enabled=floating, labels=labels)
+    work._kubernetes['addresses_only'] = True
+    stack = json.loads(work.driver.build_stack(work)['template'])
+    assert stack['resources']['load_balancer']['properties'][
+        'floating_ip_enabled'] is expected
 
 
 # -- phase one: the addresses -------------------------------------------------
