@@ -350,6 +350,27 @@ class Connection(abc.ABC):
         ``finished_at`` tell which operation last ran to its end.
         """
 
+    # -- requests no conductor has taken yet --------------------------------
+
+    @abc.abstractmethod
+    def create_cluster_request(self, values):
+        """Record a request (uuid, cluster_uuid, operation, arguments)
+        before it is cast; the row, with its ``created_at``."""
+
+    @abc.abstractmethod
+    def get_cluster_request(self, request_uuid):
+        """The request's row while no conductor has taken it, else None."""
+
+    @abc.abstractmethod
+    def list_cluster_requests(self, cluster_uuid=None):
+        """The requests not taken yet (of one cluster, or all), oldest
+        first."""
+
+    @abc.abstractmethod
+    def claim_cluster_request(self, request_uuid):
+        """Delete the request: True for the one caller that deleted it,
+        False when it was gone already (taken, or withdrawn)."""
+
     # -- the encryption key's id ---------------------------------------------
 
     @abc.abstractmethod

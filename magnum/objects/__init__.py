@@ -27,6 +27,7 @@ def register_all():
     # The imports are what registers; the names are not used here.
     from magnum.objects import certificate  # noqa: F401
     from magnum.objects import cluster  # noqa: F401
+    from magnum.objects import cluster_request  # noqa: F401
     from magnum.objects import cluster_template  # noqa: F401
     from magnum.objects import container  # noqa: F401
     from magnum.objects import federation  # noqa: F401

@@ -833,6 +833,9 @@ class Connection(api.Connection):
             # finished operation), not the cluster.
             session.execute(sa.delete(models.ClusterLock).where(
                 models.ClusterLock.cluster_uuid == cluster.uuid))
+            # Requests not taken yet have nothing left to act on.
+            session.execute(sa.delete(models.ClusterRequest).where(
+                models.ClusterRequest.cluster_uuid == cluster.uuid))
             # Containers live on the cluster's nodes: gone with them.
             session.execute(sa.delete(models.Container).where(
                 models.Container.cluster_uuid == cluster.uuid))
@@ -1112,6 +1115,41 @@ class Connection(api.Connection):
         with self._reader() as session:
             return session.query(model).filter(
                 model.cluster_uuid == cluster_uuid).one_or_none()
+
+    # -- requests no conductor has taken yet --------------------------------
+
+    def create_cluster_request(self, values):
+        values = dict(values)
+        values.setdefault('uuid', uuidutils.generate_uuid())
+        values.setdefault('arguments', {})
+        with self._writer() as session:
+            row = models.ClusterRequest(**values)
+            session.add(row)
+            session.flush()
+        return row
+
+    def get_cluster_request(self, request_uuid):
+        model = models.ClusterRequest
+        with self._reader() as session:
+            return session.query(model).filter(
+                model.uuid == request_uuid).one_or_none()
+
+    def list_cluster_requests(self, cluster_uuid=None):
+        model = models.ClusterRequest
+        with self._reader() as session:
+            query = session.query(model)
+            if cluster_uuid is not None:
+                query = query.filter(model.cluster_uuid == cluster_uuid)
+            return query.order_by(model.created_at, model.id).all()
+
+    def claim_cluster_request(self, request_uuid):
+        model = models.ClusterRequest
+        # One DELETE: whichever of two claimers runs it second deletes
+        # nothing, on every backend.
+        with self._writer() as session:
+            return bool(session.execute(
+                sa.delete(model).where(model.uuid == request_uuid)
+                .execution_options(synchronize_session=False)).rowcount)
 
     def record_encryption_key(self, purpose, key_id, host):
         try:

@@ -272,6 +272,30 @@ class ClusterLock(Base):
     finished_at = sa.Column(types.DateTime)
 
 
+class ClusterRequest(Base):
+    """A request the API cast to the conductors that no conductor has
+    taken yet: which operation on which cluster, with its arguments, and
+    when (``created_at``).
+
+    The API writes the row before its cast; the conductor that takes the
+    work (holding the cluster's lock) deletes it. A row older than
+    ``[conductor] lock_timeout`` is a request whose cast was lost: the
+    cluster's owner replays it. Rows go with their cluster.
+    """
+    __tablename__ = 'cluster_request'
+    __table_args__ = table_args(
+        sa.UniqueConstraint('uuid', name='uniq_cluster_request0uuid'),
+        sa.Index('cluster_request_cluster_uuid_idx', 'cluster_uuid'),
+    )
+
+    uuid = _string(36, nullable=False)
+    cluster_uuid = _string(36, nullable=False)
+    operation = _string(64, nullable=False)
+    # What the handler of ``operation`` takes besides the cluster: a
+    # nodegroup's uuid, a node count, nodes to remove, rollback.
+    arguments = _json_dict()
+
+
 class EncryptionKeyRecord(Base):
     """Which encryption key this database's secrets are sealed with.
 

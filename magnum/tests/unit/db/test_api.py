@@ -862,6 +862,70 @@ class TestClusterLocks:
         assert _race_for_lock(dbapi, uuid).count(True) == 1
 
 
+class TestClusterRequests:
+    """Requests the API recorded, claimed once by whoever takes them."""
+
+    def test_record_list_and_claim(self, dbapi):
+        cluster = utils.create_test_cluster(dbapi)
+        first = dbapi.create_cluster_request({
+            'cluster_uuid': cluster.uuid, 'operation': 'resize',
+            'arguments': {'node_count': 3, 'nodes_to_remove': ['n1'],
+                          'nodegroup': 'ng-uuid'}})
+        second = dbapi.create_cluster_request({
+            'cluster_uuid': cluster.uuid, 'operation': 'create nodegroup',
+            'arguments': {'nodegroup': 'other'}})
+        elsewhere = dbapi.create_cluster_request({
+            'cluster_uuid': uuidutils.generate_uuid(),
+            'operation': 'update'})
+        assert uuidutils.is_uuid_like(first.uuid)
+        assert first.created_at is not None
+        stored = dbapi.get_cluster_request(first.uuid)
+        assert (stored.operation, stored.arguments) == (
+            'resize', {'node_count': 3, 'nodes_to_remove': ['n1'],
+                       'nodegroup': 'ng-uuid'})
+        assert dbapi.get_cluster_request(elsewhere.uuid).arguments == {}
+        assert [r.uuid for r in dbapi.list_cluster_requests(
+            cluster.uuid)] == [first.uuid, second.uuid]
+        assert {r.uuid for r in dbapi.list_cluster_requests()} == {
+            first.uuid, second.uuid, elsewhere.uuid}
+        assert dbapi.claim_cluster_request(first.uuid)
+        assert not dbapi.claim_cluster_request(first.uuid)
+        assert dbapi.get_cluster_request(first.uuid) is None
+        assert [r.uuid for r in dbapi.list_cluster_requests(
+            cluster.uuid)] == [second.uuid]
+
+    def test_racing_claimers_take_it_once(self, dbapi):
+        request = dbapi.create_cluster_request({
+            'cluster_uuid': uuidutils.generate_uuid(),
+            'operation': 'resize'})
+        takers = 6
+        barrier = threading.Barrier(takers)
+        results = []
+
+        def claim():
+            barrier.wait()
+            results.append(dbapi.claim_cluster_request(request.uuid))
+
+        threads = [threading.Thread(target=claim) for _ in range(takers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * (takers - 1) + [True]
+
+    def test_requests_go_with_their_cluster(self, dbapi):
+        cluster = utils.create_test_cluster(dbapi)
+        other = utils.create_test_cluster(dbapi, name='other',
+                                          uuid=uuidutils.generate_uuid())
+        dbapi.create_cluster_request({'cluster_uuid': cluster.uuid,
+                                      'operation': 'update'})
+        kept = dbapi.create_cluster_request({'cluster_uuid': other.uuid,
+                                             'operation': 'update'})
+        dbapi.destroy_cluster(cluster.uuid)
+        assert [r.uuid for r in dbapi.list_cluster_requests()] == [
+            kept.uuid]
+
+
 def test_reads_give_rows_by_key_and_by_attribute(dbapi):
     template = utils.create_test_cluster_template(dbapi, name='keyed',
                                                   labels={'a': 'b'})

@@ -38,6 +38,7 @@ from magnum.tests.unit.db import utils
 object_data = {
     'Certificate': '1.0-8a72a5ba9de4581f705f24a11ecee127',
     'Cluster': '1.3-1683ea7ebc33fffae83ca7ff1d67af23',
+    'ClusterRequest': '1.0-4b4e034ec6d18ac7205cb704e4a0a44b',
     'ClusterTemplate': '1.0-91b76e812b0ea34c152214babd8619e2',
     'Container': '1.0-a385080164b436f6739117053799c09c',
     'Federation': '1.0-b015ff3245dec16e800822ed20f726da',
