@@ -84,6 +84,12 @@ class ClusterLock:
         self._forget = False
         self._stop = threading.Event()
         self._renewer = None
+        #: True once a renewal found the lock taken by another: it could
+        #: not be renewed in time (the database was unreachable for
+        #: longer than the timeout), expired, and a status sync took the
+        #: cluster over as if this conductor had died. The operation
+        #: must stop and record nothing (``Operation.at``): the taker
+        #: repairs the cluster.
         self.lost = False
 
     def acquire(self):
@@ -143,15 +149,25 @@ class ClusterLock:
         row rather than leave one for no cluster."""
         self._forget = True
 
+    def renew(self):
+        """Extend the lock once; False (and ``lost``) when another holds
+        it now. A database error is raised (the lock may still be ours:
+        the next renewal tries again)."""
+        if self.lost or self.token is None:
+            return not self.lost
+        if db_api.get_instance().renew_cluster_lock(
+                self.cluster_uuid, self.token, self.timeout):
+            return True
+        self.lost = True
+        LOG.error('Cluster %s: lost the lock for %s: it expired before it '
+                  'could be renewed and another conductor took the '
+                  'cluster over', self.cluster_uuid, self.operation)
+        return False
+
     def _renew(self):
-        dbapi = db_api.get_instance()
         while not self._stop.wait(self.timeout / 3.0):
             try:
-                if not dbapi.renew_cluster_lock(self.cluster_uuid,
-                                                self.token, self.timeout):
-                    self.lost = True
-                    LOG.error('Cluster %s: lost the lock for %s',
-                              self.cluster_uuid, self.operation)
+                if not self.renew():
                     return
             except Exception:
                 LOG.exception('Cluster %s: could not renew the lock',

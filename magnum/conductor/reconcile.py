@@ -14,11 +14,15 @@
 owns.
 
 Status sync (every ``[conductor] sync_interval``): for each owned cluster
-with an operation in progress, observe it through its driver, repair an
-operation whose conductor died, take up a create or delete that no
-conductor ran (its request was lost, or a delete waited for another
-operation for longer than it could), enforce ``create_timeout``, record
-terminal statuses (with notifications) and forget deleted clusters.
+with an operation in progress or a recorded request no conductor took
+(``lost_requests``), observe it through its driver, repair an operation
+whose conductor died, take up a create, delete, update, resize or
+nodegroup change that no conductor ran (its request was lost, or a
+delete waited for another operation for longer than it could), enforce
+``create_timeout``, record terminal statuses (with notifications) and
+forget deleted clusters. A cluster with a request on record that is not
+a lock timeout old yet is not observed: its cast may be on its way, and
+the status the API wrote must not be taken for the outcome.
 
 Health (every ``[kubernetes] health_polling_interval``): ask each owned
 cluster's monitor and record ``health_status`` with a reason that names
@@ -43,7 +47,9 @@ from magnum.common import exception
 from magnum.conductor import cluster_credentials
 from magnum.conductor import hash_ring
 from magnum.conductor import locks
+from magnum.conductor import lost_requests
 from magnum.conductor.handlers import cluster_conductor
+from magnum.conductor.handlers import nodegroup_conductor
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
 from magnum.objects import fields
@@ -101,6 +107,7 @@ class Reconciler:
         # first (what a lost or handed-over delete is measured from).
         self._deleting_since = {}
         self._handler = cluster_conductor.ClusterHandler(host)
+        self._nodegroup_handler = nodegroup_conductor.NodeGroupHandler(host)
         self._jobs = {}
         self._jobs_lock = threading.Lock()
 
@@ -137,8 +144,8 @@ class Reconciler:
     # -- status sync --------------------------------------------------------
 
     def sync_once(self):
-        """One pass over the owned clusters in progress; returns how many
-        clusters were looked at."""
+        """One pass over the owned clusters in progress or with a lost
+        request; returns how many clusters were looked at."""
         context = magnum_context.get_admin_context()
         owned = self._owned(context, FAILED_STATUS, 'Status sync',
                             'clusters in progress')
@@ -149,15 +156,43 @@ class Reconciler:
             for cluster in owned
             if cluster.status == STATUS.DELETE_IN_PROGRESS}
         self._observe_by_driver(context, owned)
+        # Every request on record, read once for the period.
+        requests = {}
+        for request in objects.ClusterRequest.list_pending(context):
+            requests.setdefault(request.cluster_uuid, []).append(request)
+        owned = owned + self._owned_with_lost_requests(context, owned,
+                                                       requests, now)
         synced = 0
         for cluster in owned:
             synced += 1
             try:
-                self.sync_cluster(context, cluster)
+                self.sync_cluster(context, cluster,
+                                  requests.get(cluster.uuid, []))
             except Exception:
                 LOG.exception('Status sync of cluster %s failed',
                               cluster.uuid)
         return synced
+
+    def _owned_with_lost_requests(self, context, in_progress, requests,
+                                  now):
+        """The owned clusters, not in progress, with a request on record
+        for a lock timeout or more (a nodegroup change leaves the
+        cluster's status as it was). ``requests``: {cluster uuid: its
+        requests on record}."""
+        seen = {cluster.uuid for cluster in in_progress}
+        found = []
+        for uuid, waiting in requests.items():
+            if uuid in seen or self.ring.owner(uuid) != self.host or \
+                    not self._older_than_lock_timeout(waiting[0].created_at,
+                                                      now):
+                continue
+            try:
+                found.append(objects.Cluster.get_by_uuid(context, uuid))
+            except exception.ClusterNotFound:
+                # Recorded as its cluster was being destroyed.
+                for request in waiting:
+                    objects.ClusterRequest.claim(context, request.uuid)
+        return found
 
     def _observe_by_driver(self, context, owned):
         """Give each driver the list of its clusters in progress at once
@@ -181,33 +216,43 @@ class Reconciler:
                               'in progress at once', driver.name,
                               len(clusters))
 
-    def sync_cluster(self, context, cluster):
+    def sync_cluster(self, context, cluster, requests=None):
+        """Sync one cluster; ``requests``: its requests on record, as
+        read at the start of the period (None: read them now)."""
         try:
             lock = locks.ClusterLock(cluster.uuid, self.host, locks.SYNC)
             lock.acquire()
         except locks.ClusterBusy:
             return  # its operation is running; look again next period
         try:
-            resume = self._sync_locked(context, cluster.uuid, lock)
+            resume = self._sync_locked(context, cluster.uuid, lock,
+                                       requests)
         finally:
             lock.release()
         if resume is not None:
             self._resume(cluster.uuid, *resume)
 
-    def _sync_locked(self, context, uuid, lock):
+    def _sync_locked(self, context, uuid, lock, requests=None):
         """Observe and repair the cluster under the sync's lock; returns
-        (operation, why) when an operation is to be run again (after the
-        lock is released), else None."""
+        (operation, why[, request]) when an operation is to be run again
+        (after the lock is released), else None."""
         try:
             cluster = objects.Cluster.get_by_uuid(context, uuid)
         except exception.ClusterNotFound:
             return None
         before = cluster.status
-        if before not in FAILED_STATUS:
-            return None
         interrupted = lock.interrupted
         if interrupted and interrupted.get('operation') == locks.SYNC:
             interrupted = None
+        if requests is None:
+            requests = objects.ClusterRequest.list_pending(context, uuid)
+        waiting = self._standing_requests(context, cluster, requests)
+        if waiting:
+            replay = self._lost_request(cluster, waiting, interrupted)
+            if replay is not None:
+                return replay
+        if before not in FAILED_STATUS:
+            return None
         if before == STATUS.DELETE_IN_PROGRESS:
             if interrupted:
                 # Whatever was cut short, the cluster is to be deleted.
@@ -245,6 +290,10 @@ class Reconciler:
                 'No conductor took up the create in the %d seconds since '
                 'it was asked for; creating it now') % (
                     CONF.conductor.lock_timeout)
+        if waiting:
+            # A request on its way: the status the API wrote for it is
+            # not an outcome to observe yet.
+            return None
         with cluster_status.recording() as recorded:
             driver.update_cluster_status(context, cluster)
         cluster = objects.Cluster.get_by_uuid(context, uuid)
@@ -264,6 +313,43 @@ class Reconciler:
             # The driver wrote the end itself: it is announced here
             # (cluster_status announced the ones recorded through it).
             cluster_status.notify_terminal(context, cluster)
+        return None
+
+    @staticmethod
+    def _standing_requests(context, cluster, requests):
+        """The cluster's ``requests`` on record that still stand, oldest
+        first; those that no longer do are dropped (taken off the
+        record), saying why."""
+        standing = []
+        for request in requests:
+            why = lost_requests.why_void(cluster, request)
+            if why is None:
+                standing.append(request)
+                continue
+            if objects.ClusterRequest.claim(context, request.uuid):
+                LOG.info('Cluster %s: dropping request %s (%s) that no '
+                         'conductor took: %s', cluster.uuid, request.uuid,
+                         request.operation, why)
+        return standing
+
+    def _lost_request(self, cluster, waiting, interrupted):
+        """The request to carry out again, as (operation, why, request),
+        or None. A conductor that died holding the lock for an operation
+        whose request is still on record died before it asked the
+        driver: its request is carried out whole, at once (rather than
+        the driver asked to resume what never started). Else the oldest
+        request on record for a lock timeout is: it was lost."""
+        if interrupted:
+            for request in waiting:
+                if request.operation == interrupted['operation']:
+                    return request.operation, \
+                        lost_requests.interrupted_reason(
+                            cluster, request, interrupted), request
+            return None  # the interrupted operation is repaired first
+        if self._older_than_lock_timeout(waiting[0].created_at,
+                                         timeutils.utcnow()):
+            return waiting[0].operation, lost_requests.lost_reason(
+                cluster, waiting[0]), waiting[0]
         return None
 
     @staticmethod
@@ -301,29 +387,42 @@ class Reconciler:
             or record.finished_at is None or \
             record.finished_at.replace(tzinfo=None) < since
 
-    def _resume(self, uuid, operation, why):
-        """Run ``operation`` again on the cluster in a thread of its own,
-        unless it is already running or RESUME_WORKERS are busy."""
+    def _resume(self, uuid, operation, why, request=None):
+        """Run ``operation`` (or the recorded ``request``) again on the
+        cluster in a thread of its own, unless one is already running
+        for it or RESUME_WORKERS are busy."""
         with self._jobs_lock:
             self._jobs = {ident: thread for ident, thread in
                           self._jobs.items() if thread.is_alive()}
             if uuid in self._jobs or len(self._jobs) >= RESUME_WORKERS:
                 return False
             thread = threading.Thread(
-                target=self._run_resumed, args=(uuid, operation, why),
-                name='resume-%s-%s' % (operation, uuid[:8]), daemon=True)
+                target=self._run_resumed,
+                args=(uuid, operation, why, request),
+                name='resume-%s-%s' % (operation.replace(' ', '-'),
+                                       uuid[:8]), daemon=True)
             self._jobs[uuid] = thread
         thread.start()
         return True
 
-    def _run_resumed(self, uuid, operation, why):
+    def _run_resumed(self, uuid, operation, why, request=None):
         context = magnum_context.get_admin_context()
-        LOG.warning('Cluster %s: resuming the %s: %s', uuid, operation, why)
+        if request is not None:
+            LOG.warning('Cluster %s: replaying the %s request %s: %s', uuid,
+                        operation, request.uuid, why)
+        else:
+            LOG.warning('Cluster %s: resuming the %s: %s', uuid, operation,
+                        why)
         try:
             cluster = objects.Cluster.get_by_uuid(context, uuid)
-            cluster.status_reason = why
-            cluster.save(expected={'status': cluster.status})
-            if operation == locks.DELETE:
+            if request is None or cluster.status in FAILED_STATUS:
+                cluster.status_reason = why
+                cluster.save(expected={'status': cluster.status})
+            if request is not None:
+                lost_requests.carry_out(self._handler,
+                                        self._nodegroup_handler, context,
+                                        cluster, request)
+            elif operation == locks.DELETE:
                 self._handler.cluster_delete(context, uuid)
             else:
                 self._handler.cluster_create(context, cluster,

@@ -34,6 +34,7 @@ from magnum.conductor.handlers import container_conductor
 from magnum.conductor.handlers import credential_conductor
 from magnum.conductor.handlers import federation_conductor
 from magnum.conductor.handlers import nodegroup_conductor
+from magnum.db.sqlalchemy import outage_errors
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -189,6 +190,9 @@ class ConductorService(service.Service):
 
     def start(self):
         super().start()
+        # What reaches a status reason says "the database could not be
+        # reached", not the DB-API driver's words.
+        outage_errors.install()
         target = messaging.Target(topic=self.topic, server=self.host,
                                   version=rpcapi.RPC_API_VERSION)
         self.rpc_server = rpc.get_server(

@@ -93,6 +93,9 @@ class FakeDriver(driver.Driver):
     def create_nodegroup(self, context, cluster, nodegroup):
         self._record('create_nodegroup', cluster.uuid, nodegroup.name)
 
+    def update_nodegroup(self, context, cluster, nodegroup):
+        self._record('update_nodegroup', cluster.uuid, nodegroup.name)
+
     def delete_nodegroup(self, context, cluster, nodegroup):
         self._record('delete_nodegroup', cluster.uuid, nodegroup.name)
 

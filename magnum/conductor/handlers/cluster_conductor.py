@@ -22,6 +22,7 @@ by the status sync (``reconcile``).
 import contextlib
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
 from magnum import conf
 from magnum import objects
@@ -33,8 +34,10 @@ from magnum.conductor import background as background_threads
 from magnum.conductor import cluster_credentials
 from magnum.conductor import locks
 from magnum.db import api as db_api
+from magnum.db.sqlalchemy import outage_errors
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
+from magnum.objects import cluster_request
 from magnum.objects import fields
 
 CONF = conf.CONF
@@ -53,7 +56,8 @@ NOT_DELETING = [status for status in STATUS.ALL
 
 class OperationStopped(Exception):
     """The operation must not go on: the cluster is being deleted, is
-    gone, or the operation is a duplicate of one that ran or runs."""
+    gone, the operation is a duplicate of one that ran or runs, or this
+    conductor lost the cluster's lock to another."""
 
     def __init__(self, reason, superseded=False):
         super().__init__(reason)
@@ -71,18 +75,55 @@ class Operation:
     ``at()``: that is where an operation that must not run stops.
     """
 
-    def __init__(self, action, cluster_uuid=None):
+    def __init__(self, action, cluster_uuid=None, request=None):
         self.action = action
         self.cluster_uuid = cluster_uuid
         self.step = _('starting')
         self.stopped = None
+        #: The uuid of the ClusterRequest the API recorded for this
+        #: operation, until it is claimed (``claim_request``).
+        self.request = request
+        #: The cluster's lock, while this operation holds it.
+        self.lock = None
 
     def at(self, step):
         self.step = step
         if self.stopped is not None:
             raise self.stopped
+        self.check_lock()
         self.check_not_deleted()
         return self
+
+    def check_lock(self):
+        """Raise OperationStopped when the cluster's lock was lost: it
+        expired before it could be renewed and a status sync took the
+        cluster over, repairing it as if this conductor had died; going
+        on would run two operations at once."""
+        if self.lock is not None and self.lock.lost:
+            raise OperationStopped(
+                _('%(action)s stopped while %(step)s: this conductor '
+                  'could not renew the cluster\'s lock in time and '
+                  'another conductor took the cluster over') % {
+                      'action': self.action.capitalize(),
+                      'step': self.step})
+
+    @property
+    def lock_lost(self):
+        return self.lock is not None and self.lock.lost
+
+    def claim_request(self):
+        """Take the recorded request off the record, right before the
+        driver is asked: a conductor that dies before this leaves the
+        request for the status sync to replay whole; one that dies after
+        it leaves an interrupted operation for the driver to resume.
+        Idempotent; OperationStopped when the request is gone (the API
+        withdrew it)."""
+        if self.request is None:
+            return
+        request, self.request = self.request, None
+        if not objects.ClusterRequest.claim(admin_context(), request):
+            raise OperationStopped(_('its request %s was withdrawn') %
+                                   request)
 
     def check_not_deleted(self):
         """Raise OperationStopped when the cluster is being deleted."""
@@ -100,8 +141,20 @@ class Operation:
                                 'step': self.step}, superseded=True)
 
 
+def describe_error(error):
+    """``error`` in words for a status reason: its own, except a
+    database error's, which are the DB-API driver's (SQL, hosts) and go
+    to the log only (an unreachable database says so in its own words,
+    see outage_errors)."""
+    if outage_errors.is_database_error(error) and \
+            not isinstance(error, outage_errors.DatabaseUnreachable):
+        return _('the database refused a change (%s; the conductor\'s '
+                 'log has the details)') % type(error).__name__
+    return str(error) or type(error).__name__
+
+
 def failure_reason(operation, error):
-    message = str(error) or type(error).__name__
+    message = describe_error(error)
     return _('%(action)s failed while %(step)s: %(error)s') % {
         'action': operation.action.capitalize(), 'step': operation.step,
         'error': message}
@@ -155,26 +208,31 @@ class OperationRunner:
     @contextlib.contextmanager
     def _operation(self, context, cluster, action, failed_status,
                    notify_action, restore=None, notify_start=False,
-                   already_done=None, held=None):
+                   already_done=None, held=None, request=None):
         """Lock the cluster, run the body, record a failure.
 
         A delete waits for another operation (which stops at its next
         step) rather than fail; any other operation stops without a
         trace when the cluster is being deleted or when it is a
-        duplicate: the same operation holds the lock, or
-        ``already_done(lock)`` says it ran (a request sent twice).
+        duplicate: the same operation holds the lock, ``already_done
+        (lock)`` says it ran (a request sent twice), or its recorded
+        ``request`` (a ClusterRequest's uuid) was taken already (the
+        status sync replayed it). Once it holds the lock, the operation
+        has answered its request whatever the outcome: the request is
+        claimed by the body (``Operation.claim_request``) or at the end.
         """
-        operation = Operation(action, cluster.uuid)
+        operation = Operation(action, cluster.uuid, request)
         # ``held``: the lock, taken already when the operation was
         # accepted (an RPC call that answers before the work is done).
         lock = held or locks.ClusterLock(cluster.uuid, self.host, action)
         try:
             if held is None:
                 self._acquire(context, cluster, lock, failed_status,
-                              notify_action, restore)
+                              notify_action, restore, request)
         except OperationStopped as stopped:
             operation.stopped = stopped
             lock = None
+        operation.lock = lock
         if lock is not None:
             try:
                 operation.stopped = self._refusal(lock, operation,
@@ -206,6 +264,13 @@ class OperationRunner:
                 if stopped.superseded and operation.stopped is None:
                     superseded = str(stopped)
             except Exception as error:
+                if operation.lock_lost:
+                    # The conductor that took the cluster over repairs
+                    # it; a failure recorded here would overwrite that.
+                    LOG.error('Cluster %s: %s failed at %s after this '
+                              'conductor lost the lock; not recording: %s',
+                              cluster.uuid, action, operation.step, error)
+                    raise
                 LOG.exception('Cluster %s: %s failed at %s', cluster.uuid,
                               action, operation.step)
                 self._fail(context, cluster, failed_status,
@@ -214,14 +279,37 @@ class OperationRunner:
                 raise
         finally:
             if lock is not None:
+                if operation.stopped is None and not operation.lock_lost:
+                    self._answered(cluster, operation)
                 lock.release()
         if superseded is not None:
             # Its start was announced: so is its end.
             notifications.notify_cluster(context, cluster, notify_action,
                                          'error', superseded)
 
+    @staticmethod
+    def _answered(cluster, operation):
+        """The operation ran (or failed, or stopped) holding the lock:
+        its request, if the body did not claim it, is answered."""
+        try:
+            operation.claim_request()
+        except OperationStopped:
+            pass  # withdrawn meanwhile: nothing left to claim
+        except Exception:
+            # Left on record: the cluster's owner carries it out again a
+            # lock timeout later (a retry, never a request left unheard).
+            LOG.exception('Cluster %s: could not take request %s off the '
+                          'record', cluster.uuid, operation.request)
+
+    @staticmethod
+    def _carried_out(request):
+        """The recorded request is no longer on record: another conductor
+        (the status sync's replay) took it, or the API withdrew it."""
+        return request is not None and objects.ClusterRequest.get_pending(
+            admin_context(), request) is None
+
     def _acquire(self, context, cluster, lock, failed_status, notify_action,
-                 restore):
+                 restore, request=None):
         """Take ``lock``; OperationStopped when the operation must not run,
         ClusterBusy (recorded as the failure) when it cannot."""
         try:
@@ -234,6 +322,12 @@ class OperationRunner:
             if busy.operation == locks.DELETE:
                 raise OperationStopped(
                     _('the cluster is being deleted')) from None
+            if self._carried_out(request):
+                # A late copy of a request that was replayed: the busy
+                # cluster is no reason to record a failure.
+                raise OperationStopped(_(
+                    'its request %s was carried out already') %
+                    request) from None
             if lock.operation != locks.DELETE:
                 reason = _('%(action)s could not start: the cluster is '
                            'busy with %(other)s by conductor %(holder)s; '
@@ -243,6 +337,9 @@ class OperationRunner:
                                'holder': busy.holder}
                 self._fail(context, cluster, failed_status, reason,
                            notify_action, restore)
+                if request is not None:
+                    # Answered (with the failure): not to be replayed.
+                    objects.ClusterRequest.claim(admin_context(), request)
                 raise
             first = busy
         # A delete waits for the running operation, which stops at its
@@ -279,8 +376,7 @@ class OperationRunner:
         except (exception.ClusterNotFound, exception.ConcurrentUpdate):
             pass
 
-    @staticmethod
-    def _refusal(lock, operation, already_done):
+    def _refusal(self, lock, operation, already_done):
         """Why the operation must not run now that it holds the lock, as
         an OperationStopped, or None."""
         refusal = None
@@ -290,6 +386,10 @@ class OperationRunner:
             if already_done is not None and already_done(lock):
                 refusal = OperationStopped(_('it already ran on this '
                                              'cluster'))
+            elif self._carried_out(operation.request):
+                refusal = OperationStopped(_(
+                    'its request %s was carried out already') %
+                    operation.request)
         except exception.ClusterNotFound:
             refusal = OperationStopped(_('the cluster is gone'))
             lock.cluster_gone()
@@ -325,6 +425,9 @@ class OperationRunner:
 
 class ClusterHandler(OperationRunner):
     """Cluster create, update, resize, upgrade and delete."""
+
+    # 1.2: update and resize take the ``request`` the API recorded.
+    target = messaging.Target(version='1.2')
 
     # -- create -------------------------------------------------------------
 
@@ -389,7 +492,7 @@ class ClusterHandler(OperationRunner):
 
     def cluster_update(self, context, cluster, node_count=None,
                        health_status=None, health_status_reason=None,
-                       rollback=False):
+                       rollback=False, request=None):
         current = reload_cluster(cluster.uuid)
         worker = current.default_ng_worker
         previous = worker.node_count if worker else None
@@ -399,9 +502,10 @@ class ClusterHandler(OperationRunner):
                 worker.node_count = previous
                 worker.save()
 
-        with self._operation(context, current, 'update',
+        with self._operation(context, current, cluster_request.UPDATE,
                              STATUS.UPDATE_FAILED, 'update', restore,
-                             notify_start=True) as operation:
+                             notify_start=True,
+                             request=request) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
             self._in_progress(current)
@@ -411,11 +515,12 @@ class ClusterHandler(OperationRunner):
                 worker.save()
             operation.at(_('asking the %s driver to update the cluster') %
                          driver.name)
+            operation.claim_request()
             driver.update_cluster(context, current, rollback=rollback)
             save_unless_deleted(current)
 
     def cluster_resize(self, context, cluster, node_count, nodes_to_remove,
-                       nodegroup):
+                       nodegroup, request=None):
         current = reload_cluster(cluster.uuid)
         target = objects.NodeGroup.get(admin_context(), current.uuid,
                                        nodegroup.uuid)
@@ -426,9 +531,10 @@ class ClusterHandler(OperationRunner):
             target.status = STATUS.UPDATE_FAILED
             target.save()
 
-        with self._operation(context, current, 'resize',
+        with self._operation(context, current, cluster_request.RESIZE,
                              STATUS.UPDATE_FAILED, 'update', restore,
-                             notify_start=True) as operation:
+                             notify_start=True,
+                             request=request) as operation:
             operation.at(_('choosing the driver'))
             driver = driver_for(current)
             self._in_progress(current)
@@ -441,6 +547,7 @@ class ClusterHandler(OperationRunner):
                                'driver': driver.name,
                                'nodegroup': target.name,
                                'count': node_count})
+            operation.claim_request()
             driver.resize_cluster(context, current, None, node_count,
                                   nodes_to_remove or [], target)
             save_unless_deleted(current)

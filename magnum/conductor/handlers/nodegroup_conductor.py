@@ -13,12 +13,14 @@
 """Nodegroup create, update and delete on the conductor."""
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
 from magnum import conf
 from magnum import objects
 from magnum.common import exception
 from magnum.conductor.handlers import cluster_conductor
 from magnum.i18n import _
+from magnum.objects import cluster_request
 from magnum.objects import fields
 
 CONF = conf.CONF
@@ -32,8 +34,11 @@ class NodeGroupHandler(cluster_conductor.OperationRunner):
     makes it real, and a failure marks both the nodegroup and the
     cluster."""
 
+    # 1.2: every operation takes the ``request`` the API recorded.
+    target = messaging.Target(version='1.2')
+
     def _run(self, context, cluster, nodegroup, action, in_progress,
-             failed, call):
+             failed, call, request=None):
         cluster = cluster_conductor.reload_cluster(cluster.uuid)
         try:
             target = objects.NodeGroup.get(
@@ -42,6 +47,10 @@ class NodeGroupHandler(cluster_conductor.OperationRunner):
         except exception.NodeGroupNotFound:
             LOG.info('Nodegroup %s of cluster %s is gone', nodegroup.uuid,
                      cluster.uuid)
+            if request is not None:
+                # Nothing left to act on: not to be replayed either.
+                objects.ClusterRequest.claim(
+                    cluster_conductor.admin_context(), request)
             return
 
         def restore(stored):
@@ -50,7 +59,8 @@ class NodeGroupHandler(cluster_conductor.OperationRunner):
             target.save()
 
         with self._operation(context, cluster, action, STATUS.UPDATE_FAILED,
-                             'update', restore) as operation:
+                             'update', restore,
+                             request=request) as operation:
             operation.at(_('choosing the driver'))
             driver = cluster_conductor.driver_for(cluster)
             target.status = in_progress
@@ -64,24 +74,28 @@ class NodeGroupHandler(cluster_conductor.OperationRunner):
                                'driver': driver.name,
                                'action': action.split()[0],
                                'name': target.name})
+            operation.claim_request()
             call(driver, cluster, target)
 
-    def nodegroup_create(self, context, cluster, nodegroup):
-        self._run(context, cluster, nodegroup, 'create nodegroup',
+    def nodegroup_create(self, context, cluster, nodegroup, request=None):
+        self._run(context, cluster, nodegroup,
+                  cluster_request.CREATE_NODEGROUP,
                   STATUS.CREATE_IN_PROGRESS, STATUS.CREATE_FAILED,
                   lambda driver, c, ng: driver.create_nodegroup(
-                      context, c, ng))
+                      context, c, ng), request)
 
-    def nodegroup_update(self, context, cluster, nodegroup):
+    def nodegroup_update(self, context, cluster, nodegroup, request=None):
         # The API saved the changed limits/labels/taints; the driver
         # applies them.
-        self._run(context, cluster, nodegroup, 'update nodegroup',
+        self._run(context, cluster, nodegroup,
+                  cluster_request.UPDATE_NODEGROUP,
                   STATUS.UPDATE_IN_PROGRESS, STATUS.UPDATE_FAILED,
                   lambda driver, c, ng: driver.update_nodegroup(
-                      context, c, ng))
+                      context, c, ng), request)
 
-    def nodegroup_delete(self, context, cluster, nodegroup):
-        self._run(context, cluster, nodegroup, 'delete nodegroup',
+    def nodegroup_delete(self, context, cluster, nodegroup, request=None):
+        self._run(context, cluster, nodegroup,
+                  cluster_request.DELETE_NODEGROUP,
                   STATUS.DELETE_IN_PROGRESS, STATUS.DELETE_FAILED,
                   lambda driver, c, ng: driver.delete_nodegroup(
-                      context, c, ng))
+                      context, c, ng), request)
