@@ -298,6 +298,8 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         if summary is not None and \
                 summary.stack_status != 'CREATE_COMPLETE':
             return None
+        if not self._two_phases(cluster, cluster.cluster_template):
+            return None  # its stack never is a first phase: no read
         try:
             stack = stacks.get(stacks.client_for(cluster, context),
                                cluster.stack_id)
@@ -305,6 +307,9 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
             return None  # the Heat base's observation says so
         if stack.stack_status != 'CREATE_COMPLETE' or \
                 not phases.is_addresses_only(stacks.outputs_of(stack)):
+            # What the Heat base observes next, without reading it again
+            # (it reads a complete stack again, for its outputs).
+            self._observed[cluster.stack_id] = stack
             return None
         return stack
 

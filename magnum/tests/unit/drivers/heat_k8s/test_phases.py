@@ -212,9 +212,11 @@ class FakeHeat:
         self.stored = stored
         self.updates = []
         self.refuse = None
+        self.reads = 0
         self.stacks = self
 
     def get(self, stack_id, resolve_outputs=True):
+        self.reads += 1
         return self.stack
 
     def template(self, stack_id):
@@ -347,6 +349,21 @@ def test_other_stacks_are_the_heat_bases_to_observe(second_phase, status,
         work.driver.update_cluster_status(None, work.cluster)
     assert heat.updates == []
     observe.assert_called_once()
+
+
+def test_a_one_phase_cluster_costs_no_extra_read(second_phase):
+    """A cluster whose addresses are all planned is never in a first
+    phase: the period's stack list is all the driver reads before the
+    Heat base's observation."""
+    work, heat, _failures = second_phase
+    work.cluster.floating_ip_enabled = False  # VIP planned, no floating IP
+    summary = FakeHeat('CREATE_COMPLETE', {}, None).stack
+    work.driver._observed = {'stack-1': summary}
+    with mock.patch.object(stack_status, 'observe') as observe:
+        work.driver.update_cluster_status(None, work.cluster)
+    assert heat.reads == 0
+    observe.assert_called_once_with(work.driver, None, work.cluster,
+                                    summary)
 
 
 def test_a_create_ends_with_the_stack_update_it_made(second_phase):
