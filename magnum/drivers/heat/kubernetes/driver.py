@@ -35,14 +35,15 @@ from magnum.drivers.heat import driver as heat_driver
 from magnum.drivers.heat import stacks
 from magnum.drivers.heat import status as stack_status
 from magnum.drivers.heat import template_definition as definition
-from magnum.drivers.heat.kubernetes import api as k8s_api
 from magnum.drivers.heat.kubernetes import bootconfig
 from magnum.drivers.heat.kubernetes import cloudconfig
+from magnum.drivers.heat.kubernetes import health as k8s_health
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import labels as k8s_labels
 from magnum.drivers.heat.kubernetes import node_labels
 from magnum.drivers.heat.kubernetes import phases
 from magnum.drivers.heat.kubernetes import pki
+from magnum.drivers.heat.kubernetes import probe as k8s_probe
 from magnum.drivers.heat.kubernetes import proxy as k8s_proxy
 from magnum.i18n import _
 from magnum.objects import fields
@@ -60,8 +61,6 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 LB_FILE = 'kubernetes/load_balancer.yaml'
 #: Labels an upgrade takes from the new cluster template.
 UPGRADED_LABELS = ('kube_tag', 'etcd_tag')
-#: Seconds to wait for the cluster's Kubernetes API when checking it.
-API_TIMEOUT = 10
 
 
 def _masters_first(nodegroups):
@@ -527,37 +526,36 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         return 'https://%s:%d' % (address, self.api_port)
 
     def observe_ready(self, context, cluster):
-        """Ready when the Kubernetes API answers /readyz with Magnum's
-        client certificate and every node is Ready."""
-        expected = cluster.node_count + cluster.master_count
-        if not cluster.api_address:
-            return False, _('The stack has no API address yet')
-        try:
-            with k8s_api.cluster_tls(context, cluster) as tls:
-                health, ready = k8s_api.ready_nodes(
-                    cluster.api_address, tls, API_TIMEOUT)
-        except k8s_api.UNREACHABLE as error:
-            message = _('The Kubernetes API at %(address)s does not answer '
-                        'over TLS: %(error)s') % {
-                            'address': cluster.api_address, 'error': error}
-            if self.set_condition(cluster, conditions.CONTROL_PLANE_READY,
-                                  False, 'APIUnreachable', message):
-                cluster.save()
-            return False, message
-        self.set_condition(cluster, conditions.CONTROL_PLANE_READY, True,
-                           'APIAnswering',
-                           _('The Kubernetes API answers: %s') % health)
-        ok = len(ready) >= expected
-        message = _('%(ready)d of %(expected)d nodes Ready') % {
-            'ready': len(ready), 'expected': expected}
-        self.set_condition(cluster, conditions.NODES_READY, ok,
-                           'NodesReady' if ok else 'NodesNotReady', message)
-        cluster.save()
-        if ok and not cluster.coe_version:
+        """Ready when the Kubernetes API answers /readyz to Magnum's
+        client certificate and every server of the stack is a Ready
+        node; read by the prober the health check uses (``probe``)."""
+        state = k8s_health.readiness(
+            k8s_probe.observe(context, cluster),
+            k8s_health.stack_node_names(self.stack_outputs(cluster)))
+        self.set_condition(cluster, conditions.CONTROL_PLANE_READY,
+                           state.api, state.api_reason, state.api_message)
+        self.set_condition(cluster, conditions.NODES_READY, state.nodes,
+                           state.nodes_reason, state.nodes_message)
+        if state.ready and not cluster.coe_version:
             cluster.coe_version = self._labels_of_cluster(cluster)[
                 'kube_tag']
-            cluster.save()
-        return ok, message
+        cluster.save()
+        return state.ready, state.message
+
+    def get_monitor(self, context, cluster):
+        return k8s_health.monitor_for(context, cluster)
+
+    def list_nodes(self, context, cluster):
+        """The servers of the stack's outputs with what the Kubernetes
+        API says of each node (read now: the stack, then the API)."""
+        from magnum import objects
+        outputs = {}
+        if cluster.stack_id:
+            heat = stacks.client_for(cluster, context)
+            outputs = stacks.outputs_of(stacks.get(heat, cluster.stack_id))
+        return k8s_health.list_nodes(
+            outputs, objects.NodeGroup.list(context, cluster.uuid),
+            k8s_probe.observe(context, cluster))
 
     def _labels_of_cluster(self, cluster):
         return k8s_labels.resolve(definition.labels_of(
