@@ -29,6 +29,7 @@ import oslo_messaging as messaging
 
 from magnum import conf
 from magnum.api import app
+from magnum.common import heap
 from magnum.common import rpc
 from magnum.common import service
 from magnum.conductor import service as conductor_service
@@ -52,6 +53,7 @@ class _QuietHandler(simple_server.WSGIRequestHandler):
 
 
 def main(argv=None):
+    heap.fix_mmap_threshold()  # see magnum.common.heap
     service.prepare_service(sys.argv if argv is None else argv)
     if not CONF.transport_url:
         rpc.set_transport(messaging.get_rpc_transport(

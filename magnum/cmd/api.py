@@ -32,6 +32,7 @@ from oslo_log import log as logging
 from magnum import conf
 from magnum.api import app
 from magnum.cmd import balanced_worker
+from magnum.common import heap
 from magnum.common import service
 
 CONF = conf.CONF
@@ -176,6 +177,7 @@ def server_options():
 def main(argv=None):
     # First, before any thread of this process or its workers allocates.
     limit_malloc_arenas()
+    heap.fix_mmap_threshold()
     service.prepare_service(sys.argv if argv is None else argv,
                             messaging_opts=False)
     options = server_options()

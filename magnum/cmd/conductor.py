@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from oslo_service import service as os_service
 
 from magnum import conf
+from magnum.common import heap
 from magnum.common import service
 from magnum.conductor import service as conductor_service
 
@@ -27,6 +28,9 @@ LOG = logging.getLogger(__name__)
 
 
 def main(argv=None):
+    # Before any thread allocates: image uploads pass through in pieces
+    # of several MiB (magnum.common.heap).
+    heap.fix_mmap_threshold()
     service.prepare_service(sys.argv if argv is None else argv)
     service.check_encryption_key('magnum-conductor')
     service.check_private_files_directory('magnum-conductor')
