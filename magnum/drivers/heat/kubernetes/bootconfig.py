@@ -134,8 +134,9 @@ def _proxy_files(proxy):
         '[Service]',
         'EnvironmentFile=%s' % PROXY_ENV,
         ''])
+    # Root's only: a proxy URL may carry a user and password.
     return [File(PROXY_ENV, _env_file(
-        proxy.environment(), '%s and containerd' % SCRIPT_PATH)),
+        proxy.environment(), '%s and containerd' % SCRIPT_PATH), 0o600),
         File(CONTAINERD_PROXY, dropin)]
 
 

@@ -17,6 +17,7 @@ never for the kubelet, with no_proxy always holding what the cluster
 reaches directly. (test_bootconfig checks the proxied configurations
 against the Ignition and cloud-init schemas and shellcheck.)"""
 
+import json
 import os
 import shlex
 import subprocess
@@ -142,6 +143,17 @@ def test_every_node_gets_the_proxies_and_what_stays_direct(rendered):
                       '10.254.0.1', '.svc', '.cluster.local'):
             assert entry in direct, (distro, role, entry)
         assert len(direct) == len(set(direct))
+
+
+def test_the_proxy_environment_is_roots_only(issuer):
+    """A proxy URL may carry a password: the file is 0600 on the node."""
+    work = test_driver._work(issuer, masters=1, lb=False,
+                             https_proxy='http://u:secret@proxy:3128')
+    heat_driver.RenderBootConfiguration().execute(work)
+    for text in work.node_parameters.values():
+        entry = [f for f in json.loads(text)['storage']['files']
+                 if f['path'] == bootconfig.PROXY_ENV][0]
+        assert entry['mode'] == 0o600
 
 
 def test_containerd_pulls_through_them_and_the_kubelet_does_not(rendered):
