@@ -69,9 +69,15 @@ class Work:
         # An upgrade records the new image as the nodegroup's image_id;
         # nothing overrides it any more (None, for drivers that read it).
         self.image = None
+        #: {nodegroup key: member names} a driver that upgrades member by
+        #: member (``member_values``) moves to the nodegroup's image now.
+        self.upgrade_members = {}
         self.error = None
         self.heat = None
         self.stored = {}
+        #: The stack's stored template as Heat gave it back (what each
+        #: member was given last time), {} before the stack exists.
+        self.stored_template = {}
         self.states = {}
         self.new = []
         self.node_parameters = {}
@@ -95,6 +101,7 @@ class ReadStoredState(steps.Step):
             return
         heat = work.client()
         stored = stacks.template_of(heat, work.cluster.stack_id)
+        work.stored_template = stored or {}
         work.stored = definition.stored_states(stored)
         if work.remove:
             stack = stacks.get(heat, work.cluster.stack_id)
@@ -219,6 +226,12 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         """After the stack completed: (ready, reason when not). The
         stack's outputs just read are ``self.stack_outputs(cluster)``."""
 
+    def member_values(self, work, nodegroup, member):
+        """What one member gets beside its address and user data in the
+        node template's ``nodes`` map (a dict): a driver that upgrades
+        its nodes a batch at a time gives each member its own image."""
+        return {}
+
     def stack_outputs(self, cluster):
         """{output key: value} of the cluster's stack as last read in
         this period (by ``record_outputs``)."""
@@ -296,6 +309,8 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
                 parameters[parameter] = {'type': 'string', 'hidden': True}
                 nodes[name] = {'address': state.addresses[name],
                                'user_data': {'get_param': parameter}}
+                nodes[name].update(self.member_values(work, nodegroup,
+                                                      name))
             properties = dict(self.node_properties(work, nodegroup, state))
             properties.update(index='%index%', nodes=nodes)
             resource = {
@@ -390,7 +405,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         node template what else the driver takes from the template, such
         as kube_tag), replaced or rebuilt by Heat in batches of
         ``max_batch_size`` (the ResourceGroup's rolling_update)."""
-        self.check_upgrade(cluster, cluster_template, nodegroup)
+        self.check_upgrade(context, cluster, cluster_template, nodegroup)
         nodegroup.image_id = cluster_template.image_id
         nodegroup.save()
         template = None
@@ -402,7 +417,7 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
                      upgrading=nodegroup.uuid,
                      max_batch_size=max_batch_size)
 
-    def check_upgrade(self, cluster, cluster_template, nodegroup):
+    def check_upgrade(self, context, cluster, cluster_template, nodegroup):
         """Raise when the driver cannot upgrade ``nodegroup``."""
 
     def create_nodegroup(self, context, cluster, nodegroup):

@@ -29,8 +29,17 @@ project A's member:
   CREATE_COMPLETE time is printed (the driver doc quotes it);
 - ``openstack coe cluster config``, then the ``docker`` CLI: ``docker
   node ls`` shows three Ready nodes and a replicated service runs;
+- ``GET /v1/clusters/{id}/nodes`` (1.16): one entry per server, read
+  from the stack's outputs and the swarm, checked against the stand-in's
+  containers and ``docker node ls``; it follows the resize;
 - resize up, then down with ``nodes_to_remove`` naming a node;
 - a nodegroup added, then deleted;
+- upgrade to a template whose image is the node image under a second
+  tag: the workers two at a time, then the only master (workers promoted
+  to managers meanwhile): every server is rebuilt from the new image at
+  its address, the swarm has each node once and Ready, and the service
+  made before the upgrade runs again (its definition survived the
+  master's rebuild); the time of each upgrade is printed;
 - delete: the stack and every container go;
 - a cluster whose image the engine does not have ends CREATE_FAILED with
   a reason naming the failed server resource.
@@ -44,8 +53,10 @@ import subprocess
 import sys
 import time
 
+import docker.errors
 import pytest
 
+from magnum.tests.functional import cloud as cloud_box
 from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
@@ -268,8 +279,11 @@ def test_cluster_config_then_docker_cli(stage):
     for address in cluster['master_addresses'] + cluster['node_addresses']:
         _docker(stage, '--host', 'tcp://%s:2376' % address, 'import', image,
                 'local/sleep:1')
+    # sleep as a container's first process ignores SIGTERM: a short
+    # grace period, so that a drained node's task stops at once.
     _docker(stage, 'service', 'create', '--detach', '--name', 'sleeper',
-            '--replicas', '3', 'local/sleep:1', '/bin/sleep', '3600')
+            '--replicas', '3', '--stop-grace-period', '1s', 'local/sleep:1',
+            '/bin/sleep', '3600')
     deadline = time.monotonic() + 60
     while True:
         states = _docker(stage, 'service', 'ps', 'sleeper', '--format',
@@ -281,6 +295,81 @@ def test_cluster_config_then_docker_cli(stage):
         time.sleep(1)
 
 
+def _server_containers(engine, cluster):
+    """{host name: container} of the cluster's running stand-in servers
+    (their host names are the server names, which start with the
+    stack's name)."""
+    prefix = 'magnum-%s-%s' % (cluster['name'], cluster['uuid'][:8])
+    return {c.attrs['Config']['Hostname']: c
+            for c in engine.containers.list(all=True)
+            if c.attrs['Config']['Hostname'].startswith(prefix) and
+            c.status == 'running'}
+
+
+def _address(container):
+    networks = container.attrs['NetworkSettings']['Networks']
+    assert len(networks) == 1, networks
+    return list(networks.values())[0]['IPAddress']
+
+
+def _swarm(stage):
+    """``docker node ls`` as [{id, hostname, status, availability,
+    manager, engine}]."""
+    keys = ('id', 'hostname', 'status', 'availability', 'manager',
+            'engine')
+    out = _docker(stage, 'node', 'ls', '--format', '|'.join(
+        '{{.%s}}' % f for f in ('ID', 'Hostname', 'Status', 'Availability',
+                                'ManagerStatus', 'EngineVersion')))
+    return [dict(zip(keys, line.split('|'))) for line in out.splitlines()
+            if line.strip()]
+
+
+def _running_tasks(stage, node_id):
+    out = _docker(stage, 'node', 'ps', node_id, '--filter',
+                  'desired-state=running', '--format', '{{.CurrentState}}')
+    return len([line for line in out.splitlines()
+                if line.startswith('Running')])
+
+
+def _check_nodes(stage, engine):
+    """GET .../nodes against the stand-in's servers and the swarm: one
+    entry per server, with its name, nodegroup, role, address, Ready, its
+    server id, engine version and running tasks."""
+    uuid = stage.state['uuid']
+    cluster = stage.show(uuid)
+    listed = stage.call('GET', '/clusters/%s/nodes' % uuid,
+                        status=200).json()['nodes']
+    servers = _server_containers(engine, cluster)
+    assert sorted(n['name'] for n in listed) == sorted(servers), (
+        listed, sorted(servers))
+    groups = {ng['name']: ng for ng in stage.call(
+        'GET', '/clusters/%s/nodegroups' % uuid,
+        status=200).json()['nodegroups']}
+    swarm = {row['hostname']: row for row in _swarm(stage)}
+    for node in listed:
+        server = servers[node['name']]
+        assert node['server_id'] == server.labels[cloud_box.STANDIN_SERVER]
+        assert node['addresses'] == [_address(server)], node
+        assert node['role'] == groups[node['nodegroup']]['role'], node
+        assert node['addresses'][0] in cluster[
+            'master_addresses' if node['role'] == 'master' else
+            'node_addresses'], node
+        assert (node['status'], node['status_reason']) == ('Ready', None)
+        row = swarm[node['name']]
+        assert node['engine_version'] == row['engine'], node
+        assert node['running_tasks'] == _running_tasks(stage, row['id'])
+    return listed
+
+
+def test_nodes_list_one_entry_per_server(stage, engine):
+    listed = _check_nodes(stage, engine)
+    assert sorted((n['nodegroup'], n['role']) for n in listed) == [
+        ('default-master', 'master'), ('default-worker', 'worker'),
+        ('default-worker', 'worker')]
+    # The service's three replicas are counted.
+    assert sum(n['running_tasks'] for n in listed) == 3
+
+
 def _workers(stage):
     uuid = stage.state['uuid']
     nodegroups = stage.call('GET', '/clusters/%s/nodegroups' % uuid,
@@ -289,7 +378,7 @@ def _workers(stage):
             ng['is_default']][0]
 
 
-def test_resize_up_then_down_with_nodes_to_remove(stage):
+def test_resize_up_then_down_with_nodes_to_remove(stage, engine):
     uuid = stage.state['uuid']
     worker = _workers(stage)
     stage.call('POST', '/clusters/%s/actions/resize' % uuid,
@@ -297,6 +386,7 @@ def test_resize_up_then_down_with_nodes_to_remove(stage):
     cluster = stage.wait(uuid, 'UPDATE_COMPLETE')
     assert len(cluster['node_addresses']) == 3
     ready = _wait_ready_count(stage, 4)
+    assert len(_check_nodes(stage, engine)) == 4
     # Remove the worker named ...-1 (a server name, as `docker node ls`
     # shows it).
     victim = [h for h in ready if h.endswith('default-worker-1')][0]
@@ -310,6 +400,7 @@ def test_resize_up_then_down_with_nodes_to_remove(stage):
     # The other two workers stayed.
     assert sorted(h.rsplit('-', 1)[1] for h in ready
                   if '-default-worker-' in h) == ['0', '2'], ready
+    assert sorted(n['name'] for n in _check_nodes(stage, engine)) == ready
 
 
 def _wait_nodegroup(stage, uuid, name, wanted, timeout=CLUSTER_TIMEOUT):
@@ -352,6 +443,115 @@ def test_nodegroup_add_and_delete(stage):
     _wait_ready_count(stage, 3)
 
 
+@pytest.fixture(scope='module')
+def upgrade_image(engine):
+    """The node image under a second tag: the upgrade's "new" image, so
+    that its servers are rebuilt (one tag per module run)."""
+    repository, _sep, tag = docker_engine.IMAGE.rpartition(':')
+    new_tag = '%s-u%s' % (tag, os.urandom(3).hex())
+    engine.images.get(docker_engine.IMAGE).tag(repository, new_tag)
+    name = '%s:%s' % (repository, new_tag)
+    yield name
+    try:
+        engine.images.remove(name)  # the tag only: the image keeps its own
+    except docker.errors.DockerException as error:
+        print('could not remove the tag %s: %s' % (name, error))
+
+
+def _upgrade(stage, template, nodegroup, batch):
+    uuid = stage.state['uuid']
+    started = time.monotonic()
+    stage.call('POST', '/clusters/%s/actions/upgrade' % uuid,
+               {'cluster_template': template['uuid'],
+                'max_batch_size': batch, 'nodegroup': nodegroup}, 202)
+    assert stage.show(uuid)['status'] == 'UPDATE_IN_PROGRESS'
+    cluster = stage.wait(uuid, 'UPDATE_COMPLETE')
+    return cluster, time.monotonic() - started
+
+
+def _swarm_is_whole(stage, servers):
+    """Each server once in ``docker node ls``, Ready and active; the
+    master the only manager (no stale entry, no worker left a manager).
+    """
+    rows = _swarm(stage)
+    assert sorted(r['hostname'] for r in rows) == sorted(servers), rows
+    assert all((r['status'], r['availability']) == ('Ready', 'Active')
+               for r in rows), rows
+    managers = [r['hostname'] for r in rows if r['manager']]
+    assert managers == [h for h in servers if '-default-master-' in h], \
+        rows
+    labels = _docker(stage, 'node', 'inspect', '--format',
+                     '{{json .Spec.Labels}}', *[r['id'] for r in rows])
+    assert 'magnum.upgrade' not in labels, labels
+
+
+def _wait_replicas(stage, service, count, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        states = _docker(stage, 'service', 'ps', service, '--filter',
+                         'desired-state=running', '--format',
+                         '{{.CurrentState}}').splitlines()
+        if len([s for s in states if s.startswith('Running')]) == count:
+            return
+        assert time.monotonic() < deadline, states
+        time.sleep(1)
+
+
+def test_upgrade_rebuilds_workers_then_the_only_master(stage, engine,
+                                                      upgrade_image):
+    uuid = stage.state['uuid']
+    before = stage.show(uuid)
+    old = _server_containers(engine, before)
+    assert len(old) == 3
+    template = stage.template(upgrade_image,
+                              labels=stage.state['template']['labels'])
+
+    # The workers (the default nodegroup), two at a time.
+    cluster, workers_s = _upgrade(stage, template, 'default-worker', 2)
+    print('heat swarm_vm: upgrade of 2 workers, batch 2: %.1f s' %
+          workers_s)
+    assert cluster['cluster_template_id'] == template['uuid']
+    now = _server_containers(engine, cluster)
+    assert sorted(now) == sorted(old)
+    for host, container in now.items():
+        if '-default-worker-' in host:
+            assert container.id != old[host].id, host
+            assert upgrade_image in container.image.tags, host
+        else:
+            assert container.id == old[host].id, host
+        assert _address(container) == _address(old[host]), host
+    _swarm_is_whole(stage, list(now))
+    groups = {ng['name']: ng['image_id'] for ng in stage.call(
+        'GET', '/clusters/%s/nodegroups' % uuid,
+        status=200).json()['nodegroups']}
+    assert groups == {'default-master': docker_engine.IMAGE,
+                      'default-worker': upgrade_image}
+
+    # The only master: workers hold the swarm as managers meanwhile.
+    cluster, master_s = _upgrade(stage, template, 'default-master', 1)
+    print('heat swarm_vm: upgrade of the only master: %.1f s' % master_s)
+    stage.state['upgrade_s'] = (workers_s, master_s)
+    final = _server_containers(engine, cluster)
+    assert sorted(final) == sorted(old)
+    for host, container in final.items():
+        assert container.id != old[host].id, host
+        assert upgrade_image in container.image.tags, host
+        assert _address(container) == _address(old[host]), host
+    for key in ('api_address', 'master_addresses', 'node_addresses'):
+        assert cluster[key] == before[key], key
+    _swarm_is_whole(stage, list(final))
+    # The service made before the upgrade is still there (the swarm's
+    # state survived its only manager's rebuild); the rebuilt nodes
+    # need its image again (there is no registry) to run it.
+    image = os.path.join(stage.workdir, 'sleep.tar')
+    for address in cluster['master_addresses'] + cluster['node_addresses']:
+        _docker(stage, '--host', 'tcp://%s:2376' % address, 'import', image,
+                'local/sleep:1')
+    _wait_replicas(stage, 'sleeper', 3)
+    assert sum(n['running_tasks'] for n in _check_nodes(stage, engine)) \
+        == 3
+
+
 def _servers(engine, cluster):
     """The stand-in servers (containers) of the cluster: their host
     names are the server names, which start with the stack's name."""
@@ -374,12 +574,13 @@ def test_missing_image_fails_naming_the_server(stage):
     uuid = stage.cluster(template, masters=1, workers=1)
     cluster = stage.wait(uuid, 'CREATE_FAILED')
     reason = cluster['status_reason']
-    # The failed node, the server inside it and Heat's (here the
-    # stand-in's) own message.
-    assert reason.startswith('Resource nodes/0 '), reason
-    assert 'CREATE_FAILED' in reason, reason
-    assert 'resources.server' in reason, reason
-    assert "image 'magnum/no-such-image: 1'" in reason or \
-        'magnum/no-such-image:1' in reason, reason
+    # The server that failed, under its nodegroup and member (the
+    # masters': the workers wait for them), and its own message from
+    # Heat (here the stand-in's), not the copies its parents carry.
+    assert reason.startswith(
+        'Resource ng_default-master/0/server (OS::Nova::Server) '
+        "CREATE_FAILED: image 'magnum/no-such-image:1' is not in the "
+        "test cloud's Docker engine"), reason
     stage.call('DELETE', '/clusters/%s' % uuid, status=204)
     stage.wait(uuid, 'GONE')
+

@@ -12,18 +12,24 @@
 
 """swarm-mode on Nova VMs through Heat (driver ``swarm_vm``)."""
 
+import functools
 import os
+import time
 
 from oslo_log import log as logging
 
 from magnum import conf
+from magnum import objects
 from magnum.common import conditions
 from magnum.common import exception
 from magnum.drivers.common import swarm_api
 from magnum.drivers.heat import driver as heat_driver
+from magnum.drivers.heat import steps
 from magnum.drivers.heat import template_definition as definition
 from magnum.drivers.heat.swarm_vm import boot
+from magnum.drivers.heat.swarm_vm import upgrade
 from magnum.i18n import _
+from magnum.objects import fields
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -35,6 +41,70 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 def _masters_first(nodegroups):
     return sorted(nodegroups, key=lambda ng: (ng.role != 'master',
                                               not ng.is_default, ng.name))
+
+
+class UpgradePass(steps.Step):
+    """The cluster's upgrade moved on (``upgrade.Upgrade.step``); the
+    Progress is left in ``work.progress``.
+
+    The status sync makes one pass per period. The upgrade request's
+    passes (``starting``) go on, a second apart, until the first batch's
+    stack update is made (the workers to promote reachable, the batch
+    drained), for ``START_WAIT`` seconds at most: then the stack is
+    updated with no member moved, for the status sync, which waits for
+    the stack's UPDATE, to take over. A swarm that does not answer then
+    fails the request; the status sync waits for it.
+    """
+
+    #: Seconds the upgrade request waits to update the stack with its
+    #: first batch.
+    START_WAIT = upgrade.DRAIN_WAIT // 2
+
+    def __init__(self, driver, starting):
+        self.driver = driver
+        self.starting = starting
+
+    def execute(self, work):
+        deadline = time.monotonic() + self.START_WAIT
+        with swarm_api.cluster_tls(work.context, work.cluster) as tls:
+            clients = upgrade.Clients(tls,
+                                      CONF.heat_driver.docker_api_timeout)
+            try:
+                moving = upgrade.Upgrade(
+                    work, clients, self.driver.update_members,
+                    self.driver.swarm_labels,
+                    functools.partial(server_name, work.cluster))
+                while True:
+                    work.progress = self._pass(moving)
+                    if not self.starting or work.progress.updated or \
+                            work.progress.finished or \
+                            time.monotonic() > deadline:
+                        break
+                    time.sleep(1)
+            finally:
+                clients.close()
+        if self.starting and not work.progress.updated:
+            # No batch yet (or nothing to move): the status sync goes on.
+            self.driver.update_members(work, {})
+
+    def _pass(self, moving):
+        try:
+            return moving.step(self.starting)
+        except swarm_api.UNREACHABLE as error:
+            if self.starting:
+                raise upgrade.UpgradeBlocked(_(
+                    'the swarm did not answer Magnum\'s client '
+                    'certificate: %s') % error) from None
+            return upgrade.Progress(_(
+                'Upgrading: the swarm did not answer (%s); trying again')
+                % error)
+
+
+def server_name(cluster, nodegroup, member):
+    """The name of a member's server (the node template's name_prefix
+    and index)."""
+    return '%s-%s-%s' % (heat_driver.stack_name(cluster), nodegroup.name,
+                         member)
 
 
 class SwarmModeVMDriver(heat_driver.HeatDriver):
@@ -63,7 +133,6 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
         return {
             'name_prefix': '%s-%s' % (heat_driver.stack_name(cluster),
                                       nodegroup.name),
-            'image': nodegroup.image_id or template.image_id,
             'flavor': nodegroup.flavor_id or (
                 cluster.master_flavor_id if master else cluster.flavor_id)
             or (template.master_flavor_id if master else
@@ -84,6 +153,33 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
             'api_port': boot.DOCKER_PORT,
         }
 
+    def member_values(self, work, nodegroup, member):
+        """Each member its own image: the one the stack gave it last,
+        the nodegroup's for a new member or one the upgrade moves now."""
+        key = definition.nodegroup_key(nodegroup)
+        target = nodegroup.image_id or work.template.image_id
+        if member in work.upgrade_members.get(key, ()):
+            return {'image': target}
+        return {'image': upgrade.stored_image(work.stored_template, key,
+                                              member) or target}
+
+    @staticmethod
+    def _batch_size(work, nodegroup):
+        # Which members change is the driver's choice (member_values):
+        # Heat applies an update to all of them at once.
+        state = work.states.get(definition.nodegroup_key(nodegroup))
+        return max(1, len(state.members) if state else 1)
+
+    @staticmethod
+    def swarm_labels(nodegroup):
+        """The swarm node labels of a node of ``nodegroup``."""
+        labels = {'magnum.nodegroup': nodegroup.name,
+                  'magnum.role': nodegroup.role or 'worker'}
+        labels.update({k: v for k, v in (nodegroup.node_labels or
+                                         {}).items()
+                       if k and v and not any(c.isspace() for c in k + v)})
+        return labels
+
     def _first_master(self, work):
         for nodegroup in _masters_first(work.nodegroups):
             if nodegroup.role == 'master':
@@ -103,24 +199,112 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
             work.context, work.cluster, node_name,
             dns_names=[node_name], ip_addresses=[address])
         ca = certificates.get_ca_certificate(work.context, work.cluster)
-        labels = {'magnum.nodegroup': nodegroup.name,
-                  'magnum.role': nodegroup.role or 'worker'}
-        labels.update({k: v for k, v in (nodegroup.node_labels or
-                                         {}).items()
-                       if k and v and not any(c.isspace() for c in k + v)})
         return boot.script(
             address, manager, first,
             'manager' if nodegroup.role == 'master' else 'worker',
-            labels, ca, cert, key)
+            self.swarm_labels(nodegroup), ca, cert, key)
 
-    def check_upgrade(self, cluster, cluster_template, nodegroup):
-        # A rebuilt or replaced node starts with an empty Docker state: a
-        # swarm whose managers are all replaced at once is lost.
-        if nodegroup.role == 'master' and (nodegroup.node_count or 0) < 3:
+    # -- upgrade: started here, carried on by the status sync ----------------
+
+    def check_upgrade(self, context, cluster, cluster_template, nodegroup):
+        if cluster_template.coe != 'swarm-mode' or \
+                (cluster_template.server_type or 'vm') != 'vm' or \
+                (cluster_template.cluster_distro or 'debian') not in (
+                    'debian', 'ubuntu') or \
+                (cluster_template.driver or self.name) != self.name:
+            raise exception.InvalidClusterTemplateForUpgrade(reason=_(
+                'the %(driver)s driver upgrades to vm/swarm-mode templates '
+                'of Debian or Ubuntu images only; %(template)s is '
+                '%(type)s/%(coe)s') % {
+                    'driver': self.name,
+                    'template': cluster_template.name or
+                    cluster_template.uuid,
+                    'type': cluster_template.server_type,
+                    'coe': cluster_template.coe})
+        if nodegroup.role != 'master':
+            return
+        # A master is rebuilt with an empty disk: the other managers must
+        # keep the swarm's quorum meanwhile, with workers promoted for
+        # the time when the masters alone cannot.
+        masters = nodegroup.node_count or 0
+        workers = sum(ng.node_count or 0 for ng in objects.NodeGroup.list(
+            context, cluster.uuid) if ng.role != 'master')
+        needed = upgrade.promotions_needed(
+            [{'role': 'manager', 'hostname': str(i), 'labels': {},
+              'state': 'ready', 'reachability': 'reachable'}
+             for i in range(masters)], {'0'})
+        if needed > workers:
             raise exception.NotSupported(operation=_(
-                'Upgrading the masters of a swarm-mode cluster with fewer '
-                'than three of them (the swarm would be lost with its '
-                'only manager); upgrade its worker nodegroups'))
+                'Upgrading the %(masters)d master(s) of this swarm-mode '
+                'cluster: while one is rebuilt, %(needed)d Ready worker(s) '
+                'must hold the swarm\'s state as managers for the time '
+                'and the cluster has %(workers)d; add workers (resize) '
+                'first') % {'masters': masters, 'needed': needed,
+                            'workers': workers})
+
+    def upgrade_cluster(self, context, cluster, cluster_template,
+                        max_batch_size, nodegroup, scale_manager=None,
+                        rollback=False):
+        """Record the upgrade (the nodegroup's new image and batch size,
+        the cluster's template for a default nodegroup) and make its
+        first pass, which drains the first batch and updates the stack;
+        the status sync makes the others (``upgrade``)."""
+        self.check_upgrade(context, cluster, cluster_template, nodegroup)
+        if not cluster.stack_id:
+            self._not_supported(_('Upgrading a cluster that has no stack'))
+        labels = definition.labels_of(cluster, cluster_template)
+        try:
+            size = int(max_batch_size or labels.get('max_batch_size') or 1)
+        except ValueError:
+            size = 1
+        size = 1 if nodegroup.role == 'master' else max(1, size)
+        nodegroup.image_id = cluster_template.image_id
+        nodegroup.upgrade_batch_size = size
+        nodegroup.save()
+        template = None
+        if nodegroup.is_default:
+            cluster.cluster_template_id = cluster_template.uuid
+            template = cluster_template
+        work = heat_driver.Work(self, context, cluster, template=template,
+                                upgrading=nodegroup.uuid,
+                                max_batch_size=size)
+        self._run(_('Upgrading nodegroup %s') % nodegroup.name, work, [
+            heat_driver.ReadStoredState(), heat_driver.PlanMembers(),
+            UpgradePass(self, starting=True)])
+        cluster.status_reason = work.progress.message
+
+    def update_members(self, work, batch):
+        """Update the stack with ``batch`` ({nodegroup key: member
+        names}) on their nodegroups' images."""
+        work.upgrade_members = batch
+        steps.run([heat_driver.RenderBootConfiguration(),
+                   heat_driver.UpdateStack()], work)
+
+    def _advance_upgrade(self, context, cluster):
+        work = heat_driver.Work(self, context, cluster)
+        try:
+            self._run(_('Upgrading the cluster'), work, [
+                heat_driver.ReadStoredState(), heat_driver.PlanMembers(),
+                UpgradePass(self, starting=False)])
+        except Exception:
+            if cluster.status != fields.ClusterStatus.UPDATE_IN_PROGRESS:
+                # Recorded: UPDATE_FAILED with the reason.
+                return upgrade.Progress(cluster.status_reason)
+            raise
+        if work.progress.message and \
+                work.progress.message != cluster.status_reason:
+            LOG.info('Cluster %s: %s', cluster.uuid, work.progress.message)
+        return work.progress
+
+    def _update(self, context, cluster, what, **kwargs):
+        # Another operation ends an upgrade that did not finish (it
+        # failed): asking for the upgrade again goes on from where the
+        # nodes are.
+        for nodegroup in objects.NodeGroup.list(context, cluster.uuid):
+            if nodegroup.upgrade_batch_size:
+                nodegroup.upgrade_batch_size = None
+                nodegroup.save()
+        super()._update(context, cluster, what, **kwargs)
 
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
@@ -132,7 +316,6 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
     def list_nodes(self, context, cluster):
         """The servers of the stack's outputs with the swarm's view of
         each (read now: the stack, then the manager's Docker API)."""
-        from magnum import objects
         from magnum.drivers.heat import stacks
         from magnum.drivers.heat.swarm_vm import inventory
         if not cluster.stack_id:
@@ -153,11 +336,16 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
         with Magnum's client certificate, has every server of the stack
         as a Ready node. Nodes of servers the stack no longer has (a
         resize down, a deleted nodegroup) are removed from the swarm
-        once they are down."""
+        once they are down. An upgrade under way makes its next pass
+        first, and the cluster is not ready until it is over."""
+        if upgrade.upgrading(objects.NodeGroup.list(context, cluster.uuid)):
+            progress = self._advance_upgrade(context, cluster)
+            if not progress.finished:
+                return False, progress.message
         names = set()
         for key, value in self.stack_outputs(cluster).items():
             if key.startswith('ng_') and key.endswith('_names'):
-                names.update(n.lower() for n in value or [] if n)
+                names.update(upgrade.hostname(n) for n in value or [] if n)
         if not cluster.api_address:
             return False, _('The stack has no API address yet')
         try:
