@@ -38,11 +38,7 @@ def swarm_facts(context, cluster, timeout):
         with swarm_api.cluster_tls(context, cluster) as tls:
             manager = swarm_api.client(cluster.api_address, tls, timeout)
             try:
-                known = {}
-                for node in manager.nodes.list():
-                    hostname = (node.attrs.get('Description') or {}).get(
-                        'Hostname') or ''
-                    known[hostname.lower()] = node.attrs
+                known = by_hostname(n.attrs for n in manager.nodes.list())
                 tasks = collections.Counter(
                     task.get('NodeID') for task in manager.api.tasks(
                         filters={'desired-state': 'running'})
@@ -56,6 +52,21 @@ def swarm_facts(context, cluster, timeout):
         return {}, {}, _('the swarm manager at %(address)s does not answer '
                          '(%(error)s)') % {'address': cluster.api_address,
                                            'error': error}
+
+
+def by_hostname(nodes):
+    """{host name: swarm node attrs}; of two entries with one host name
+    (a rebuilt server joins again as a new node, its old entry stays
+    until it is removed), the Ready one."""
+    known = {}
+    for attrs in nodes:
+        hostname = ((attrs.get('Description') or {}).get('Hostname') or
+                    '').lower()
+        if hostname in known and swarm_api.is_ready(
+                swarm_api.describe_node(known[hostname])):
+            continue
+        known[hostname] = attrs
+    return known
 
 
 def _members(outputs, key):

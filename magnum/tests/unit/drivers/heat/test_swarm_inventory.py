@@ -96,3 +96,12 @@ def test_refs_are_in_member_order_past_nine():
     listed = inventory.list_nodes(outputs, [WORKERS], {}, {}, None, _url)
     assert {n['name']: n['server_id'] for n in listed} == {
         'n-%d' % i: 'id-%d' % i for i in range(11)}
+
+
+def test_a_rebuilt_server_is_its_ready_entry():
+    def entry(node_id, state):
+        return {'ID': node_id, 'Description': {'Hostname': 'S-Node-0'},
+                'Spec': {'Role': 'worker'}, 'Status': {'State': state}}
+    for order in ((entry('new', 'ready'), entry('old', 'down')),
+                  (entry('old', 'down'), entry('new', 'ready'))):
+        assert inventory.by_hostname(order)['s-node-0']['ID'] == 'new'
