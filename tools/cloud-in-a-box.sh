@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cloud-in-a-box: a real Keystone and Heat (from PyPI) on loopback, for
-# the functional tests, CI and anyone developing drivers.
+# the functional tests, CI and anyone developing drivers, and read-only
+# stand-ins for the Glance, Nova and Neutron APIs (test fixtures).
 #
 #   tools/cloud-in-a-box.sh up       install (once) and start everything, or
 #                                    do nothing when it is all up and healthy
@@ -35,6 +36,11 @@
 # plugin_dirs) and the Neutron, Octavia and Cinder types are provider
 # templates generated from this Heat's schemas (a global environment file
 # in environment_dir). "up" checks through Heat's API that they are active.
+# A small WSGI service (tools/cloud-in-a-box/apis, a test fixture) stands in
+# for the read-only parts of the Glance, Nova and Neutron APIs: a fixed
+# inventory of images, flavors, a keypair, an availability zone, networks
+# and subnets, for Horizon's forms and Magnum's look-ups; it is registered
+# as the image, compute and network services.
 # It registers the identity, orchestration and container-infra services, a
 # "magnum" service user, Heat's stack-user domain and roles, and two projects
 # magnum-a and magnum-b with users a-reader, a-member, a-admin (and b-...)
@@ -46,6 +52,8 @@
 #   MAGNUM_CLOUD_KEYSTONE_PORT  Keystone's port (default 15000)
 #   MAGNUM_CLOUD_HEAT_PORT      Heat API's port (default 18004)
 #   MAGNUM_CLOUD_DB_PORT        the private MariaDB's port (default 13307)
+#   MAGNUM_CLOUD_APIS_PORT      the Glance, Nova and Neutron stand-ins' port
+#                               (default 18774)
 #   MAGNUM_CLOUD_RABBIT_VHOST   RabbitMQ virtual host for Heat (default
 #                               magnum-cloud; made with rabbitmqctl)
 #   MAGNUM_CLOUD_RABBIT_URL     the whole transport URL instead (then no
@@ -68,6 +76,8 @@ RUN="$STATE/run"
 KEYSTONE_PORT=${MAGNUM_CLOUD_KEYSTONE_PORT:-15000}
 HEAT_PORT=${MAGNUM_CLOUD_HEAT_PORT:-18004}
 DB_PORT=${MAGNUM_CLOUD_DB_PORT:-13307}
+APIS_PORT=${MAGNUM_CLOUD_APIS_PORT:-18774}
+APIS_URL="http://127.0.0.1:$APIS_PORT"
 RABBIT_VHOST=${MAGNUM_CLOUD_RABBIT_VHOST:-magnum-cloud}
 PYTHON=${MAGNUM_CLOUD_PYTHON:-python3}
 STATE_FILE="$STATE/cloud.json"
@@ -75,8 +85,9 @@ SECRETS="$STATE/secrets.env"
 DB_CNF="$STATE/mariadb/my.cnf"
 KEYSTONE_CONF="$STATE/keystone/keystone.conf"
 HEAT_CONF="$STATE/heat/heat.conf"
-SERVICES=(mariadb keystone heat-api heat-engine)
+SERVICES=(mariadb keystone heat-api heat-engine standin-apis)
 STANDINS="$TOOLS/standins"
+APIS="$TOOLS/apis"
 STANDIN_PROVIDERS="$STATE/heat/standins"
 STANDIN_ENVIRONMENT="$STATE/heat/environment.d/magnum-standins.yaml"
 DOCKER_ENGINE_HOST=${MAGNUM_CLOUD_DOCKER_HOST:-unix://${MAGNUM_DOCKER_STATE:-/var/tmp/magnum-docker}/docker.sock}
@@ -167,7 +178,8 @@ secret() { "$PYTHON" -c 'import secrets; print(secrets.token_hex(16))'; }
 cloud_python() {
     MAGNUM_CLOUD_STATE="$STATE" MAGNUM_CLOUD_STATE_FILE="$STATE_FILE" \
     MAGNUM_CLOUD_KEYSTONE_PORT="$KEYSTONE_PORT" MAGNUM_CLOUD_HEAT_PORT="$HEAT_PORT" \
-    MAGNUM_CLOUD_DB_PORT="$DB_PORT" MAGNUM_CLOUD_VENV="$VENV" MAGNUM_CLOUD_TOOLS="$TOOLS" \
+    MAGNUM_CLOUD_DB_PORT="$DB_PORT" MAGNUM_CLOUD_APIS_PORT="$APIS_PORT" \
+    MAGNUM_CLOUD_VENV="$VENV" MAGNUM_CLOUD_TOOLS="$TOOLS" \
     MAGNUM_CLOUD_KEYSTONE_CONF="$KEYSTONE_CONF" MAGNUM_CLOUD_RABBIT_URL="$RABBIT_URL" \
     MAGNUM_CLOUD_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     MAGNUM_CLOUD_MAGNUM_PASSWORD="$MAGNUM_PASSWORD" \
@@ -348,14 +360,33 @@ EOF
         cp "$VENV/etc/heat/environment.d/default.yaml" "$STATE/heat/environment.d/"
 }
 
-# What the running services were started from: when it changes (a new
-# version of this script or its files, other ports, a checkout elsewhere,
-# such as CI's clone, whose entry modules gunicorn should load), "up"
-# restarts them.
+# What the running Keystone, Heat and MariaDB were started from: when it
+# changes (their configuration, the functions that start them, their entry
+# modules, other ports, a checkout elsewhere, such as CI's clone, whose
+# entry modules gunicorn should load), "up" restarts them. Only what they
+# run from counts, so that a change to the rest of this script (the
+# stand-in APIs, the other commands) restarts nothing they run.
 config_hash() {
-    cat "${BASH_SOURCE[0]}" "$TOOLS"/*.py "$TOOLS/constraints.txt" "$SECRETS" |
-        { cat; echo "$TOOLS $KEYSTONE_PORT $HEAT_PORT $DB_PORT $RABBIT_URL ${MAGNUM_CLOUD_TOKEN_EXPIRATION:-}"; } |
+    {
+        declare -f launch write_configs start_mariadb prepare_keystone \
+            start_keystone prepare_heat start_heat start_heat_engine
+        cat "$TOOLS/keystone_wsgi.py" "$TOOLS/heat_wsgi.py" "$TOOLS/constraints.txt" "$SECRETS"
+        echo "$TOOLS $KEYSTONE_PORT $HEAT_PORT $DB_PORT $RABBIT_URL ${MAGNUM_CLOUD_TOKEN_EXPIRATION:-}"
+    } | sha256sum | cut -d' ' -f1
+}
+
+# What the registrations of setup_cloud.py setup were made by: it runs
+# again (without restarting anything) when that changes.
+setup_hash() {
+    cat "$TOOLS/setup_cloud.py" "$SECRETS" "$VENV/.cloud-installed" |
+        { cat; echo "$KEYSTONE_PORT $HEAT_PORT $DB_PORT $RABBIT_URL"; } |
         sha256sum | cut -d' ' -f1
+}
+
+run_setup() {
+    log "registering services, users and projects"
+    cloud_python setup >>"$LOGS/setup.log" 2>&1 || fail setup "registering the cloud's users failed"
+    setup_hash >"$RUN/setup-hash"
 }
 
 # ------------------------------------------------------------- services
@@ -528,14 +559,61 @@ check_standins() {
     echo "$checked" >"$RUN/standins-checked"
 }
 
+# ---------------------------------------------------- the stand-in APIs
+
+# The read-only Glance, Nova and Neutron stand-ins (apis/standin_apis.py, a
+# test fixture): one gunicorn process with threads on the cloud's Python,
+# checking tokens with Keystone.
+start_standin_apis() {
+    check_port_free "the stand-in APIs" "$APIS_PORT"
+    launch standin-apis env MAGNUM_CLOUD_KEYSTONE_URL="http://127.0.0.1:$KEYSTONE_PORT" \
+        "$VENV/bin/gunicorn" --no-control-socket --pythonpath "$APIS" \
+        --bind "127.0.0.1:$APIS_PORT" --workers 1 --threads 4 \
+        --timeout 60 --graceful-timeout 5 --name magnum-cloud-standin-apis \
+        standin_apis:application
+    wait_http standin-apis "$APIS_URL/compute/v2.1" 200 60
+}
+
+# What the running stand-in APIs were started from.
+apis_hash() {
+    {
+        declare -f launch start_standin_apis
+        cat "$APIS"/*.py "$APIS"/inventory.yaml "$VENV/.cloud-installed"
+        echo "$APIS $APIS_PORT $KEYSTONE_PORT"
+    } | sha256sum | cut -d' ' -f1
+}
+
+# Start the stand-in APIs (again when what they run from changed; nothing
+# else restarts) and register them in the catalog once per Keystone
+# database: image, compute and network in RegionOne.
+ensure_standin_apis() {
+    local wanted registered
+    wanted=$(apis_hash)
+    if ! running standin-apis || [ "$(cat "$RUN/standin-apis-hash" 2>/dev/null)" != "$wanted" ]; then
+        stop standin-apis 10
+        start_standin_apis
+        echo "$wanted" >"$RUN/standin-apis-hash"
+    fi
+    registered=$(cat "$SECRETS" "$STATE/keystone-db.done" | { cat; echo "$APIS_URL"; } |
+        sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$RUN/standin-apis-registered" 2>/dev/null)" != "$registered" ]; then
+        log "registering the stand-in APIs (image, compute, network) at $APIS_URL"
+        cloud_python register-apis "$APIS_URL" >>"$LOGS/setup.log" 2>&1 ||
+            fail setup "registering the stand-in APIs failed"
+        echo "$registered" >"$RUN/standin-apis-registered"
+    fi
+}
+
 healthy() {
     running mariadb && running keystone && running heat-api && running heat-engine &&
-        [ -s "$STATE_FILE" ] &&
+        running standin-apis && [ -s "$STATE_FILE" ] &&
         [ "$(http_code "http://127.0.0.1:$KEYSTONE_PORT/v3")" = 200 ] &&
-        [ "$(http_code "http://127.0.0.1:$HEAT_PORT/")" = 300 ]
+        [ "$(http_code "http://127.0.0.1:$HEAT_PORT/")" = 300 ] &&
+        [ "$(http_code "$APIS_URL/compute/v2.1")" = 200 ]
 }
 
 stop_all() {
+    stop standin-apis 10
     stop heat-engine 30
     stop heat-api 15
     stop keystone 15
@@ -561,8 +639,10 @@ cmd_up() {
         stop_all
     fi
     if healthy && [ -f "$RUN/config-hash" ]; then
+        [ "$(cat "$RUN/setup-hash" 2>/dev/null)" = "$(setup_hash)" ] || run_setup
         ensure_standins
         check_standins
+        ensure_standin_apis
         log "the cloud is up (state in $STATE_FILE)"
         return 0
     fi
@@ -571,15 +651,15 @@ cmd_up() {
     start_mariadb
     prepare_keystone
     start_keystone
-    log "registering services, users and projects"
-    cloud_python setup >>"$LOGS/setup.log" 2>&1 || fail setup "registering the cloud's users failed"
+    run_setup
     ensure_rabbit_vhost
     prepare_heat
     ensure_standins
     start_heat
     check_standins
+    ensure_standin_apis
     echo "$wanted" >"$RUN/config-hash"
-    log "the cloud is up in $((SECONDS - started)) s: Keystone http://127.0.0.1:$KEYSTONE_PORT/v3, Heat http://127.0.0.1:$HEAT_PORT (state in $STATE_FILE)"
+    log "the cloud is up in $((SECONDS - started)) s: Keystone http://127.0.0.1:$KEYSTONE_PORT/v3, Heat http://127.0.0.1:$HEAT_PORT, the stand-in APIs $APIS_URL (state in $STATE_FILE)"
 }
 
 cmd_down() {
@@ -601,6 +681,7 @@ cmd_status() {
     done
     echo "keystone http://127.0.0.1:$KEYSTONE_PORT/v3: HTTP $(http_code "http://127.0.0.1:$KEYSTONE_PORT/v3")"
     echo "heat http://127.0.0.1:$HEAT_PORT/: HTTP $(http_code "http://127.0.0.1:$HEAT_PORT/")"
+    echo "stand-in APIs $APIS_URL/compute/v2.1: HTTP $(http_code "$APIS_URL/compute/v2.1")"
     load_secrets_if_any
     healthy || code=1
     return $code

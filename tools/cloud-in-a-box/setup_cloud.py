@@ -19,6 +19,11 @@ with the cloud's own Python (keystoneauth1 comes with Keystone).
                                          point the endpoints (public,
                                          internal, admin) of both Magnum
                                          service types at URL
+    setup_cloud.py register-apis URL     register the read-only Glance,
+                                         Nova and Neutron stand-ins
+                                         (apis/standin_apis.py) served at
+                                         URL as the image, compute and
+                                         network services of RegionOne
     setup_cloud.py wait-heat SECONDS     wait for a heat-engine to report up
     setup_cloud.py env                   print the settings to use
 
@@ -47,6 +52,17 @@ MAGNUM_SERVICE_TYPE = 'container-infrastructure-management'
 # by this exact name. register-magnum points both at the same URL.
 MAGNUM_UPSTREAM_SERVICE_TYPE = 'container-infra'
 INTERFACES = ('public', 'internal', 'admin')
+# The stand-in APIs (apis/standin_apis.py, a test fixture): (type, name,
+# description, path under their URL), laid out as DevStack lays out the
+# real services.
+STANDIN_APIS = (
+    ('image', 'glance', 'Image service: a read-only test fixture',
+     '/image'),
+    ('compute', 'nova', 'Compute service: a read-only test fixture',
+     '/compute/v2.1'),
+    ('network', 'neutron', 'Network service: a read-only test fixture',
+     '/networking'),
+)
 # Two projects, each with one user per default role, for the multi-tenant
 # tests: a-reader, a-member, a-admin in magnum-a and so on.
 PROJECTS = {'a': 'magnum-a', 'b': 'magnum-b'}
@@ -260,7 +276,8 @@ def setup():
         'magnum_conf': magnum_conf(service_user),
         'ports': {'keystone': int(ENV['MAGNUM_CLOUD_KEYSTONE_PORT']),
                   'heat': int(ENV['MAGNUM_CLOUD_HEAT_PORT']),
-                  'mariadb': int(ENV['MAGNUM_CLOUD_DB_PORT'])},
+                  'mariadb': int(ENV['MAGNUM_CLOUD_DB_PORT']),
+                  'standin_apis': int(ENV['MAGNUM_CLOUD_APIS_PORT'])},
         'keystone': {
             # What it takes to run one more Keystone process on the same
             # database and keys (tests stop and start such a one).
@@ -284,6 +301,13 @@ def register_magnum(url, region=REGION):
         service = ks.service(service_type, 'magnum',
                              'Container Infrastructure Management')
         ks.endpoints(service, url.rstrip('/'), region=region)
+
+
+def register_apis(url):
+    ks = Identity(admin_session())
+    for service_type, name, description, path in STANDIN_APIS:
+        ks.endpoints(ks.service(service_type, name, description),
+                     url.rstrip('/') + path)
 
 
 def wait_heat(seconds):
@@ -336,6 +360,8 @@ def main(argv):
         setup()
     elif command == 'register-magnum' and len(argv) in (3, 4):
         register_magnum(*argv[2:])
+    elif command == 'register-apis' and len(argv) == 3:
+        register_apis(argv[2])
     elif command == 'wait-heat' and len(argv) == 3:
         wait_heat(argv[2])
     elif command == 'env':

@@ -16,7 +16,10 @@ tools/cloud-in-a-box.sh) as the functional tests see it.
 Its Heat runs with the test cloud's stand-ins for Nova, Neutron, Octavia
 and Cinder (tools/cloud-in-a-box/standins, test fixtures): a server is a
 container on the private Docker engine, found by the labels below;
-:meth:`Cloud.heat` drives stacks through Heat's API.
+:meth:`Cloud.heat` drives stacks through Heat's API. Its read-only
+stand-ins for the Glance, Nova and Neutron APIs (tools/cloud-in-a-box/apis,
+test fixtures) are in the catalog; :meth:`Cloud.standin_apis` gives their
+URLs.
 
 The ``cloud`` session fixture (magnum/tests/functional/conftest.py) runs
 ``tools/cloud-in-a-box.sh up`` once per test run, which reuses a cloud that
@@ -64,6 +67,9 @@ STANDIN_ROOT_STACK = STANDIN_LABEL + 'root-stack'
 STANDIN_RESOURCE = STANDIN_LABEL + 'resource'
 STANDIN_NETWORK = STANDIN_LABEL + 'network'
 INTERFACES = ('public', 'internal', 'admin')
+# The service types of the read-only stand-in APIs cloud-in-a-box.sh up
+# registers (tools/cloud-in-a-box/apis/standin_apis.py).
+STANDIN_API_TYPES = ('image', 'compute', 'network')
 # The keyword arguments of keystoneauth1's v3.Password among those the
 # user dicts carry (they also carry user_id and project_id for the tests).
 PASSWORD_KWARGS = ('auth_url', 'username', 'user_id', 'password',
@@ -258,6 +264,32 @@ class Cloud:
     def magnum_region(self, url):
         """region_of_own with Magnum's endpoints at url."""
         return self.region_of_own({MAGNUM_SERVICE_TYPE: url})
+
+    def standin_apis(self, region=None):
+        """{service type: public URL} of the read-only Glance, Nova and
+        Neutron stand-ins (tools/cloud-in-a-box/apis, a test fixture) as
+        the catalog lists them in region (the cloud's by default): what a
+        region of a test's own adds so that Horizon's forms and Magnum's
+        look-ups find them there too."""
+        region = region or self.region
+        found = {}
+        for service_type in STANDIN_API_TYPES:
+            services = self._admin('GET', '/services', params={
+                'type': service_type}).json()['services']
+            for service in services:
+                endpoints = self._admin('GET', '/endpoints', params={
+                    'service_id': service['id'],
+                    'interface': 'public'}).json()['endpoints']
+                for endpoint in endpoints:
+                    if endpoint.get('region_id') == region:
+                        found[service_type] = endpoint['url']
+        missing = sorted(set(STANDIN_API_TYPES) - set(found))
+        if missing:
+            raise CloudUnavailable(
+                'the catalog has no %s endpoint in %s: tools/cloud-in-a-'
+                'box.sh up registers the stand-in APIs' % (
+                    ', '.join(missing), region))
+        return found
 
     # Heat ------------------------------------------------------------------
 
