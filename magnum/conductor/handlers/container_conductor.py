@@ -20,13 +20,17 @@ Magnum's own 4xx errors pass through as they are.
 
 import base64
 import collections
+from concurrent import futures
 import contextlib
+import time
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
 from magnum import objects
 from magnum.common import context as magnum_context
 from magnum.common import exception
+from magnum.conductor import image_uploads
 from magnum.conductor.handlers import cluster_conductor
 from magnum.drivers.common import container_client
 from magnum.i18n import _
@@ -40,6 +44,13 @@ ERROR = container_object.ContainerStatus.ERROR
 
 # docker_url is for the container handler, never shown.
 PRIVATE_NODE_KEYS = ('docker_url',)
+
+# Nodes an image is loaded into at once (each a stream of the staged
+# file to its engine).
+LOAD_PARALLEL = 8
+# Seconds a node's engine may stay silent while it loads an image (it
+# unpacks each layer before it answers again) before the load fails.
+LOAD_TIMEOUT = 600
 
 
 def unreachable(cluster, error):
@@ -70,7 +81,10 @@ def nodes_of(context, cluster):
 
 
 class ContainerHandler:
-    """RPC endpoint: node_list and the container_* calls."""
+    """RPC endpoint: node_list, the container_* and (RPC 1.3) the
+    image_upload_* calls."""
+
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host):
         self.host = host
@@ -142,8 +156,8 @@ class ContainerHandler:
             with self._client(context, container) as client:
                 status, reason = container_client.status(
                     client, container.container_id)
-        except _NodeGone as gone:
-            status, reason = UNKNOWN, str(gone)
+        except (_NodeGone, _NodeDown) as lost:
+            status, reason = UNKNOWN, str(lost)
         except container_client.ContainerGone:
             status, reason = UNKNOWN, _(
                 'The container is gone from node %s (removed outside '
@@ -183,8 +197,9 @@ class ContainerHandler:
 
     def container_delete(self, context, container, force=False):
         """Remove the container from its node, then its row. Without
-        ``force`` a running container is a 409 and an unreachable node a
-        503; with it the row goes whatever the node says."""
+        ``force`` a running container and a node that is down are a 409,
+        an unreachable node a 503; with it the row goes whatever the node
+        says."""
         if container.container_id:
             try:
                 with self._client(context, container) as client:
@@ -192,6 +207,14 @@ class ContainerHandler:
                                             force)
             except _NodeGone:
                 pass
+            except _NodeDown as down:
+                if not force:
+                    raise exception.Conflict(message=_(
+                        '%(down)s; delete with force=true to forget the '
+                        'container (it is not removed from the node if '
+                        'the node comes back)') % {'down': down}) from None
+                LOG.warning('Container %s: deleted while %s', container.uuid,
+                            down)
             except container_client.ContainerError as error:
                 raise exception.Conflict(message=str(error)) from None
             except container_client.UNREACHABLE as error:
@@ -204,9 +227,13 @@ class ContainerHandler:
                             error)
         container.destroy()
 
+    # -- the operator's image import (load_image) -------------------------
+
     def load_image(self, context, cluster, tarball):
         """Import an image tarball (base64 of ``docker save``) into every
-        Ready node; {node name: [image names]}."""
+        Ready node; {node name: [image names]}. What API servers of RPC
+        1.2 ask (a whole image in one message); the image_upload_* calls
+        below replace it."""
         cluster = cluster_conductor.reload_cluster(cluster.uuid)
         data = base64.b64decode(tarball)
         loaded = {}
@@ -226,19 +253,75 @@ class ContainerHandler:
                 raise unreachable(cluster, error) from None
         return loaded
 
+    def image_upload_begin(self, context, cluster, size=None):
+        """Stage a new image upload on this host for ``cluster``;
+        {'upload': id, 'host': this host}, where its chunks go."""
+        cluster = cluster_conductor.reload_cluster(cluster.uuid)
+        driver = cluster_conductor.driver_for(cluster)
+        if not driver.runs_containers:
+            raise exception.NotSupported(operation=_(
+                'Loading images into clusters of the %s driver') %
+                driver.name)
+        return {'upload': image_uploads.begin(size, self.host),
+                'host': self.host}
+
+    def image_upload_chunk(self, context, upload, offset, data):
+        """Append ``data`` (base64) at ``offset``; the size after."""
+        return image_uploads.append(upload, offset, base64.b64decode(data))
+
+    def image_upload_abort(self, context, upload):
+        image_uploads.remove(upload)
+
+    def image_upload_finish(self, context, cluster, upload, size):
+        """Load the staged tarball (``docker save`` format, perhaps
+        compressed) into every Ready node, all at once; {node name:
+        [image names]}. The staged file goes whatever happens."""
+        try:
+            path = image_uploads.staged(upload, size)
+            cluster = cluster_conductor.reload_cluster(cluster.uuid)
+            ready = [n for n in nodes_of(context, cluster)
+                     if n['status'] == READY and n.get('docker_url')]
+            if not ready:
+                raise unreachable(cluster, _('no node is Ready'))
+            started = time.monotonic()
+            with futures.ThreadPoolExecutor(
+                    max_workers=min(LOAD_PARALLEL, len(ready)),
+                    thread_name_prefix='load-image') as pool:
+                loads = {node['name']: pool.submit(
+                    _load_into, context, cluster, node, path)
+                    for node in ready}
+            loaded = _loaded(cluster, loads)
+            LOG.info('Cluster %(cluster)s: image upload %(upload)s '
+                     '(%(size).1f MiB) loaded into %(nodes)d nodes in '
+                     '%(seconds).1f s', {
+                         'cluster': cluster.uuid, 'upload': upload,
+                         'size': size / 2 ** 20, 'nodes': len(ready),
+                         'seconds': time.monotonic() - started})
+            return loaded
+        finally:
+            image_uploads.remove(upload)
+
     # -- helpers --------------------------------------------------------------
 
     @contextlib.contextmanager
     def _client(self, context, container):
         """A docker client of the node the container was placed on;
-        _NodeGone when the cluster has no such node any more."""
+        _NodeGone when the cluster has no such node any more, _NodeDown
+        when it has but the node cannot be reached (stopped, lost)."""
         cluster = cluster_conductor.reload_cluster(container.cluster_uuid)
         node = next((n for n in nodes_of(context, cluster)
                      if n['name'] == container.host), None)
-        if node is None or not node.get('docker_url'):
+        if node is None:
             raise _NodeGone(_('Node %s, where the container ran, is no '
                               'longer part of the cluster') %
                             container.host)
+        if not node.get('docker_url'):
+            raise _NodeDown(_('Node %(node)s, where the container runs, is '
+                              '%(status)s (%(reason)s)') % {
+                                  'node': container.host,
+                                  'status': node.get('status'),
+                                  'reason': node.get('status_reason') or
+                                  _('no address')})
         with container_client.connect(context, cluster,
                                       node['docker_url']) as client:
             yield client
@@ -262,6 +345,12 @@ class ContainerHandler:
                 'Container %(name)s is gone: %(reason)s') % {
                     'name': container.name or container.uuid,
                     'reason': container.status_reason or gone}) from None
+        except _NodeDown as down:
+            _record(container, UNKNOWN, str(down))
+            raise exception.Conflict(message=_(
+                'Container %(name)s cannot be reached: %(reason)s') % {
+                    'name': container.name or container.uuid,
+                    'reason': down}) from None
         except container_client.ContainerError as error:
             raise exception.Conflict(message=str(error)) from None
         except container_client.UNREACHABLE as error:
@@ -310,6 +399,9 @@ def sync_containers(owns):
             container.destroy()
             forgotten += 1
             continue
+        except _NodeDown as down:
+            # Kept: the node may come back with the container on it.
+            status, reason = UNKNOWN, str(down)
         except Exception as error:
             status, reason = UNKNOWN, _('Node %(node)s does not answer: '
                                         '%(error)s') % {
@@ -323,6 +415,12 @@ class _NodeGone(Exception):
     """The container's node is no longer part of the cluster."""
 
 
+class _NodeDown(Exception):
+    """The container's node is part of the cluster but has no address
+    to reach it at (stopped or lost): the container may come back with
+    it."""
+
+
 def _record(container, status, reason):
     """Save what the node says of the container, when it changed."""
     if (status, reason) != (container.status, container.status_reason):
@@ -333,3 +431,29 @@ def _record(container, status, reason):
 
 def _fail(container, reason):
     _record(container, ERROR, reason)
+
+
+def _load_into(context, cluster, node, path):
+    """Stream the tarball at path to the node's engine; the image names
+    it loaded."""
+    with open(path, 'rb') as tarball, container_client.connect(
+            context, cluster, node['docker_url'],
+            timeout=LOAD_TIMEOUT) as client:
+        return container_client.load_image(client, tarball)
+
+
+def _loaded(cluster, loads):
+    """{node: image names} of finished loads; the first failure (a node
+    that refused the tarball: 400 with its words; one that does not
+    answer: 503) once every load has ended."""
+    loaded = {}
+    for name, load in sorted(loads.items()):
+        try:
+            loaded[name] = load.result()
+        except container_client.ContainerError as error:
+            raise exception.InvalidParameterValue(
+                err=_('Node %(node)s refused the image: %(error)s') % {
+                    'node': name, 'error': error}) from None
+        except container_client.UNREACHABLE as error:
+            raise unreachable(cluster, error) from None
+    return loaded

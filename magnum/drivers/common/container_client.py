@@ -256,8 +256,12 @@ def stats(client, container_id):
 
 
 def load_image(client, tarball):
-    """Import an image tarball (docker save format) into the node;
-    the names of the images it held."""
+    """Import an image tarball (docker save format, perhaps compressed;
+    bytes or a file, which is streamed) into the node; the names of the
+    images it held."""
     with _calling():
-        loaded = client.images.load(tarball)
+        try:
+            loaded = client.images.load(tarball)
+        except docker.errors.ImageLoadError as error:
+            raise ContainerError(str(error)) from error
     return sorted({tag for image in loaded for tag in image.tags})
