@@ -307,6 +307,29 @@ class TestReplay:
                                  'upgrade')]
         assert pending(request) is not None
 
+    def test_a_second_resize_dropped_while_the_first_ran_is_carried_out(
+            self, owner, handlers, dbapi, template, context):
+        # The API takes a resize of a cluster UPDATE_IN_PROGRESS; its cast
+        # finds the first resize holding the lock and is dropped as a
+        # duplicate. Its request stays on record: the owner carries it
+        # out once the first is done and a lock timeout has passed.
+        cluster, worker, first = resize_request(dbapi, template, count=4)
+        second = record(cluster, cluster_request.RESIZE, node_count=6,
+                        nodes_to_remove=[], nodegroup=worker.uuid)
+        token = take_lock(dbapi, cluster.uuid, 'conductor-2',
+                          cluster_request.RESIZE)
+        objects.ClusterRequest.claim(ADMIN(), first.uuid)
+        handlers[0].cluster_resize(context, cluster, 6, [], worker,
+                                   request=second.uuid)
+        assert Driver.calls == []
+        dbapi.release_cluster_lock(cluster.uuid, token,
+                                   finished=cluster_request.RESIZE)
+        age(dbapi, second, 61)
+        owner.sync()
+        assert Driver.calls == [('resize_cluster', cluster.uuid, 6, [],
+                                 'default-worker')]
+        assert pending(second) is None
+
     def test_a_request_for_a_cluster_of_another_owner_is_left(
             self, dbapi, fake_drivers, notifier, template):
         from magnum.conductor import hash_ring
