@@ -89,7 +89,8 @@ ensure_dashboard_venv() {
 }
 
 # The settings the running dashboard reads (tools/dashboard/local_settings.py
-# loads this file): the cloud's Keystone, the static root, the secret key.
+# loads this file): the cloud's Keystone, the static root, the secret key,
+# where the sessions are kept.
 write_config() {
     [ -f "$CLOUD_FILE" ] || die "no $CLOUD_FILE: start the cloud first (tools/cloud-in-a-box.sh up)"
     local secret
@@ -98,6 +99,7 @@ write_config() {
         secret=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
         (umask 077 && echo "$secret" >"$STATE/secret_key")
     fi
+    (umask 077 && mkdir -p "$STATE/sessions")
     python3 - "$CLOUD_FILE" "$CONFIG.new" "$CACHE/static" "$STATE" "$PORT" <<'PY'
 import json, sys
 cloud_file, out, static_root, state, port = sys.argv[1:]
@@ -105,6 +107,7 @@ cloud = json.load(open(cloud_file))
 json.dump({'keystone_url': cloud['auth_url'],
            'static_root': static_root,
            'secret_key_file': state + '/secret_key',
+           'session_dir': state + '/sessions',
            'port': int(port)}, open(out, 'w'), indent=1, sort_keys=True)
 PY
 }

@@ -20,9 +20,14 @@ with open(_CONFIG['secret_key_file']) as _handle:
 # Plain HTTP on loopback.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-# Signed-cookie sessions (Horizon's default) work across gunicorn's
-# workers; the cache only holds per-process look-ups.
-SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
+# Sessions in files of the state directory, shared by gunicorn's workers.
+# Not Horizon's default signed cookies: the session holds the token with
+# its whole catalog, and the cloud-in-a-box's catalog (every test's own
+# region, the stand-in APIs) outgrows the 4 kB a browser keeps of a
+# cookie: the browser then drops it and the user's choices (the region)
+# with it. The cache only holds per-process look-ups.
+SESSION_ENGINE = 'django.contrib.sessions.backends.file'
+SESSION_FILE_PATH = _CONFIG['session_dir']
 CACHES = {'default': {
     'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
 EMAIL_BACKEND = 'django.core.mail.backends.console.EmailBackend'
@@ -43,9 +48,9 @@ STATIC_URL = '/static/'
 COMPRESS_OFFLINE = True
 COMPRESS_ENABLED = True
 
-# Nothing else of OpenStack runs in the cloud-in-a-box: keep Horizon
-# from asking for Nova, Neutron or Cinder features it would only log
-# errors about.
+# The cloud-in-a-box has read-only stand-ins for Glance, Nova and Neutron
+# (what magnum-ui's forms read) and nothing else: keep Horizon from asking
+# for Neutron or Nova features it would only log errors about.
 OPENSTACK_NEUTRON_NETWORK = {'enable_router': False, 'enable_quotas': False,
                              'enable_distributed_router': False,
                              'enable_ha_router': False,

@@ -14,31 +14,42 @@
 Debian's headless chromium by Selenium, against a live magnum-api and
 conductor on the cloud-in-a-box's Keystone.
 
-What runs for real: Horizon and magnum-ui from PyPI, Keystone, Magnum's
-API and conductor, the local driver's swarm-mode clusters on the private
-Docker engine. Magnum gets a region of the shared cloud's catalog of its
-own, under both service types (magnum-ui looks up ``container-infra``).
+What runs for real: Horizon and magnum-ui from PyPI, Keystone, Heat,
+Magnum's API and conductor, the local driver's swarm-mode clusters on the
+private Docker engine, and the Heat Kubernetes driver (k8s_vm) building
+its stack in the cloud's Heat. Magnum gets a region of the shared cloud's
+catalog of its own, under both service types (magnum-ui looks up
+``container-infra``), with the cloud's image, compute and network
+endpoints beside it.
 
-What cannot run here and is said so: magnum-ui's create forms offer only
-Kubernetes and fill their required fields (image, flavors, key pairs,
-networks) from Glance, Nova and Neutron APIs, which the cloud-in-a-box
-does not have (its Nova and Neutron are Heat resource stand-ins, not
-APIs); a Kubernetes cluster would not reach CREATE_COMPLETE here anyway
-(its nodes cannot boot). So the forms are opened, and shown to report
-what they miss as Horizon error messages, but never submitted; the
-template and cluster the other steps use are made through the API with
-the local driver, and their status changes (create, resize, delete) are
-the conductor's real work, watched in the panels.
+What is stood in for, and said so: magnum-ui's create forms offer only
+Kubernetes and fill their choices (images, flavors, keypairs,
+availability zones, networks) from Glance, Nova and Neutron; the
+cloud-in-a-box answers those read-only calls from the fixed inventory of
+its stand-in APIs (tools/cloud-in-a-box/apis, a test fixture), and
+Magnum's own look-ups ([cloud_validation], on) read the same. The
+template and cluster made from the forms are Kubernetes: Heat builds the
+cluster's stack on the cloud's stand-ins (its nodes are containers that
+keep their Ignition config and run no Kubernetes), so the cluster never
+reaches CREATE_COMPLETE: it stays CREATE_IN_PROGRESS, its reason saying
+the Kubernetes API does not answer, which is what the test asserts; it
+is then deleted from the dashboard, its stack with it. The swarm-mode
+template and cluster the resize, error and reader steps use are made
+through the API with the local driver, and their status changes (create,
+resize, delete) are the conductor's real work, watched in the panels.
 
 Every step writes a screenshot into the run's tmp dir
 (``screenshots/NN-step.png``); with ``MAGNUM_DASHBOARD_SCREENSHOTS`` set
 to a folder (doc/source/user/images/dashboard) they are copied there.
 """
 
+import ipaddress
 import os
+import random
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 from selenium import webdriver
@@ -46,6 +57,7 @@ from selenium.common import exceptions as se
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from magnum.tests import db_backends
@@ -61,6 +73,7 @@ CHROMEDRIVER = '/usr/bin/chromedriver'
 UP_TIMEOUT = 900          # the first install: pip, collectstatic, compress
 WAIT = 60                 # a page, a toast, a row
 CLUSTER_WAIT = 240        # the local driver's create, resize, delete
+K8S_WAIT = 600            # a Heat Kubernetes stack's create or delete
 
 
 def _unavailable(message):
@@ -72,10 +85,13 @@ def _unavailable(message):
 
 @pytest.fixture(scope='module')
 def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
+    # [cloud_validation] stays on (the default): templates and clusters
+    # made from the forms are checked against the test cloud's read-only
+    # Glance, Nova and Neutron stand-ins, and the image's os_distro
+    # chooses the driver, as on a real cloud.
     magnum = kh.start_deployment(
         cloud, migrated_db_url, tmp_path_factory.mktemp('magnum'),
         docker_host, config={
-            'cloud_validation': {'enabled': 'False'},
             # The swarm clusters the panels show run on this machine's
             # engine: the operator trusts project a with them.
             'local_driver': {'docker_host': docker_host,
@@ -86,10 +102,13 @@ def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def region(cloud, deployment):
-    """A catalog region of the test's own with Magnum under both types."""
-    with cloud.region_of_own({'container-infra': deployment.url,
-                              cloud_box.MAGNUM_SERVICE_TYPE: deployment.url}
-                             ) as name:
+    """A catalog region of the test's own with Magnum under both types
+    and the cloud's stand-in image, compute and network APIs (Horizon
+    calls every service in the region the user chose)."""
+    endpoints = cloud.standin_apis()
+    endpoints.update({'container-infra': deployment.url,
+                      cloud_box.MAGNUM_SERVICE_TYPE: deployment.url})
+    with cloud.region_of_own(endpoints) as name:
         yield name
 
 
@@ -266,9 +285,72 @@ class Browser:
 
     def error_toast(self, timeout=WAIT):
         """The text of Horizon's error message (its toast)."""
+        return self.toast('danger', timeout)
+
+    # -- magnum-ui's create forms (angular-schema-form in a modal) -------
+
+    def modal(self):
+        """The open dialog, once it is drawn."""
+        return WebDriverWait(self.driver, WAIT, 0.5).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, (
+                '.modal-dialog'))))
+
+    def tab(self, title):
+        """Open the form's tab of that title (the wizard's side menu)."""
+        link = WebDriverWait(self.driver, WAIT, 0.5).until(
+            ec.element_to_be_clickable((By.XPATH, (
+                '//div[contains(@class, "modal-dialog")]//ul[contains('
+                '@class, "nav")]//a[normalize-space()="%s"]' % title))))
+        link.click()
+
+    def field(self, name):
+        """The visible input or select of the form named name."""
+        return WebDriverWait(self.driver, WAIT, 0.5).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, (
+                '.modal-dialog [name="%s"]' % name))))
+
+    def options(self, name):
+        return [o.text.strip() for o in Select(self.field(name)).options]
+
+    def choose(self, name, text):
+        """Choose the option text of select name, once the form has
+        loaded its choices (from Glance, Nova, Neutron or Magnum)."""
+        try:
+            WebDriverWait(self.driver, WAIT, 0.5).until(
+                lambda d: text in self.options(name))
+        except se.TimeoutException:
+            raise AssertionError('%s: no option %r among %s' % (
+                name, text, self.options(name)))
+        Select(self.field(name)).select_by_visible_text(text)
+
+    def fill(self, name, text):
+        element = self.field(name)
+        element.clear()
+        element.send_keys(text)
+
+    def check(self, name, checked=True):
+        """Tick (or untick) checkbox name, by its label as a person
+        would (Horizon's themed checkboxes hide the input itself)."""
+        box = self.driver.find_element(By.CSS_SELECTOR, (
+            '.modal-dialog input[type="checkbox"][name="%s"]' % name))
+        if box.is_selected() != checked:
+            self.driver.find_element(By.CSS_SELECTOR, (
+                '.modal-dialog label[for="%s"]' % name)).click()
+        assert box.is_selected() == checked, name
+
+    def submit_form(self):
+        """Click the dialog's primary button once the form is valid."""
+        button = WebDriverWait(self.driver, WAIT, 0.5).until(
+            ec.element_to_be_clickable((By.CSS_SELECTOR, (
+                '.modal-footer .btn-primary'))))
+        button.click()
+
+    def toast(self, kind='success', timeout=WAIT):
+        """The text of Horizon's message of that kind (its toast)."""
         toast = WebDriverWait(self.driver, timeout, 0.5).until(
             ec.visibility_of_element_located((By.CSS_SELECTOR, (
-                '.toast-container .alert-danger, .messages .alert-danger'))))
+                '.toast-container .alert-%s, .messages .alert-%s' % (
+                    kind, kind)))))
         return toast.text
 
     def close_modal(self):
@@ -284,9 +366,18 @@ class Browser:
 
 # -- what the API makes for the panels --------------------------------------
 
+def _show(caller, path):
+    """GET path of the deployment as caller, for the polls: a connection
+    the API's gunicorn closes as it falls idle (keep-alive, 2 s) just when
+    the poll reuses it is tried again, as any client of a GET would."""
+    return caller.session.request(
+        caller.deployment.url + path, 'GET', raise_exc=False,
+        connect_retries=3, headers=dict(kh.LATEST))
+
+
 def _wait_status(caller, uuid, wanted, timeout=CLUSTER_WAIT):
     def status():
-        reply = caller.get('/v1/clusters/%s' % uuid)
+        reply = _show(caller, '/v1/clusters/%s' % uuid)
         if reply.status_code == 404:
             return '404' in wanted and '404'
         body = reply.json()
@@ -355,24 +446,131 @@ def test_cluster_detail_page(browser, made):
     browser.shot('cluster-detail')
 
 
-def test_create_forms_report_what_the_cloud_lacks(browser):
-    """magnum-ui's create forms open; they fill their required choices
-    from Glance, Nova and Neutron, which this cloud does not have, and say
-    so as Horizon error messages (the page stays usable)."""
+@pytest.fixture(scope='module')
+def k8s_image(cloud, member, engine):
+    """The Glance stand-in's Fedora CoreOS image (the one magnum-ui
+    offers): its name, made a Docker image of the engine by tagging the
+    node image with it (tools/cloud-in-a-box/apis/inventory.yaml)."""
+    url = cloud.standin_apis()['image'] + '/v2/images'
+    images = member.session.get(url, params={
+        'os_distro': 'fedora-coreos'}).json()['images']
+    assert len(images) == 1, images
+    name = images[0]['name']
+    repository, _, tag = name.rpartition(':')
+    engine.images.get(docker_engine.IMAGE).tag(repository, tag)
+    return name
+
+
+@pytest.fixture(scope='module')
+def formed(member):
+    """What the create forms made ({'template': name, 'cluster': name,
+    ...}); whatever a failed step left is deleted through the API."""
+    state = {'template': kh.unique('dash-k8s'),
+             'cluster': 'dashk8s%s' % uuid.uuid4().hex[:6],
+             # Stacks that exist at once need ranges of their own
+             # (the Nova stand-in's Docker networks).
+             'cidr': '10.%d.%d.0/24' % (random.randint(160, 250),
+                                        random.randint(0, 255))}
+    yield state
+    # Whatever a failed step left behind (looked up by name: a step may
+    # have failed before it read the uuid).
+    reply = member.get('/v1/clusters/%s' % state['cluster'])
+    if reply.status_code == 200:
+        member.delete('/v1/clusters/%s' % reply.json()['uuid'])
+        _wait_status(member, reply.json()['uuid'], ('404', 'DELETE_FAILED'),
+                     timeout=K8S_WAIT)
+    member.delete('/v1/clustertemplates/%s' % state['template'])
+
+
+def test_create_template_from_the_form(browser, member, formed, k8s_image):
+    """magnum-ui's Create Cluster Template form fills its choices from
+    the test cloud's Glance, Nova and Neutron stand-ins; submitted, Magnum
+    checks each choice against them and the image's os_distro chooses
+    the Heat Kubernetes driver."""
     browser.get(TEMPLATES)
     browser.toolbar_button('Create Cluster Template').click()
-    message = browser.error_toast()
-    assert 'Unable to retrieve' in message, message
+    browser.modal()
+    browser.fill('name', formed['template'])
     # The only engine the form offers.
-    engines = [[o.get_attribute('textContent').strip()
-                for o in select.find_elements(By.TAG_NAME, 'option')]
-               for select in browser.driver.find_elements(
-                   By.CSS_SELECTOR, '.modal select')]
-    assert ['Choose a Container Orchestration Engine', 'Kubernetes'] in \
-        engines, engines
-    browser.shot('create-template-form')
-    browser.close_modal()
-    browser.rendered()
+    assert browser.options('coe') == [
+        'Choose a Container Orchestration Engine', 'Kubernetes']
+    browser.choose('coe', 'Kubernetes')
+    browser.shot('create-template-info')
+    browser.tab('Node Spec')
+    # Only the images whose os_distro magnum-ui knows (not the swarm
+    # node image, os_distro debian).
+    assert browser.options('image_id')[1:] == [k8s_image]
+    browser.choose('image_id', k8s_image)
+    browser.choose('keypair_id', 'magnum-test')
+    browser.choose('flavor_id', 'm1.medium')
+    browser.choose('master_flavor_id', 'm1.medium')
+    browser.shot('create-template-node-spec')
+    browser.tab('Network')
+    browser.choose('network_driver', 'Flannel')
+    browser.choose('external_network_id', 'public')
+    # Floating IPs would be made up (the stand-ins' 203.0.113.0/24, which
+    # nobody routes): the cluster is reached at its nodes' own addresses.
+    browser.check('floating_ip_enabled', False)
+    browser.shot('create-template-network')
+    browser.tab('Labels')
+    browser.fill('labels', 'fixed_subnet_cidr=%s' % formed['cidr'])
+    browser.submit_form()
+    message = browser.toast('success')
+    assert 'successfully created' in message, message
+    browser.get(TEMPLATES)
+    browser.wait_text(formed['template'])
+    browser.shot('template-created')
+    template = kh.expect(member.get('/v1/clustertemplates/%s' % (
+        formed['template'])), 200, 'template').json()
+    # What Magnum made of the form: the stand-in Glance's os_distro
+    # chose the driver; the names are the form's choices.
+    assert template['coe'] == 'kubernetes'
+    assert template['cluster_distro'] == 'fedora-coreos'
+    assert template['driver'] == 'k8s_vm'
+    assert template['image_id'] == k8s_image
+    assert template['keypair_id'] == 'magnum-test'
+    assert template['flavor_id'] == 'm1.medium'
+    assert template['network_driver'] == 'flannel'
+    assert template['floating_ip_enabled'] is False
+    assert template['labels']['fixed_subnet_cidr'] == formed['cidr']
+    formed['template_uuid'] = template['uuid']
+
+
+def test_create_cluster_from_the_form(browser, member, formed):
+    """The Create Cluster form (its template, availability zone, keypair,
+    flavors and networks from Magnum and the stand-ins); submitted, the
+    conductor's Heat driver builds the cluster's stack in the cloud's
+    Heat, and the panel shows the cluster CREATE_IN_PROGRESS."""
+    assert 'template_uuid' in formed, 'no template from the form'
+    browser.get(CLUSTERS)
+    browser.toolbar_button('Create Cluster').click()
+    browser.modal()
+    browser.fill('name', formed['cluster'])
+    browser.choose('cluster_template_id', formed['template'])
+    # One availability zone and one keypair: the form chooses them.
+    assert browser.options('availability_zone') == [
+        'Choose an Availability Zone', 'nova']
+    browser.choose('keypair', 'magnum-test')
+    browser.shot('create-cluster-details')
+    browser.tab('Size')
+    # magnum-ui offers flavors of 2 vCPUs and 2048 MB and more only.
+    assert browser.options('flavor_id')[1:] == ['m1.medium']
+    browser.fill('node_count', '1')
+    browser.choose('master_flavor_id', 'm1.medium')
+    browser.choose('flavor_id', 'm1.medium')
+    browser.shot('create-cluster-size')
+    browser.submit_form()
+    message = browser.toast('success')
+    assert 'successfully created' in message, message
+    browser.get(CLUSTERS)
+    browser.wait_text(formed['cluster'], 'CREATE_IN_PROGRESS')
+    browser.shot('cluster-create-in-progress')
+    cluster = kh.expect(member.get('/v1/clusters/%s' % formed['cluster']),
+                        200, 'cluster').json()
+    assert cluster['cluster_template_id'] == formed['template_uuid']
+    assert cluster['master_count'] == 1 and cluster['node_count'] == 1
+    assert cluster['keypair'] == 'magnum-test'
+    formed['cluster_uuid'] = cluster['uuid']
 
 
 def test_resize_through_the_form(browser, member, made):
@@ -415,6 +613,75 @@ def test_api_error_shows_as_horizon_message(browser, made):
     browser.wait_text(template['name'])
 
 
+def test_cluster_from_the_form_waits_for_kubernetes(browser, member,
+                                                    formed):
+    """The form's cluster: Heat builds its stack to CREATE_COMPLETE on the
+    cloud's stand-ins, then the cluster has its addresses and stays
+    CREATE_IN_PROGRESS, waiting for a Kubernetes API that cannot come up
+    here (its nodes' Ignition is kept, never run); the detail page says
+    so."""
+    assert 'cluster_uuid' in formed, 'no cluster from the form'
+
+    def stack_built():
+        body = _show(member, '/v1/clusters/%s' % (
+            formed['cluster_uuid'])).json()
+        assert body['status'] == 'CREATE_IN_PROGRESS', body
+        return 'Kubernetes API' in (body['status_reason'] or '') and body
+    cluster = processes.wait_for(stack_built, K8S_WAIT, 1,
+                                 message='the stack of %s built' % (
+                                     formed['cluster']))
+    # No floating IPs (the template's choice): the nodes' addresses are
+    # on the subnet the template's label gave, where the Nova stand-in's
+    # containers are.
+    subnet = ipaddress.ip_network(formed['cidr'])
+    assert len(cluster['master_addresses']) == 1
+    assert len(cluster['node_addresses']) == 1
+    for address in cluster['master_addresses'] + cluster['node_addresses']:
+        assert ipaddress.ip_address(address) in subnet, cluster
+    assert cluster['api_address'] == 'https://%s:6443' % (
+        cluster['master_addresses'][0])
+    browser.get(CLUSTERS)
+    browser.row(formed['cluster']).find_element(
+        By.LINK_TEXT, formed['cluster']).click()
+    browser.wait_text('Record Properties', formed['cluster_uuid'],
+                      'CREATE_IN_PROGRESS', 'Kubernetes API',
+                      cluster['api_address'])
+    browser.rendered()
+    # The status and its reason are at the foot of the page.
+    browser.driver.execute_script('arguments[0].scrollIntoView()', (
+        browser.driver.find_element(By.XPATH, (
+            '//*[normalize-space()="Record Properties"]'))))
+    browser.shot('cluster-waiting-for-kubernetes')
+
+
+def test_resize_is_not_offered_while_the_cluster_is_created(browser,
+                                                            member, formed):
+    """magnum-ui offers Resize (and Rolling Upgrade) only for a cluster in
+    a *_COMPLETE status: in the row's menu of the cluster still
+    CREATE_IN_PROGRESS both are disabled. Magnum refuses the resize too
+    (409, saying why), as the API shows."""
+    assert 'cluster_uuid' in formed, 'no cluster from the form'
+    browser.get(CLUSTERS)
+    row = browser.row(formed['cluster'])
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    items = WebDriverWait(browser.driver, WAIT, 0.5).until(
+        lambda d: {li.text.strip(): 'disabled' in li.get_attribute('class')
+                   for li in row.find_elements(By.CSS_SELECTOR, (
+                       '.dropdown-menu > li')) if li.text.strip()})
+    browser.shot('resize-not-offered-while-creating')
+    assert items['Resize Cluster'] is True, items
+    assert items['Rolling Cluster Upgrade'] is True, items
+    assert items['Delete Cluster'] is False, items
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    reply = kh.expect(member.post(
+        '/v1/clusters/%s/actions/resize' % formed['cluster_uuid'],
+        {'node_count': 2}), 409, 'resize while creating')
+    assert 'CREATE_IN_PROGRESS' in reply.text, reply.text
+    body = member.get('/v1/clusters/%s' % formed['cluster_uuid']).json()
+    assert body['status'] == 'CREATE_IN_PROGRESS', body
+    assert body['node_count'] == 1
+
+
 def test_reader_cannot_delete(cloud, browser, member, made):
     """A reader sees the panels; deleting the member's cluster is refused
     by the API (403) and shown as Horizon's error message. (magnum-ui
@@ -433,27 +700,52 @@ def test_reader_cannot_delete(cloud, browser, member, made):
         'status'] == 'UPDATE_COMPLETE'
 
 
-def test_member_deletes_cluster_then_template(cloud, browser, member, made):
+def test_member_deletes_clusters_then_templates(cloud, browser, member,
+                                                made, formed):
+    """The member deletes, from the rows' menus, the swarm cluster (the
+    local driver's, gone in seconds), the Kubernetes cluster from the
+    form (its stack deleted from Heat), then both templates."""
     browser.login(cloud.projects['a']['users']['member'])
-    cluster, template = made['cluster'], made['template']
+    swarm, k8s = made['cluster'], formed.get('cluster_uuid')
     browser.get(CLUSTERS)
-    browser.row_action(cluster['name'], 'Delete Cluster')
+    browser.row_action(swarm['name'], 'Delete Cluster')
     browser.confirm()
     # The local driver deletes in seconds: the list the action reloads
     # shows DELETE_IN_PROGRESS or no row any more; the API says which.
     browser.shot('cluster-deleting')
-    _wait_status(member, cluster['uuid'], ('404',))
+    _wait_status(member, swarm['uuid'], ('404',))
+    assert k8s, 'no cluster from the form'
+    # From microversion 1.13 the stack's id is the cluster_id.
+    stack_id = _show(member, '/v1/clusters/%s' % k8s).json()['cluster_id']
+    assert stack_id, 'the cluster from the form has no stack'
+    browser.get(CLUSTERS)
+    browser.row_action(formed['cluster'], 'Delete Cluster')
+    browser.confirm()
+    # Horizon takes the row out at once; the list read again shows what
+    # Magnum says: DELETE_IN_PROGRESS while Heat deletes the stack.
+    browser.get(CLUSTERS)
+    WebDriverWait(browser.driver, WAIT, 0.5).until(
+        lambda d: 'Displaying' in browser.text() and (
+            formed['cluster'] not in browser.text() or
+            'DELETE_IN_PROGRESS' in browser.text()))
+    browser.shot('k8s-cluster-deleting')
+    _wait_status(member, k8s, ('404',), timeout=K8S_WAIT)
+    assert cloud.heat(member.user).get(stack_id) is None
     browser.get(CLUSTERS)
     WebDriverWait(browser.driver, WAIT, 1).until(
-        lambda d: cluster['name'] not in browser.text())
-    browser.shot('cluster-deleted')
-    browser.get(TEMPLATES)
-    browser.row_action(template['name'], 'Delete Cluster Template')
-    browser.confirm()
-    processes.wait_for(lambda: member.get('/v1/clustertemplates/%s' % (
-        template['uuid'])).status_code == 404, WAIT, 1,
-        message='template deleted')
+        lambda d: swarm['name'] not in browser.text() and
+        formed['cluster'] not in browser.text())
+    browser.shot('clusters-deleted')
+    for name, uuid_ in ((made['template']['name'], made['template']['uuid']),
+                        (formed['template'], formed['template_uuid'])):
+        browser.get(TEMPLATES)
+        browser.row_action(name, 'Delete Cluster Template')
+        browser.confirm()
+        processes.wait_for(lambda: _show(member, '/v1/clustertemplates/%s' % (
+            uuid_)).status_code == 404, WAIT, 1,
+            message='template %s deleted' % name)
     browser.get(TEMPLATES)
     WebDriverWait(browser.driver, WAIT, 1).until(
-        lambda d: template['name'] not in browser.text())
-    browser.shot('template-deleted')
+        lambda d: made['template']['name'] not in browser.text() and
+        formed['template'] not in browser.text())
+    browser.shot('templates-deleted')
