@@ -29,12 +29,13 @@ the hook, which answers the same way.
 import json
 
 from oslo_db import exception as db_exc
-from oslo_db.sqlalchemy import exc_filters
 from oslo_log import log as logging
 from pecan import hooks
 import sqlalchemy
 from sqlalchemy import event
 import webob
+
+from magnum.db.sqlalchemy import outage_errors
 
 LOG = logging.getLogger(__name__)
 
@@ -58,14 +59,17 @@ def _translate(context):
     Listeners on the class run before those of an engine, so this one runs
     before oslo.db's. It applies oslo.db's own filters (which return their
     exception for the next listener) and raises the result, which ends
-    the chain: a connection error as ``DatabaseUnavailable``, anything
+    the chain: a connection error (or a server going away, which oslo.db
+    lets through raw) as ``DatabaseUnavailable``, anything
     else (a duplicate entry, a deadlock) as oslo.db would have. On a
     pool's pre-ping oslo.db only marks the connection dead and returns
     nothing; so does this.
     """
-    translated = exc_filters.handler(context)
+    translated = outage_errors.oslo_translation(context)
     if isinstance(translated, db_exc.DBConnectionError) and \
             not isinstance(translated, DatabaseUnavailable):
+        if getattr(context, 'is_pre_ping', False):
+            return None
         LOG.warning('The database is unavailable: %s', translated)
         raise DatabaseUnavailable(translated.inner_exception)
     if translated is not None:

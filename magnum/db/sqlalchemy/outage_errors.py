@@ -75,19 +75,26 @@ def _is_outage(error):
     return any(words in text for words in _POSTGRESQL_OUTAGE_WORDS)
 
 
+def oslo_translation(context):
+    """oslo.db's own translation of the error of ``context`` (a
+    ``handle_error`` event), with a server going away that oslo.db lets
+    through raw counted as the connection error it is."""
+    try:
+        return exc_filters.handler(context)
+    except sa_exc.OperationalError as error:
+        if not _is_outage(error):
+            raise
+        context.is_disconnect = True
+        return db_exc.DBConnectionError(error)
+
+
 def _translate(context):
     """``handle_error`` listener: oslo.db's own filters first (which
     return their exception for the next listener, or raise the driver's
     OperationalError as it is), then a connection error as
     DatabaseUnreachable. What is not an outage is raised as oslo.db would
     have; on a pool's pre-ping nothing is raised."""
-    try:
-        translated = exc_filters.handler(context)
-    except sa_exc.OperationalError as error:
-        if not _is_outage(error):
-            raise
-        translated = db_exc.DBConnectionError(error)
-        context.is_disconnect = True
+    translated = oslo_translation(context)
     if isinstance(translated, db_exc.DBConnectionError) and \
             not isinstance(translated, DatabaseUnreachable):
         if getattr(context, 'is_pre_ping', False):

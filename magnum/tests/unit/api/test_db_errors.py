@@ -138,3 +138,43 @@ def test_other_errors_of_a_hook_are_not_turned_into_503(api, monkeypatch):
     response = api.get('/clusters', validate=False)
     assert response.status_int == 500
     assert 'database' not in response.text
+
+
+def _event_of(code):
+    """A ``handle_error`` event of a MariaDB engine (never connected) for
+    a server error that oslo.db lets through as the driver's own: the
+    server itself cannot be made to say it here on demand."""
+    import types
+
+    import pymysql
+
+    engine = sa.create_engine('mysql+pymysql://magnum@127.0.0.1/magnum')
+    original = pymysql.err.OperationalError(code, 'words of the server')
+    error = sa.exc.OperationalError('SELECT 1', {}, original)
+    return types.SimpleNamespace(
+        sqlalchemy_exception=error, original_exception=original,
+        chained_exception=None, engine=engine, dialect=engine.dialect,
+        connection=None, execution_context=None, is_disconnect=False,
+        is_pre_ping=False, invalidate_pool_on_disconnect=True,
+        statement='SELECT 1', parameters={}, cursor=None)
+
+
+def test_a_server_going_away_is_database_unavailable():
+    # MariaDB's "server shutdown in progress" (1053) reached tenants as a
+    # 500: oslo.db does not call it a connection error.
+    with pytest.raises(db_errors.DatabaseUnavailable) as caught:
+        db_errors._translate(_event_of(1053))
+    assert caught.value.code == 503
+    assert 'words of the server' not in str(caught.value)
+
+
+def test_a_server_going_away_on_a_pre_ping_only_marks_the_connection():
+    event = _event_of(1927)
+    event.is_pre_ping = True
+    assert db_errors._translate(event) is None
+    assert event.is_disconnect
+
+
+def test_a_lock_wait_timeout_is_not_an_outage():
+    with pytest.raises(sa.exc.OperationalError):
+        db_errors._translate(_event_of(1205))
