@@ -536,6 +536,38 @@ def test_create_template_from_the_form(browser, member, formed, k8s_image):
     formed['template_uuid'] = template['uuid']
 
 
+def test_magnum_refuses_what_the_standins_do_not_have(member, k8s_image):
+    """What the forms' choices are checked against: Magnum's look-ups in
+    the stand-in Glance, Nova and Neutron refuse a name they do not have
+    at once (400, or 404 for a keypair, the API contract's status),
+    naming the field; an image whose os_distro no Kubernetes driver runs
+    is refused too. Nothing is made."""
+    good = {'coe': 'kubernetes', 'image_id': k8s_image,
+            'flavor_id': 'm1.medium', 'master_flavor_id': 'm1.small',
+            'external_network_id': 'public', 'network_driver': 'flannel',
+            'fixed_network': 'private', 'fixed_subnet': 'private-subnet'}
+    for field, value, expected in (
+            ('image_id', 'no-such-image', "image_id 'no-such-image'"),
+            ('image_id', 'magnum/swarm-node:bookworm-1', 'debian'),
+            ('flavor_id', 'm1.huge', "flavor_id 'm1.huge'"),
+            ('external_network_id', 'private', 'is not external'),
+            ('fixed_subnet', 'baremetal-subnet', 'not in fixed_network')):
+        reply = kh.expect(member.post('/v1/clustertemplates', dict(
+            good, name=kh.unique('refused'), **{field: value})), 400, field)
+        assert expected in reply.text, reply.text
+    template = kh.expect(member.post('/v1/clustertemplates', dict(
+        good, name=kh.unique('checked'))), 201, 'template').json()
+    try:
+        assert template['driver'] == 'k8s_vm', template
+        reply = kh.expect(member.post('/v1/clusters', {
+            'name': kh.unique('refused'), 'keypair': 'no-such-key',
+            'cluster_template_id': template['uuid']}), 404, 'keypair')
+        assert "keypair 'no-such-key'" in reply.text, reply.text
+    finally:
+        kh.expect(member.delete('/v1/clustertemplates/%s' % (
+            template['uuid'])), 204, 'template deleted')
+
+
 def test_create_cluster_from_the_form(browser, member, formed):
     """The Create Cluster form (its template, availability zone, keypair,
     flavors and networks from Magnum and the stand-ins); submitted, the
