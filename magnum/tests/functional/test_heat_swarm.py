@@ -295,15 +295,26 @@ def test_cluster_config_then_docker_cli(stage):
         time.sleep(1)
 
 
+def _stack_containers(engine, cluster):
+    """The stand-in servers (containers) of the cluster's stack, by the
+    label the stand-in gives them (the engine is shared: a container of
+    someone else's may go between Docker's list and its details)."""
+    label = '%s=%s' % (cloud_box.STANDIN_ROOT_STACK, cluster['cluster_id'])
+    for _attempt in range(5):
+        try:
+            return engine.containers.list(all=True,
+                                          filters={'label': label})
+        except docker.errors.NotFound:
+            time.sleep(0.5)
+    return engine.containers.list(all=True, filters={'label': label})
+
+
 def _server_containers(engine, cluster):
-    """{host name: container} of the cluster's running stand-in servers
-    (their host names are the server names, which start with the
-    stack's name)."""
-    prefix = 'magnum-%s-%s' % (cluster['name'], cluster['uuid'][:8])
+    """{host name: container} of the cluster's running servers (their
+    host names are the server names)."""
     return {c.attrs['Config']['Hostname']: c
-            for c in engine.containers.list(all=True)
-            if c.attrs['Config']['Hostname'].startswith(prefix) and
-            c.status == 'running'}
+            for c in _stack_containers(engine, cluster)
+            if c.status == 'running'}
 
 
 def _address(container):
@@ -553,11 +564,8 @@ def test_upgrade_rebuilds_workers_then_the_only_master(stage, engine,
 
 
 def _servers(engine, cluster):
-    """The stand-in servers (containers) of the cluster: their host
-    names are the server names, which start with the stack's name."""
-    prefix = 'magnum-%s-%s' % (cluster['name'], cluster['uuid'][:8])
-    return [c.name for c in engine.containers.list(all=True)
-            if c.attrs['Config']['Hostname'].startswith(prefix)]
+    """The names of the cluster's stand-in servers (containers)."""
+    return [c.name for c in _stack_containers(engine, cluster)]
 
 
 def test_delete_removes_the_stack_and_its_servers(stage, engine):
