@@ -43,7 +43,8 @@ What each service answers:
 - Nova v2.1: ``GET /flavors``, ``/flavors/detail``, ``/flavors/<id>``,
   ``/flavors/<id>/os-extra_specs``, ``/os-keypairs``,
   ``/os-keypairs/<name>``, ``/os-availability-zone`` (and ``/detail``),
-  and empty lists of servers.
+  empty lists of servers, and for Horizon's project overview ``/limits``
+  (made-up limits, nothing used) and an empty ``/os-simple-tenant-usage``.
 - Neutron v2.0: ``GET /v2.0/networks``, ``/v2.0/subnets`` (filters on any
   field, values as Neutron compares them; ``fields`` honoured),
   ``/v2.0/networks/<id>``, ``/v2.0/subnets/<id>``, ``/v2.0/extensions``,
@@ -493,6 +494,14 @@ class StandinAPIs:
                  'hosts': None} for zone in inventory.zones]}
         if path in ('/servers', '/servers/detail'):
             return 200, {'servers': []}
+        # What Horizon's project overview reads: nothing runs here, so
+        # nothing is used, of made-up limits.
+        if path == '/limits':
+            return 200, {'limits': {'rate': [], 'absolute': LIMITS}}
+        if path == '/os-simple-tenant-usage':
+            return 200, {'tenant_usages': []}
+        if path == '/os-simple-tenant-usage/' + who['project_id']:
+            return 200, {'tenant_usage': {}}
         raise HTTPError(404, 'The resource could not be found.')
 
     @staticmethod
@@ -557,6 +566,18 @@ class StandinAPIs:
             return 200, {empty[path]: []}
         raise HTTPError(404, 'The resource could not be found.')
 
+
+# Nova's absolute limits of every project (made up; nothing is used).
+LIMITS = {
+    'maxTotalInstances': 10, 'maxTotalCores': 20, 'maxTotalRAMSize': 51200,
+    'maxTotalKeypairs': 100, 'maxServerMeta': 128, 'maxImageMeta': 128,
+    'maxPersonality': 5, 'maxPersonalitySize': 10240,
+    'maxServerGroups': 10, 'maxServerGroupMembers': 10,
+    'maxTotalFloatingIps': -1, 'maxSecurityGroups': -1,
+    'maxSecurityGroupRules': -1, 'totalInstancesUsed': 0,
+    'totalCoresUsed': 0, 'totalRAMUsed': 0, 'totalFloatingIpsUsed': 0,
+    'totalSecurityGroupsUsed': 0, 'totalServerGroupsUsed': 0,
+}
 
 # The extensions the stand-in's records show fields of.
 EXTENSIONS = [
