@@ -381,6 +381,25 @@ def test_nodes_list_one_entry_per_server(stage, engine):
     assert sum(n['running_tasks'] for n in listed) == 3
 
 
+def test_health_follows_the_swarm(stage):
+    """The health pass (every 5 s here) asks the swarm through the
+    manager's Docker API: HEALTHY, one Ready entry per node the swarm
+    lists, no Heat read."""
+    uuid = stage.state['uuid']
+    deadline = time.monotonic() + 60
+    while True:
+        cluster = stage.show(uuid)
+        if cluster['health_status'] == 'HEALTHY':
+            break
+        assert time.monotonic() < deadline, (
+            cluster['health_status'], cluster['health_status_reason'])
+        time.sleep(1)
+    expected = {'%s.Ready' % row['hostname'].lower(): 'True'
+                for row in _swarm(stage)}
+    assert len(expected) == 3, expected
+    assert cluster['health_status_reason'] == dict(expected, api='ok')
+
+
 def _workers(stage):
     uuid = stage.state['uuid']
     nodegroups = stage.call('GET', '/clusters/%s/nodegroups' % uuid,

@@ -331,6 +331,10 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
             outputs, objects.NodeGroup.list(context, cluster.uuid), known,
             tasks, unreadable, self.api_url)
 
+    def get_monitor(self, context, cluster):
+        from magnum.drivers.heat.swarm_vm import health
+        return health.HeatSwarmMonitor(context, cluster)
+
     def observe_ready(self, context, cluster):
         """Ready when the swarm, read through the manager's Docker API
         with Magnum's client certificate, has every server of the stack
