@@ -21,7 +21,14 @@ argument added, and note it here:
           federation_create/update/delete
     1.1 - validate_cluster_template, validate_cluster (a driver's
           validation run on the conductor's host)
+    1.2 - ``request`` (the uuid of the ClusterRequest the API recorded)
+          for cluster_update, cluster_resize and nodegroup_create/
+          update/delete: the conductor that takes the work claims it
+    1.3 - image_upload_begin/chunk/finish/abort (load_image streamed
+          through one conductor host), replacing load_image
 """
+
+import base64
 
 import kombu.exceptions
 from oslo_log import log as logging
@@ -34,7 +41,11 @@ from magnum.common import rpc
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.3'
+# The version of the casts that carry their recorded request.
+REQUEST_VERSION = '1.2'
+# The version of the image_upload_* calls.
+IMAGE_UPLOAD_VERSION = '1.3'
 # What every method not added since is sent as, so that a conductor of
 # 1.0 still serves them.
 BASE_VERSION = '1.0'
@@ -99,7 +110,11 @@ class ConductorAPI:
         self._client = rpc.get_client(target, version_cap=RPC_API_VERSION,
                                       timeout=self._timeout)
 
-    def _call(self, context, method, version=None, **kwargs):
+    def _call(self, context, method, version=None, server=None,
+              timeout=None, **kwargs):
+        """Call method on any conductor, or on the conductors of host
+        ``server``; wait ``timeout`` seconds (rpc_call_timeout when
+        None)."""
         if not _reply_queue['ready']:
             # A harmless message (a conductor answers a ping cast by doing
             # nothing) that fails fast when the broker is unreachable.
@@ -107,12 +122,17 @@ class ConductorAPI:
         prepared = {'retry': SEND_RETRIES}
         if version:
             prepared['version'] = version
+        if server:
+            prepared['server'] = server
+        if timeout:
+            prepared['timeout'] = timeout
         try:
             result = self._client.prepare(**prepared).call(
                 context, method, **kwargs)
         except messaging.MessagingTimeout:
             _reply_queue['ready'] = True
-            raise exception.ConductorUnavailable(timeout=self._timeout)
+            raise exception.ConductorUnavailable(
+                timeout=timeout or self._timeout)
         except BROKER_UNREACHABLE as error:
             raise exception.ServiceUnavailable(service='message broker',
                                                reason=error)
@@ -138,9 +158,14 @@ class ConductorAPI:
         _reply_queue['ready'] = True
         return result
 
-    def _cast(self, context, method, **kwargs):
+    def _cast(self, context, method, version=None, server=None, **kwargs):
+        prepared = {'retry': SEND_RETRIES}
+        if version:
+            prepared['version'] = version
+        if server:
+            prepared['server'] = server
         try:
-            self._client.prepare(retry=SEND_RETRIES).cast(
+            self._client.prepare(**prepared).cast(
                 context, method, **kwargs)
         except BROKER_UNREACHABLE + (messaging.MessagingTimeout,) as error:
             raise exception.ServiceUnavailable(service='message broker',
@@ -156,22 +181,34 @@ class ConductorAPI:
         self._cast(context, 'cluster_create', cluster=cluster,
                    create_timeout=create_timeout)
 
+    def _recorded_cast(self, context, method, request, **kwargs):
+        """A cast whose request the API recorded (ClusterRequest): its
+        uuid goes along, for the conductor to claim; without one, sent
+        as a 1.0 conductor takes it."""
+        if request is None:
+            self._cast(context, method, **kwargs)
+        else:
+            self._cast(context, method, version=REQUEST_VERSION,
+                       request=request, **kwargs)
+
     def cluster_update(self, context, cluster, node_count=None,
                        health_status=None, health_status_reason=None,
-                       rollback=False):
-        self._cast(context, 'cluster_update', cluster=cluster,
-                   node_count=node_count, health_status=health_status,
-                   health_status_reason=health_status_reason,
-                   rollback=rollback)
+                       rollback=False, request=None):
+        self._recorded_cast(context, 'cluster_update', request,
+                            cluster=cluster, node_count=node_count,
+                            health_status=health_status,
+                            health_status_reason=health_status_reason,
+                            rollback=rollback)
 
     def cluster_delete(self, context, uuid):
         self._cast(context, 'cluster_delete', uuid=uuid)
 
     def cluster_resize(self, context, cluster, node_count, nodes_to_remove,
-                       nodegroup):
-        self._cast(context, 'cluster_resize', cluster=cluster,
-                   node_count=node_count, nodes_to_remove=nodes_to_remove,
-                   nodegroup=nodegroup)
+                       nodegroup, request=None):
+        self._recorded_cast(context, 'cluster_resize', request,
+                            cluster=cluster, node_count=node_count,
+                            nodes_to_remove=nodes_to_remove,
+                            nodegroup=nodegroup)
 
     def cluster_upgrade(self, context, cluster, cluster_template,
                         max_batch_size, nodegroup):
@@ -194,17 +231,17 @@ class ConductorAPI:
 
     # -- nodegroups ---------------------------------------------------------
 
-    def nodegroup_create(self, context, cluster, nodegroup):
-        self._cast(context, 'nodegroup_create', cluster=cluster,
-                   nodegroup=nodegroup)
+    def nodegroup_create(self, context, cluster, nodegroup, request=None):
+        self._recorded_cast(context, 'nodegroup_create', request,
+                            cluster=cluster, nodegroup=nodegroup)
 
-    def nodegroup_update(self, context, cluster, nodegroup):
-        self._cast(context, 'nodegroup_update', cluster=cluster,
-                   nodegroup=nodegroup)
+    def nodegroup_update(self, context, cluster, nodegroup, request=None):
+        self._recorded_cast(context, 'nodegroup_update', request,
+                            cluster=cluster, nodegroup=nodegroup)
 
-    def nodegroup_delete(self, context, cluster, nodegroup):
-        self._cast(context, 'nodegroup_delete', cluster=cluster,
-                   nodegroup=nodegroup)
+    def nodegroup_delete(self, context, cluster, nodegroup, request=None):
+        self._recorded_cast(context, 'nodegroup_delete', request,
+                            cluster=cluster, nodegroup=nodegroup)
 
     # -- certificates and credentials ---------------------------------------
 
@@ -266,7 +303,35 @@ class ConductorAPI:
         return self._call(context, 'container_delete', container=container,
                           force=force)
 
-    def load_image(self, context, cluster, tarball):
-        """Import ``tarball`` (base64 of docker save) into every node."""
-        return self._call(context, 'load_image', cluster=cluster,
-                          tarball=tarball)
+    # An image tarball for load_image goes in chunks to one conductor
+    # host (magnum.conductor.image_uploads): begin on any conductor, then
+    # every call to the host that answered.
+
+    def image_upload_begin(self, context, cluster, size=None):
+        """{'upload': id, 'host': conductor host} of a new upload of
+        ``size`` bytes (None: not known yet) for ``cluster``."""
+        return self._call(context, 'image_upload_begin',
+                          version=IMAGE_UPLOAD_VERSION, cluster=cluster,
+                          size=size)
+
+    def image_upload_chunk(self, context, host, upload, offset, data):
+        """Append ``data`` (bytes) at ``offset``; the size after."""
+        return self._call(context, 'image_upload_chunk',
+                          version=IMAGE_UPLOAD_VERSION, server=host,
+                          upload=upload, offset=offset,
+                          data=base64.b64encode(data).decode('ascii'))
+
+    def image_upload_finish(self, context, host, cluster, upload, size,
+                            timeout):
+        """Load the upload of ``size`` bytes into every Ready node of
+        ``cluster``, waiting at most ``timeout`` seconds; {node: [image
+        names]}."""
+        return self._call(context, 'image_upload_finish',
+                          version=IMAGE_UPLOAD_VERSION, server=host,
+                          timeout=timeout, cluster=cluster, upload=upload,
+                          size=size)
+
+    def image_upload_abort(self, context, host, upload):
+        """Forget an upload that will not be finished."""
+        self._cast(context, 'image_upload_abort',
+                   version=IMAGE_UPLOAD_VERSION, server=host, upload=upload)

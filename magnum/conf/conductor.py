@@ -77,10 +77,11 @@ conductor_opts = [
             'A conductor renews its locks every third of this while it '
             'works; when it dies, its clusters are free again after at '
             'most this long and another conductor repairs them. It is '
-            'also how long a create or delete request may wait for a '
-            'conductor before the cluster\'s owner carries it out '
-            'itself (the request was lost), and how long a delete waits '
-            'for a running operation to stop.'
+            'also how long a request (create, delete, update, resize, '
+            'nodegroup create/update/delete) may wait for a conductor '
+            'before the cluster\'s owner carries it out itself (the '
+            'request was lost), and how long a delete waits for a '
+            'running operation to stop.'
         ),
     ),
 ]

@@ -27,7 +27,10 @@ through the REST API:
 - delete always works: a DELETE in the middle of a create stops the
   create and deletes the cluster, nothing left in the engine;
 - a create and a delete whose casts were lost (purged from the queue while
-  no conductor ran) are carried out by the clusters' owners;
+  no conductor ran) are carried out by the clusters' owners, and so are a
+  resize and a nodegroup create (recorded by the API, replayed once a
+  ``lock_timeout`` has passed, each once, ending UPDATE_COMPLETE with the
+  nodes asked for);
 - a RabbitMQ outage (a private RabbitMQ node of this test): calls answer
   503 with a clear message within the RPC timeout, and once the broker is
   back both sides reconnect and a new create is processed.
@@ -88,6 +91,8 @@ CREATE_TIME = 150
 CLUSTERS = 4
 
 TERMINAL = ('CREATE_COMPLETE', 'CREATE_FAILED')
+# Where any operation of these tests ends.
+SETTLED = TERMINAL + ('UPDATE_COMPLETE', 'UPDATE_FAILED')
 
 
 # -- the REST API -------------------------------------------------------------
@@ -411,7 +416,7 @@ def two(migrated_db_url, docker_host, engine, tmp_path_factory):
             if left and any(p.running() for p in
                             deployment.conductors.values()):
                 with contextlib.suppress(BaseException):
-                    api.wait_terminal(left, CREATE_TIME)
+                    api.wait_terminal(left, CREATE_TIME, statuses=SETTLED)
                 with contextlib.suppress(BaseException):
                     api.delete_clusters(left, 60)
             with contextlib.suppress(BaseException):
@@ -717,9 +722,93 @@ def test_lost_create_and_delete_are_carried_out(two, created):
     assert counts[doomed]['magnum.cluster.delete.end'] == 1, counts
 
 
+def _requests_on_record(db_url, uuids):
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            table = models.ClusterRequest.__table__
+            return connection.execute(sa.select(
+                table.c.cluster_uuid, table.c.operation).where(
+                    table.c.cluster_uuid.in_(uuids))).all()
+    finally:
+        engine.dispose()
+
+
+def test_lost_resize_and_nodegroup_create_are_carried_out(two, created):
+    # Their casts are lost as the create's were above; the API recorded
+    # each request, and the cluster's owner replays it a lock_timeout
+    # after it was asked for.
+    uuids, done = created
+    resized, grown = uuids[1], uuids[2]
+    for ident in (resized, grown):
+        assert two.api.cluster(ident)['status'] == 'CREATE_COMPLETE'
+    for host in two.hosts:
+        two.deployment.conductors[host].stop()
+    try:
+        two.api.ok('POST', '/v1/clusters/%s/actions/resize' % resized,
+                   {'node_count': 2}, expect=(202,))
+        added = two.api.ok('POST', '/v1/clusters/%s/nodegroups' % grown,
+                           {'name': 'lostng', 'node_count': 1},
+                           expect=(202,))
+        asked = time.monotonic()
+        purged = _purge_conductor_queue(two.deployment)
+        print('\npurged %s messages of %s' % (purged, two.deployment.topic))
+        assert purged == 2
+        assert two.api.cluster(resized)['status'] == 'UPDATE_IN_PROGRESS'
+        assert sorted(_requests_on_record(two.deployment.db_url,
+                                          [resized, grown])) == sorted([
+            (resized, 'resize'), (grown, 'create nodegroup')])
+    finally:
+        for host in two.hosts:
+            two.deployment.start_conductor(host)
+    try:
+        finished = two.api.wait_terminal(
+            [resized, grown], LOCK_TIMEOUT + CREATE_TIME,
+            statuses=('UPDATE_COMPLETE', 'UPDATE_FAILED'))
+        for ident, (cluster, _took) in finished.items():
+            assert cluster['status'] == 'UPDATE_COMPLETE', cluster
+    except BaseException:
+        print(two.deployment.logs())
+        raise
+    took = time.monotonic() - asked
+    print('lost resize and nodegroup create complete %.0f s after they '
+          'were asked for (lock_timeout %d s)' % (took, LOCK_TIMEOUT))
+    # What was asked for, in Magnum and in the engine.
+    cluster = finished[resized][0]
+    assert cluster['node_count'] == 2, cluster
+    assert len(cluster['node_addresses']) == 2, cluster
+    workers = two.api.ok('GET', '/v1/clusters/%s/nodegroups/default-worker'
+                         % resized)
+    assert (workers['node_count'], workers['status']) == (
+        2, 'UPDATE_COMPLETE'), workers
+    nodegroup = two.api.ok('GET', '/v1/clusters/%s/nodegroups/%s' % (
+        grown, added['uuid']))
+    assert (nodegroup['node_count'], nodegroup['status']) == (
+        1, 'CREATE_COMPLETE'), nodegroup
+    roles = {ident: collections.Counter(
+        c.labels.get(nodes.LABEL_ROLE) for c in
+        engine_state(two.engine, ident)[0] if c.status == 'running')
+        for ident in (resized, grown)}
+    assert roles == {ident: {nodes.ROLE_MASTER: 1, nodes.ROLE_WORKER: 2}
+                     for ident in (resized, grown)}, roles
+    # Replayed by the cluster's owner, once; nothing left on record.
+    ring = two.ring()
+    for ident, operation in ((resized, 'resize'),
+                             (grown, 'create nodegroup')):
+        replayed = log_messages(two.deployment, '%s: replaying the %s '
+                                'request' % (ident, operation))
+        assert [host for host, _m in replayed] == [ring.owner(ident)], \
+            replayed
+    assert _requests_on_record(two.deployment.db_url,
+                               [resized, grown]) == []
+    counts = event_counts(two.deployment, [resized])[resized]
+    assert counts['magnum.cluster.update.start'] == 1, counts
+    assert counts['magnum.cluster.update.end'] == 1, counts
+
+
 def test_delete_everything(two, created):
     uuids = [c for c in two.made if two.api.cluster(c) is not None]
-    two.api.wait_terminal(uuids, CREATE_TIME)
+    two.api.wait_terminal(uuids, CREATE_TIME, statuses=SETTLED)
     two.api.delete_clusters(uuids, 120)
     for ident in uuids:
         assert engine_state(two.engine, ident) == ([], [], [])

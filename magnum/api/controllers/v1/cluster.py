@@ -44,6 +44,7 @@ from magnum.common import exception
 from magnum.common import names
 from magnum.common import policy
 from magnum.i18n import _
+from magnum.objects import cluster_request
 from magnum.objects import fields
 
 CONF = conf.CONF
@@ -613,9 +614,11 @@ def update(context, cluster, original, document, rollback,
                               node_count=node_count, **changes), template)
     previous = cluster_actions.begin(
         cluster, cluster_actions.UPDATABLE, _('update'), **changes)
-    cluster_actions.send(
+    cluster_actions.send_recorded(
         'cluster_update',
         lambda error: cluster_actions.undo(cluster, previous),
+        cluster_request.UPDATE,
+        {'node_count': node_count, 'rollback': bool(rollback)},
         cluster=cluster, node_count=node_count,
         health_status=cluster.health_status,
         health_status_reason=cluster.health_status_reason,

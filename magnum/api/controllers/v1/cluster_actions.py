@@ -31,12 +31,13 @@ from wsmeext import pecan as wsme_pecan
 from magnum import objects
 from magnum.api import microversion
 from magnum.api import utils
-from magnum.api.controllers.v1 import container as container_api
+from magnum.api.controllers.v1 import load_image as load_image_api
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
 from magnum.drivers.common import driver as driver_base
 from magnum.i18n import _
+from magnum.objects import cluster_request
 from magnum.objects import fields
 
 LOG = logging.getLogger(__name__)
@@ -171,6 +172,38 @@ def send(method, undo_with, **kwargs):
             undo_with(error)
 
 
+def send_recorded(method, undo_with, operation, arguments, **kwargs):
+    """``send`` a cast whose request is recorded first (ClusterRequest:
+    ``operation`` on ``kwargs['cluster']`` with ``arguments``), so that
+    the cluster's owner carries it out after ``[conductor] lock_timeout``
+    should the cast be lost. When the request cannot be recorded or the
+    cast fails, it is withdrawn and ``undo_with(error)`` runs."""
+    context = pecan.request.context
+    cluster = kwargs['cluster']
+    try:
+        request = objects.ClusterRequest.record(
+            context, cluster.uuid, operation, **arguments)
+    except Exception as error:
+        with excutils.save_and_reraise_exception():
+            LOG.warning('Could not record the %(operation)s of cluster '
+                        '%(cluster)s: %(error)s', {
+                            'operation': operation, 'cluster': cluster.uuid,
+                            'error': error})
+            undo_with(error)
+
+    def withdraw_then_undo(error):
+        # Withdrawn first: a status put back with the request still on
+        # record would have it dropped, never replayed, but say why.
+        try:
+            request.withdraw()
+        except Exception:
+            LOG.exception('Could not withdraw request %s of cluster %s',
+                          request.uuid, cluster.uuid)
+        undo_with(error)
+
+    return send(method, withdraw_then_undo, request=request.uuid, **kwargs)
+
+
 def find_nodegroup(context, cluster, ident):
     """The nodegroup ``ident`` of the cluster, else its default worker."""
     if ident:
@@ -251,17 +284,22 @@ class ActionsController(rest.RestController):
                     nodegroup=nodegroup.name, min_nc=minimum,
                     max_nc=maximum)
         previous = begin(cluster, RESIZABLE, 'resize')
-        send('cluster_resize', lambda error: undo(cluster, previous),
-             cluster=cluster, node_count=node_count,
-             nodes_to_remove=nodes_to_remove, nodegroup=nodegroup)
+        send_recorded('cluster_resize', lambda error: undo(cluster, previous),
+                      cluster_request.RESIZE, {
+                          'node_count': node_count,
+                          'nodes_to_remove': nodes_to_remove,
+                          'nodegroup': nodegroup.uuid},
+                      cluster=cluster, node_count=node_count,
+                      nodes_to_remove=nodes_to_remove, nodegroup=nodegroup)
         return ClusterID(cluster.uuid)
 
-    @wsme_pecan.wsexpose(container_api.LoadImageResult, wtypes.text,
-                         body=container_api.LoadImageRequest,
+    @load_image_api.streamed
+    @wsme_pecan.wsexpose(load_image_api.LoadImageResult, wtypes.text,
+                         body=load_image_api.LoadImageRequest,
                          status_code=200)
-    def load_image(self, cluster_ident, body):
+    def load_image(self, cluster_ident, body=None):
         """Import an image tarball into every node (1.16, swarm)."""
-        return container_api.load_image(cluster_ident, body)
+        return load_image_api.load_image(cluster_ident, body)
 
     @wsme_pecan.wsexpose(ClusterID, wtypes.text, body=ClusterUpgradeRequest,
                          status_code=202)

@@ -36,6 +36,7 @@ from magnum.common import exception
 from magnum.common import names
 from magnum.common import policy
 from magnum.i18n import _
+from magnum.objects import cluster_request
 from magnum.objects import fields
 
 LOG = logging.getLogger(__name__)
@@ -410,8 +411,10 @@ class NodeGroupController(rest.RestController):
             status=Status.CREATE_IN_PROGRESS, status_reason=None,
             node_addresses=[], **values)
         nodegroup.create()
-        actions.send('nodegroup_create', _fail_create(nodegroup),
-                     cluster=cluster, nodegroup=nodegroup)
+        actions.send_recorded('nodegroup_create', _fail_create(nodegroup),
+                              cluster_request.CREATE_NODEGROUP,
+                              {'nodegroup': nodegroup.uuid},
+                              cluster=cluster, nodegroup=nodegroup)
         return NodeGroup.convert(nodegroup, cluster)
 
     @wsme_pecan.wsexpose(NodeGroup, wtypes.text, wtypes.text,
@@ -478,8 +481,10 @@ class NodeGroupController(rest.RestController):
                 LOG.info('Not restoring nodegroup %s: %s', nodegroup.uuid,
                          failure)
 
-        actions.send('nodegroup_update', undo_with, cluster=cluster,
-                     nodegroup=nodegroup)
+        actions.send_recorded('nodegroup_update', undo_with,
+                              cluster_request.UPDATE_NODEGROUP,
+                              {'nodegroup': nodegroup.uuid},
+                              cluster=cluster, nodegroup=nodegroup)
         return NodeGroup.convert(nodegroup, cluster)
 
     @wsme_pecan.wsexpose(None, wtypes.text, wtypes.text, status_code=204)
@@ -510,8 +515,10 @@ class NodeGroupController(rest.RestController):
                 LOG.info('Not marking nodegroup %s failed: %s',
                          nodegroup.uuid, failure)
 
-        actions.send('nodegroup_delete', undo_with, cluster=cluster,
-                     nodegroup=nodegroup)
+        actions.send_recorded('nodegroup_delete', undo_with,
+                              cluster_request.DELETE_NODEGROUP,
+                              {'nodegroup': nodegroup.uuid},
+                              cluster=cluster, nodegroup=nodegroup)
 
 
 def _save(nodegroup, previous_status):

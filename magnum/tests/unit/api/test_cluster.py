@@ -769,6 +769,16 @@ class TestUpdate:
         assert groups_of(cluster.uuid)['default-worker'].node_count == 1
         assert validated['calls'][-1][1]['node_count'] == 3
 
+    def test_the_request_is_recorded_before_the_cast(self, api, rpc, dbapi,
+                                                     cluster):
+        _patch(api, 'c1', _replace('/node_count', 3), query='?rollback=True',
+               version=LATEST)
+        request = dbapi.get_cluster_request(
+            rpc.last('cluster_update')[1]['request'])
+        assert (request.cluster_uuid, request.operation,
+                request.arguments) == (cluster.uuid, 'update',
+                                       {'node_count': 3, 'rollback': True})
+
     def test_node_count_as_a_string(self, api, rpc, cluster):
         _patch(api, 'c1', _replace('/node_count', '4'))
         assert rpc.last('cluster_update')[1]['node_count'] == 4
@@ -937,7 +947,7 @@ class TestUpdate:
         assert 'same time' in error_of(response)['detail']
         assert rpc.requests == []
 
-    def test_unreachable_conductor_undoes_the_update(self, api, rpc,
+    def test_unreachable_conductor_undoes_the_update(self, api, rpc, dbapi,
                                                      cluster):
         rpc.results['cluster_update'] = exception.ServiceUnavailable(
             service='message broker', reason='down')
@@ -945,6 +955,7 @@ class TestUpdate:
                _replace('/name', 'renamed'), status=503)
         after = stored(cluster.uuid)
         assert (after.status, after.name) == ('CREATE_COMPLETE', 'c1')
+        assert dbapi.list_cluster_requests(cluster.uuid) == []
 
     def test_driver_validation_refuses_before_anything_changes(
             self, api, rpc, cluster, validated):

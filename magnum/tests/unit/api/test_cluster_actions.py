@@ -73,6 +73,19 @@ class TestResize:
         # The conductor changes the nodegroup, not the API.
         assert worker.node_count == 2
 
+    def test_the_request_is_recorded_before_the_cast(self, api, rpc, dbapi,
+                                                     cluster):
+        # Its arguments are what the cast carries: the cluster's owner
+        # carries it out with them should the cast be lost.
+        _resize(api, 'c1', {'node_count': 4, 'nodes_to_remove': ['s1']})
+        kwargs = rpc.last('cluster_resize')[1]
+        request = dbapi.get_cluster_request(kwargs['request'])
+        assert (request.cluster_uuid, request.operation) == (cluster.uuid,
+                                                             'resize')
+        assert request.arguments == {
+            'node_count': 4, 'nodes_to_remove': ['s1'],
+            'nodegroup': kwargs['nodegroup'].uuid}
+
     def test_named_nodegroup_and_nodes_to_remove(self, api, rpc, dbapi,
                                                  cluster):
         extra = _extra_group(dbapi, cluster)
@@ -166,6 +179,7 @@ class TestResize:
         after = stored(cluster.uuid)
         assert (after.status, after.status_reason) == ('UPDATE_FAILED',
                                                        'before')
+        assert dbapi.list_cluster_requests(cluster.uuid) == []
 
     @pytest.mark.parametrize('body', [
         {}, {'node_count': -1}, {'node_count': 'x'},

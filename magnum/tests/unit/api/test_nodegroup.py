@@ -252,6 +252,16 @@ class TestCreate:
         assert kwargs['cluster'].uuid == cluster.uuid
         assert kwargs['nodegroup'].uuid == body['uuid']
 
+    def test_the_request_is_recorded_before_the_cast(self, api, rpc, dbapi,
+                                                     cluster):
+        # So that the cluster's owner carries it out should the cast be
+        # lost; the conductor that takes the work claims it by its uuid.
+        body = _post(api, 'c1', {'name': 'gpu'}).json
+        request = rpc.last('nodegroup_create')[1]['request']
+        stored = dbapi.get_cluster_request(request)
+        assert (stored.cluster_uuid, stored.operation, stored.arguments) == (
+            cluster.uuid, 'create nodegroup', {'nodegroup': body['uuid']})
+
     def test_collection_without_trailing_slash(self, api, rpc, cluster):
         api.post(_url('c1'), {'name': 'ng'}, version=LATEST, status=202)
         assert rpc.methods() == ['nodegroup_create']
@@ -369,13 +379,15 @@ class TestCreate:
         dbapi.update_cluster(cluster.uuid, {'status': status})
         _post(api, 'c1', {'name': 'ng'})
 
-    def test_unreachable_conductor_forgets_the_row(self, api, rpc,
+    def test_unreachable_conductor_forgets_the_row(self, api, rpc, dbapi,
                                                    cluster):
         rpc.results['nodegroup_create'] = exception.ServiceUnavailable(
             service='message broker', reason='down')
         _post(api, 'c1', {'name': 'ng'}, status=503)
         with pytest.raises(exception.NodeGroupNotFound):
             _stored(cluster, 'ng')
+        # Its request is withdrawn: nobody is to carry it out.
+        assert dbapi.list_cluster_requests(cluster.uuid) == []
         # So that a retry can use the same name.
         del rpc.results['nodegroup_create']
         _post(api, 'c1', {'name': 'ng'})
@@ -575,6 +587,8 @@ class TestDelete:
         kwargs = rpc.last('nodegroup_delete')[1]
         assert kwargs['nodegroup'].uuid == extra.uuid
         assert kwargs['cluster'].uuid == cluster.uuid
+        assert dbapi.get_cluster_request(kwargs['request']).operation == \
+            'delete nodegroup'
 
     def test_default_nodegroups_stay(self, api, rpc, cluster):
         for name in ('default-master', 'default-worker'):
@@ -596,6 +610,7 @@ class TestDelete:
         stored = _stored(cluster, 'extra')
         assert stored.status == 'DELETE_FAILED'
         assert 'conductor could not be reached' in stored.status_reason
+        assert dbapi.list_cluster_requests(cluster.uuid) == []
 
     def test_busy_cluster_is_409(self, api, rpc, dbapi, cluster):
         _group(dbapi, cluster)
