@@ -221,10 +221,15 @@ class _Builder:
         if definition.doc:
             operation['description'] = inspect.cleandoc(definition.doc)
         if body_argument is not None:
-            operation['requestBody'] = {
-                'required': True,
-                'content': {'application/json': {
-                    'schema': self.schema(definition.body_type)}}}
+            content = {'application/json': {
+                'schema': self.schema(definition.body_type)}}
+            # Bodies an operation also takes as they are (an image
+            # tarball: magnum.api.controllers.v1.load_image.streamed).
+            for media_type in getattr(function, 'raw_body_types', ()):
+                content[media_type] = {'schema': {
+                    'type': 'string', 'contentMediaType': media_type}}
+            operation['requestBody'] = {'required': True,
+                                        'content': content}
         self.paths.setdefault(path, {})[http_method] = operation
 
     def responses(self, definition):

@@ -423,6 +423,14 @@ class ImageNotOnCluster(Invalid):
                 "POST /v1/clusters/%(cluster)s/actions/load_image.")
 
 
+class RequestBodyTooLarge(MagnumException):
+    """A request body over the limit an option sets; the message names
+    the option (magnum.api.middleware.body_size)."""
+    message = _("%(what)s is larger than %(limit)s bytes, the limit "
+                "%(option)s sets on magnum-api.%(hint)s")
+    code = 413
+
+
 # Keystone's own status, chosen per answer -----------------------------------
 
 class KeystoneFailure(MagnumException):

@@ -123,6 +123,24 @@ api_opts = [
             '(magnum.wsgi.api).'
         ),
     ),
+    cfg.IntOpt(
+        'max_image_upload_size',
+        default=4 * 1024 ** 3,
+        min=0,
+        help=(
+            'Largest image tarball, in bytes (4 GiB by default), an '
+            'operator may stream to '
+            'POST /v1/clusters/{cluster}/actions/load_image (Content-Type '
+            'application/x-tar or application/octet-stream). That body '
+            'is never held whole: magnum-api passes it on in chunks to a '
+            'conductor, which stages it in its temporary directory '
+            '([DEFAULT] tempdir, which needs this much free space) and '
+            'then loads it into every node. Every other request body, '
+            'JSON ones to load_image included, stays under '
+            '[oslo_middleware] max_request_body_size. 0 refuses '
+            'streamed uploads.'
+        ),
+    ),
 ]
 
 

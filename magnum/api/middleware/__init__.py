@@ -18,9 +18,9 @@ these hand the already-parsed configuration to the middleware instead.
 """
 
 from oslo_middleware import cors
-from oslo_middleware import sizelimit
 
 from magnum import conf
+from magnum.api.middleware import body_size
 
 CONF = conf.CONF
 
@@ -33,7 +33,9 @@ def cors_filter_factory(global_conf, **local_conf):
 
 def sizelimit_filter_factory(global_conf, **local_conf):
     """Request bodies above ``[oslo_middleware] max_request_body_size``
-    are refused with a 413 before anything reads them."""
+    (image tarballs streamed to load_image: ``[api]
+    max_image_upload_size``) are refused with a 413 naming the option
+    (magnum.api.middleware.body_size)."""
     def _filter(app):
-        return sizelimit.RequestBodySizeLimiter(app, CONF)
+        return body_size.BodySizeLimiter(app, CONF)
     return _filter

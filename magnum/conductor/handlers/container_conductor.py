@@ -229,30 +229,6 @@ class ContainerHandler:
 
     # -- the operator's image import (load_image) -------------------------
 
-    def load_image(self, context, cluster, tarball):
-        """Import an image tarball (base64 of ``docker save``) into every
-        Ready node; {node name: [image names]}. What API servers of RPC
-        1.2 ask (a whole image in one message); the image_upload_* calls
-        below replace it."""
-        cluster = cluster_conductor.reload_cluster(cluster.uuid)
-        data = base64.b64decode(tarball)
-        loaded = {}
-        for node in nodes_of(context, cluster):
-            if node['status'] != READY or not node.get('docker_url'):
-                continue
-            try:
-                with container_client.connect(
-                        context, cluster, node['docker_url']) as client:
-                    loaded[node['name']] = container_client.load_image(
-                        client, data)
-            except container_client.ContainerError as error:
-                raise exception.InvalidParameterValue(
-                    err=_('Node %(node)s refused the image: %(error)s') % {
-                        'node': node['name'], 'error': error}) from None
-            except container_client.UNREACHABLE as error:
-                raise unreachable(cluster, error) from None
-        return loaded
-
     def image_upload_begin(self, context, cluster, size=None):
         """Stage a new image upload on this host for ``cluster``;
         {'upload': id, 'host': this host}, where its chunks go."""

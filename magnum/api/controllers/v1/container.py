@@ -480,37 +480,3 @@ class ContainersController(rest.RestController):
         context, container = _get(container_ident, 'container:delete')
         _rpc().container_delete(context, container=container,
                                 force=bool(force))
-
-
-# -- the operator's image import -------------------------------------------
-
-class LoadImageRequest(wtypes.Base):
-    """The body of POST /v1/clusters/{cluster_ident}/actions/load_image."""
-
-    image_tarball = wtypes.wsattr(wtypes.text, mandatory=True)
-    """base64 of an image tarball as ``docker save`` writes it (bodies
-    are limited by [oslo_middleware] max_request_body_size)."""
-
-
-class LoadImageResult(wtypes.Base):
-    nodes = wtypes.DictType(wtypes.text, [wtypes.text])
-    """{node name: [image names it now has from the tarball]}"""
-
-
-def load_image(cluster_ident, body):
-    """Import an image tarball into every Ready node of a swarm cluster
-    (admins only by default: no registry is reachable here)."""
-    node_api.available(_('load_image'))
-    context = pecan.request.context
-    utils.scope_admin(context, 'container:load_image')
-    policy.authorize(context, 'container:load_image')
-    import base64
-    import binascii
-    try:
-        base64.b64decode(body.image_tarball, validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid(_('image_tarball must be base64')) from None
-    cluster = runnable_cluster(context, cluster_ident)
-    loaded = _rpc().load_image(context, cluster=cluster,
-                               tarball=body.image_tarball)
-    return LoadImageResult(nodes=loaded)

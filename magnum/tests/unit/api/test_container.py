@@ -265,24 +265,6 @@ def test_deleting_the_cluster_row_deletes_its_containers(api, dbapi, swarm,
     assert objects.Container.list(_admin()) == []
 
 
-def test_load_image_is_for_admins_and_checks_its_input(api, swarm, rpc):
-    rpc.results['load_image'] = lambda context, cluster, tarball: {
-        'swarm-node-0': ['busybox:local']}
-    path = '/clusters/%s/actions/load_image' % swarm['uuid']
-    body = {'image_tarball': 'dGFy'}
-    api.post(path, body, version=VERSION, status=403)
-    answer = api.post(path, body, as_='admin', version=VERSION,
-                      status=200).json
-    assert answer == {'nodes': {'swarm-node-0': ['busybox:local']}}
-    args, kwargs = rpc.last('load_image')
-    assert (kwargs['cluster'].uuid, kwargs['tarball']) == (swarm['uuid'],
-                                                          'dGFy')
-    response = api.post(path, {'image_tarball': 'not base64!'},
-                        as_='admin', version=VERSION, status=400)
-    assert 'base64' in error_of(response)['detail']
-    api.post(path, body, as_='admin', version='1.15', status=406)
-
-
 def test_a_create_the_conductor_did_not_answer_leaves_an_error_row(
         api, swarm, rpc):
     rpc.results['container_create'] = exception.ConductorUnavailable(
