@@ -149,6 +149,21 @@ def member_names(wanted, state, refs_map=None, names=None):
     return found
 
 
+def server_members(outputs, key):
+    """[(server id, name, address)] of a nodegroup from its stack's
+    outputs (``<key>_names``, ``_addresses`` and ``_refs_map``), in
+    member order: the lists of a resource group follow its members, and
+    its refs map is keyed by member index."""
+    names = outputs.get('%s_names' % key) or []
+    addresses = outputs.get('%s_addresses' % key) or []
+    refs = outputs.get('%s_refs_map' % key) or {}
+    ids = [refs[k] for k in sorted(refs, key=lambda k: (len(str(k)),
+                                                         str(k)))]
+    return [(ids[i] if i < len(ids) else None, name,
+             addresses[i] if i < len(addresses) else None)
+            for i, name in enumerate(names)]
+
+
 def plan(cluster, template, nodegroups, stored=None, remove=None):
     """{key: NodegroupState} wanted now, and the members that are new.
 

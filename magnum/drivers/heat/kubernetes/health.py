@@ -194,19 +194,6 @@ def stack_node_names(outputs):
     return names
 
 
-def _members(outputs, key):
-    """[(server id, name, address)] of a nodegroup from the stack's
-    outputs, in member order."""
-    names = outputs.get('%s_names' % key) or []
-    addresses = outputs.get('%s_addresses' % key) or []
-    refs = outputs.get('%s_refs_map' % key) or {}
-    ids = [refs[k] for k in sorted(refs, key=lambda k: (len(str(k)),
-                                                         str(k)))]
-    return [(ids[i] if i < len(ids) else None, name,
-             addresses[i] if i < len(addresses) else None)
-            for i, name in enumerate(names)]
-
-
 def list_nodes(outputs, nodegroups, observation):
     """The nodes endpoint's dicts: the servers of the stack's outputs,
     each with what the Kubernetes API says of its node."""
@@ -214,7 +201,8 @@ def list_nodes(outputs, nodegroups, observation):
     listed = []
     for nodegroup in nodegroups:
         key = definition.nodegroup_key(nodegroup)
-        for server_id, name, address in _members(outputs, key):
+        for server_id, name, address in definition.server_members(
+                outputs, key):
             node = known.get(str(name or '').lower())
             if observation.unreachable:
                 status = UNKNOWN

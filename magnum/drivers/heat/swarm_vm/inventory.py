@@ -69,19 +69,6 @@ def by_hostname(nodes):
     return known
 
 
-def _members(outputs, key):
-    """[(server id, name, address)] of a nodegroup's stack outputs, in
-    member order (the lists of a resource group follow its members)."""
-    names = outputs.get('%s_names' % key) or []
-    addresses = outputs.get('%s_addresses' % key) or []
-    refs = outputs.get('%s_refs_map' % key) or {}
-    ids = [refs[k] for k in sorted(refs, key=lambda k: (len(str(k)),
-                                                         str(k)))]
-    return [(ids[i] if i < len(ids) else None, name,
-             addresses[i] if i < len(addresses) else None)
-            for i, name in enumerate(names)]
-
-
 def list_nodes(outputs, nodegroups, known, tasks, unreadable, api_url):
     """The driver's node dicts from the stack's outputs, the swarm's
     known nodes and running tasks; api_url(address) is the
@@ -89,7 +76,8 @@ def list_nodes(outputs, nodegroups, known, tasks, unreadable, api_url):
     listed = []
     for nodegroup in nodegroups:
         key = definition.nodegroup_key(nodegroup)
-        for server_id, name, address in _members(outputs, key):
+        for server_id, name, address in definition.server_members(
+                outputs, key):
             attrs = known.get((name or '').lower())
             if unreadable:
                 status, reason = UNKNOWN, unreadable
