@@ -65,16 +65,8 @@ def _translate(context):
     pool's pre-ping oslo.db only marks the connection dead and returns
     nothing; so does this.
     """
-    translated = outage_errors.oslo_translation(context)
-    if isinstance(translated, db_exc.DBConnectionError) and \
-            not isinstance(translated, DatabaseUnavailable):
-        if getattr(context, 'is_pre_ping', False):
-            return None
-        LOG.warning('The database is unavailable: %s', translated)
-        raise DatabaseUnavailable(translated.inner_exception)
-    if translated is not None:
-        raise translated
-    return None
+    return outage_errors.raise_translated(context, DatabaseUnavailable,
+                                          'The database is unavailable')
 
 
 def translate_connection_errors():

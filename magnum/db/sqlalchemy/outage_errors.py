@@ -88,22 +88,29 @@ def oslo_translation(context):
         return db_exc.DBConnectionError(error)
 
 
-def _translate(context):
-    """``handle_error`` listener: oslo.db's own filters first (which
-    return their exception for the next listener, or raise the driver's
-    OperationalError as it is), then a connection error as
-    DatabaseUnreachable. What is not an outage is raised as oslo.db would
-    have; on a pool's pre-ping nothing is raised."""
+def raise_translated(context, error_class, log_words):
+    """The body of a ``handle_error`` listener: oslo.db's own filters
+    first (``oslo_translation``), then a connection error raised as
+    ``error_class`` (logging the driver's words after ``log_words``). What
+    is not an outage is raised as oslo.db would have; on a pool's
+    pre-ping nothing is raised (oslo.db only marks the connection dead).
+    """
     translated = oslo_translation(context)
     if isinstance(translated, db_exc.DBConnectionError) and \
-            not isinstance(translated, DatabaseUnreachable):
+            not isinstance(translated, error_class):
         if getattr(context, 'is_pre_ping', False):
             return None
-        LOG.warning('The database is unreachable: %s', translated)
-        raise DatabaseUnreachable(translated.inner_exception)
+        LOG.warning('%s: %s', log_words, translated)
+        raise error_class(translated.inner_exception)
     if translated is not None:
         raise translated
     return None
+
+
+def _translate(context):
+    """``handle_error`` listener of the conductor's engines."""
+    return raise_translated(context, DatabaseUnreachable,
+                            'The database is unreachable')
 
 
 def install():
