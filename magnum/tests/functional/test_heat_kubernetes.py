@@ -24,8 +24,8 @@ downloaded), so what is proven is the stacks, not a running cluster:
   parameters;
 - every one of them is then built to CREATE_COMPLETE with the
   cloud-in-a-box's stand-ins (a server is a container; Neutron, Octavia
-  and Cinder resources are provider templates), a dozen side by side.
-  Their servers boot from a node image labelled for the Nova stand-in to
+  and Cinder resources are provider templates), three at a time.
+  Their servers are containers of a node image labelled for the stand-in to
   record the user data and not run it (standin_boot.USER_DATA_LABEL): the
   image decides, the templates are the drivers' own. Each stack is
   checked for what Heat made of the template: one server per node of
@@ -99,7 +99,7 @@ IN_FLIGHT = 3
 STACK_MINUTES = 20
 BUILD_TIMEOUT = 1800    # all of them, first create to the last observed
 DELETE_TIMEOUT = 900
-POLL = 2
+POLL = 3       # more than gunicorn keeps an idle connection (2 s)
 # How the cloud-in-a-box's Nova stand-in labels a server's container.
 SERVER_LABEL = 'org.openstack.magnum.standin.server'
 ROOT_STACK_LABEL = 'org.openstack.magnum.standin.root-stack'
