@@ -77,7 +77,11 @@ def under_uwsgi(deployment):
              '--mount', '%s=magnum.wsgi.api:application' % PREFIX,
              '--manage-script-name', '--processes', '1', '--threads', '2',
              '--lazy-apps', '--need-app', '--die-on-term',
-             '--home', sys.prefix],
+             '--home', sys.prefix,
+             # Without --http-keepalive the router closes each connection
+             # after its answer; saying so keeps clients (requests,
+             # keystoneauth) from sending the next request on it.
+             '--add-header', 'Connection: close'],
             stdout=log, stderr=subprocess.STDOUT,
             env=dict(os.environ, MAGNUM_CONFIG_FILE=config_file,
                      PYTHONWARNINGS='ignore'),
