@@ -29,6 +29,7 @@ cluster's monitor and record ``health_status`` with a reason that names
 what is unhealthy; an unreachable cluster is UNKNOWN, never silently old.
 """
 
+from concurrent import futures
 import datetime
 import os
 import tempfile
@@ -478,19 +479,45 @@ class Reconciler:
     # -- health -------------------------------------------------------------
 
     def health_once(self):
+        """One health look at every owned cluster; returns how many.
+
+        The looks run side by side (``[conductor] health_check_workers``):
+        each waits on a cluster's own endpoint, up to its driver's
+        timeout, so one after the other a pass over many unreachable
+        clusters would last their number times that timeout."""
         context = magnum_context.get_admin_context()
         owned = self._owned(context, HEALTH_STATUSES, 'Health check',
                             'clusters')
         self._drivers = {}
-        checked = 0
+        checkable = []
         for cluster in owned:
-            checked += 1
+            # Drivers are found here, in this thread: the lookups share
+            # one template read per template (_driver_for's cache).
             try:
-                self.check_health(context, cluster)
+                self._driver_for(cluster)
             except Exception:
-                LOG.exception('Health check of cluster %s failed',
-                              cluster.uuid)
-        return checked
+                LOG.exception('Health check of cluster %s failed: no '
+                              'driver', cluster.uuid)
+                continue
+            checkable.append(cluster)
+        workers = min(CONF.conductor.health_check_workers, len(checkable))
+        if workers <= 1:
+            for cluster in checkable:
+                self._check_health_logged(context, cluster)
+        else:
+            with futures.ThreadPoolExecutor(
+                    max_workers=workers,
+                    thread_name_prefix='magnum-health') as pool:
+                for cluster in checkable:
+                    pool.submit(self._check_health_logged, context,
+                                cluster)
+        return len(owned)
+
+    def _check_health_logged(self, context, cluster):
+        try:
+            self.check_health(context, cluster)
+        except Exception:
+            LOG.exception('Health check of cluster %s failed', cluster.uuid)
 
     def check_health(self, context, cluster):
         self.check_certificates(context, cluster)

@@ -84,6 +84,20 @@ conductor_opts = [
             'running operation to stop.'
         ),
     ),
+    cfg.IntOpt(
+        'health_check_workers',
+        default=8,
+        min=1,
+        help=(
+            'How many clusters one conductor checks the health of at the '
+            'same time in each health pass. Each check waits on the '
+            'cluster\'s own endpoint (for Kubernetes, up to '
+            '[kubernetes] api_timeout), so a pass over N unreachable '
+            'clusters lasts about N / health_check_workers times that '
+            'timeout. Each check holds one thread and at most one '
+            'database connection while it runs.'
+        ),
+    ),
 ]
 
 

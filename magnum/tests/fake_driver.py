@@ -24,6 +24,8 @@ class FakeMonitor:
     def poll_health_status(self):
         if isinstance(self.result, Exception):
             raise self.result
+        if callable(self.result):
+            return self.result()
         return self.result
 
 
@@ -33,8 +35,8 @@ class FakeDriver(driver.Driver):
     Tests steer it through class attributes: ``errors`` (method name ->
     exception to raise), ``observed`` (cluster uuid -> status the next
     status sync reports), ``resumable`` (whether an interrupted operation
-    goes on) and ``health`` (cluster uuid -> (status, reason) or an
-    exception).
+    goes on) and ``health`` (cluster uuid -> (status, reason), an
+    exception, or a function returning (status, reason)).
     """
 
     calls = []

@@ -13,6 +13,7 @@
 """The reconcile loop: status sync, repair, timeouts, health, ownership."""
 
 import datetime
+import threading
 
 from oslo_utils import timeutils
 import pytest
@@ -250,6 +251,38 @@ class TestHealth:
             assert len(template_reads) == 2
         assert reconciler.health_once() == 12
         assert counts[0] == counts[1]
+
+    def test_clusters_are_checked_side_by_side(self, reconciler, dbapi,
+                                               template, magnum_config):
+        # Four checks that each wait for the four to be under way at
+        # once: one after the other, the first would wait in vain (the
+        # barrier breaks) and its cluster would be UNKNOWN.
+        magnum_config.config(group='conductor', health_check_workers=4)
+        together = threading.Barrier(4, timeout=30)
+
+        def poll():
+            together.wait()
+            return ('HEALTHY', {'api': 'ok'})
+        clusters = [make_cluster(dbapi, template, status='CREATE_COMPLETE')
+                    for _ in range(4)]
+        for cluster in clusters:
+            Driver.health[cluster.uuid] = poll
+        assert reconciler.health_once() == 4
+        assert [reload(c).health_status for c in clusters] == ['HEALTHY'] * 4
+
+    def test_one_worker_checks_one_cluster_at_a_time(self, reconciler, dbapi,
+                                                     template, magnum_config):
+        magnum_config.config(group='conductor', health_check_workers=1)
+        running = []
+
+        def poll():
+            running.append(threading.current_thread().name)
+            return ('HEALTHY', {})
+        for _ in range(3):
+            cluster = make_cluster(dbapi, template, status='CREATE_COMPLETE')
+            Driver.health[cluster.uuid] = poll
+        assert reconciler.health_once() == 3
+        assert running == [threading.current_thread().name] * 3
 
     def test_clusters_being_created_are_not_checked(self, reconciler, dbapi,
                                                     template):
