@@ -21,7 +21,6 @@ magnum.wsgi.api:application.
 
 import ctypes
 import gc
-import os
 import sys
 import threading
 import time
@@ -37,29 +36,6 @@ from magnum.common import service
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
-
-# glibc gives each thread that allocates its own malloc arena, up to 8 per
-# core, and memory freed in one arena is not reused by the others: the
-# gthread workers' request threads each grow one. Two arenas keep a
-# worker with 4 busy threads about 5 MiB smaller at the same throughput.
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
-
-
-def limit_malloc_arenas(arenas=MALLOC_ARENAS):
-    """Cap glibc's malloc arenas in this process and the workers it forks
-    (they inherit the setting). An operator's own MALLOC_ARENA_MAX is
-    left to glibc. Returns whether the cap was set (False on a C library
-    without mallopt)."""
-    if 'MALLOC_ARENA_MAX' in os.environ:
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return mallopt(_M_ARENA_MAX, arenas) == 1
-
 
 # How often, at most, a worker hands the free pages of its C heap back to
 # the kernel (see HeapTrimmer). A trim costs about 0.2 ms.
@@ -176,7 +152,7 @@ def server_options():
 
 def main(argv=None):
     # First, before any thread of this process or its workers allocates.
-    limit_malloc_arenas()
+    heap.limit_malloc_arenas()
     heap.fix_mmap_threshold()
     service.prepare_service(sys.argv if argv is None else argv,
                             messaging_opts=False)

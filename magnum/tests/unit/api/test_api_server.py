@@ -20,6 +20,7 @@ import pytest
 
 from magnum.cmd import api as api_cmd
 from magnum.cmd import balanced_worker
+from magnum.common import heap
 
 
 class FakeLibc:
@@ -37,33 +38,33 @@ class FakeLibc:
 def libc(monkeypatch):
     fake = FakeLibc()
     monkeypatch.delenv('MALLOC_ARENA_MAX', raising=False)
-    monkeypatch.setattr(api_cmd, 'ctypes', types.SimpleNamespace(
+    monkeypatch.setattr(heap, 'ctypes', types.SimpleNamespace(
         CDLL=lambda name: fake, c_int=int))
     return fake
 
 
 def test_arenas_are_capped_with_mallopt(libc):
-    assert api_cmd.limit_malloc_arenas() is True
+    assert heap.limit_malloc_arenas() is True
     # M_ARENA_MAX, glibc's parameter number.
-    assert libc.calls == [(-8, api_cmd.MALLOC_ARENAS)]
+    assert libc.calls == [(-8, heap.MALLOC_ARENAS)]
 
 
 def test_an_operators_malloc_arena_max_is_left_alone(libc, monkeypatch):
     monkeypatch.setenv('MALLOC_ARENA_MAX', '8')
-    assert api_cmd.limit_malloc_arenas() is False
+    assert heap.limit_malloc_arenas() is False
     assert libc.calls == []
 
 
 def test_a_c_library_without_mallopt_is_left_alone(monkeypatch):
     monkeypatch.delenv('MALLOC_ARENA_MAX', raising=False)
-    monkeypatch.setattr(api_cmd, 'ctypes', types.SimpleNamespace(
+    monkeypatch.setattr(heap, 'ctypes', types.SimpleNamespace(
         CDLL=lambda name: object(), c_int=int))
-    assert api_cmd.limit_malloc_arenas() is False
+    assert heap.limit_malloc_arenas() is False
 
 
 def test_a_refused_setting_is_reported(libc):
     libc.answer = 0
-    assert api_cmd.limit_malloc_arenas() is False
+    assert heap.limit_malloc_arenas() is False
 
 
 class FakeTrimLibc:
