@@ -40,6 +40,14 @@ Kubernetes node, whose set-up downloads releases): its user data is still
 read here, so what the stand-in would refuse is still refused, and is
 written into the node exactly as given, but it is not run.
 
+A node image labelled ``USER_DATA_LABEL=kubernetes-api`` is a Kubernetes
+stand-in node (``USER_DATA_KUBERNETES``): the user data is written into
+the node as for ``record`` and not run; instead the node runs the image's
+stand-in program (``KUBERNETES_PROGRAM``, from
+tools/cloud-in-a-box/standins/kubernetes/), which reads that user data
+and registers the node with a stand-in Kubernetes API (served by the
+masters). The server is complete once the program says it started.
+
 Anything else is refused with a message that says what (a real cloud-init
 would often skip it silently; a test cloud should say so).
 
@@ -84,6 +92,11 @@ NOT_RUN_PATH = STAGING_DIR + '/NOT-RUN'
 USER_DATA_LABEL = 'org.openstack.magnum.standin.user-data'
 USER_DATA_RUN = 'run'
 USER_DATA_RECORD = 'record'
+USER_DATA_KUBERNETES = 'kubernetes-api'
+USER_DATA_MODES = (USER_DATA_RUN, USER_DATA_RECORD, USER_DATA_KUBERNETES)
+# Where a Kubernetes stand-in node image has its program (see
+# magnum/tests/functional/kubernetes_node_image.py).
+KUBERNETES_PROGRAM = '/usr/local/lib/magnum-standin/kubernetes_node.py'
 
 SCRIPT_TYPES = ('text/x-shellscript', 'text/x-shellscript-per-boot',
                 'text/x-shellscript-per-instance',
@@ -346,16 +359,18 @@ def plan(user_data):
 
 
 def user_data_mode(image_labels, image_name):
-    """USER_DATA_RUN or USER_DATA_RECORD, as the node image's labels say;
-    UserDataError for any other value (a typo must not turn a boot test
-    into a recording)."""
+    """USER_DATA_RUN, USER_DATA_RECORD or USER_DATA_KUBERNETES, as the
+    node image's labels say; UserDataError for any other value (a typo
+    must not turn a boot test into a recording)."""
     mode = (image_labels or {}).get(USER_DATA_LABEL) or USER_DATA_RUN
-    if mode not in (USER_DATA_RUN, USER_DATA_RECORD):
+    if mode not in USER_DATA_MODES:
         raise UserDataError(
             'image %s has label %s=%r; the test cloud knows %r (the user '
-            'data runs, the default) and %r (it is written into the node, '
-            'not run)' % (image_name, USER_DATA_LABEL, mode, USER_DATA_RUN,
-                          USER_DATA_RECORD))
+            'data runs, the default), %r (it is written into the node, '
+            'not run) and %r (it is written into the node, not run, and '
+            'the image\'s Kubernetes stand-in program reads it)' % (
+                image_name, USER_DATA_LABEL, mode, USER_DATA_RUN,
+                USER_DATA_RECORD, USER_DATA_KUBERNETES))
     return mode
 
 
@@ -415,17 +430,37 @@ def runner(boot_plan, hostname, prologue=''):
     return '\n'.join(lines)
 
 
-def not_run_note(image_name):
+def not_run_note(image_name, mode=USER_DATA_RECORD):
     """What a node whose user data is recorded says about it."""
-    return ('user data recorded, not run: the node image %s is labelled '
+    note = ('user data recorded, not run: the node image %s is labelled '
             '%s=%s (a node that cannot boot on the test cloud); the user '
             'data is %s/user-data.txt, the files it would write are staged '
             'under %s/files, its scripts under %s' % (
-                image_name, USER_DATA_LABEL, USER_DATA_RECORD, INSTANCE_DIR,
+                image_name, USER_DATA_LABEL, mode, INSTANCE_DIR,
                 STAGING_DIR, SCRIPTS_DIR))
+    if mode == USER_DATA_KUBERNETES:
+        note += ('; the image\'s Kubernetes stand-in program %s reads it '
+                 'instead (a test fixture: no kubelet or API server runs)'
+                 % KUBERNETES_PROGRAM)
+    return note
 
 
-def archive(boot_plan, user_data, hostname, prologue='', not_run=None):
+def kubernetes_runner(hostname):
+    """The runner of a Kubernetes stand-in node (USER_DATA_KUBERNETES):
+    the image's program, which exits 0 once the node's stand-in started
+    and non-zero saying why it could not."""
+    return '\n'.join([
+        '#!/bin/sh',
+        '# Written by the test cloud\'s OS::Nova::Server stand-in (a test',
+        '# fixture of tools/cloud-in-a-box): a Kubernetes stand-in node.',
+        'exec >>%s 2>&1 </dev/null' % OUTPUT_LOG,
+        'echo %s' % _q('magnum-standin: boot of %s: the Kubernetes '
+                       'stand-in program reads the user data' % hostname),
+        'exec python3 %s start' % _q(KUBERNETES_PROGRAM), ''])
+
+
+def archive(boot_plan, user_data, hostname, prologue='', not_run=None,
+            kubernetes=False):
     """A tar (to unpack at /) of the user data, the staged files, the
     scripts and the runner (with ``prologue``, see :func:`runner`).
 
@@ -433,6 +468,7 @@ def archive(boot_plan, user_data, hostname, prologue='', not_run=None):
     it the archive of a node whose user data is recorded: the same files,
     the runner included for a person to read, plus that sentence in
     NOT_RUN_PATH and in the boot output; nothing says the boot finished.
+    ``kubernetes`` makes the runner :func:`kubernetes_runner`.
     """
     now = time.time()
     buffer = io.BytesIO()
@@ -457,7 +493,8 @@ def archive(boot_plan, user_data, hostname, prologue='', not_run=None):
             add(SCRIPTS_DIR + '/runcmd', boot_plan.runcmd, 0o700)
         if boot_plan.ignition:
             add(IGNITION_PATH, boot_plan.ignition, 0o600)
-        add(RUNNER, runner(boot_plan, hostname, prologue).encode(), 0o700)
+        add(RUNNER, (kubernetes_runner(hostname) if kubernetes else
+                     runner(boot_plan, hostname, prologue)).encode(), 0o700)
         if not_run:
             add(NOT_RUN_PATH, (not_run + '\n').encode(), 0o644)
             add(OUTPUT_LOG, ('magnum-standin: %s\n' % not_run).encode(),

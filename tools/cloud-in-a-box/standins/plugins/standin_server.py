@@ -516,6 +516,9 @@ class ContainerServer(resource.Resource):
         except boot.UserDataError as error:
             raise exception.Error('user data not run: %s' % error)
         recorded = mode == boot.USER_DATA_RECORD
+        # A Kubernetes stand-in node: the user data recorded, the image's
+        # stand-in program run in its place (it finishes once started).
+        kubernetes = mode == boot.USER_DATA_KUBERNETES
         confinement = _confinement()
         if rebuild:
             networks = [tuple(n) for n in json.loads(
@@ -537,7 +540,8 @@ class ContainerServer(resource.Resource):
         self.data_set('container', container.id)
         container.put_archive('/', boot.archive(
             plan, user_data, hostname, prologue=confinement.CGROUP_SETUP,
-            not_run=boot.not_run_note(image) if recorded else None))
+            not_run=boot.not_run_note(image, mode)
+            if recorded or kubernetes else None, kubernetes=kubernetes))
         container.start()
         if recorded:
             # Nothing to wait for: the container has its addresses once
