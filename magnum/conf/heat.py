@@ -56,6 +56,21 @@ heat_driver_opts = [
         ),
     ),
     cfg.IntOpt(
+        'drain_timeout',
+        default=600,
+        min=10,
+        help=(
+            'Seconds a Kubernetes upgrade (k8s_vm, k8s_bm drivers) gives '
+            'a cordoned batch of nodes to be emptied through the Eviction '
+            'API before its servers are rebuilt. Past it, pods already '
+            'evicted and still terminating do not hold the upgrade up; '
+            'an eviction a PodDisruptionBudget still refuses ends the '
+            'upgrade UPDATE_FAILED naming the node and the pod, the '
+            'batch uncordoned. Keep it below ready_timeout, which also '
+            'bounds the time between two batches.'
+        ),
+    ),
+    cfg.IntOpt(
         'ready_timeout',
         default=1800,
         min=60,

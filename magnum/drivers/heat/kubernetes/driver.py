@@ -22,6 +22,7 @@ A subclass says which servers it builds (``server_type``), which node
 template it uses and what it refuses (bare metal has no Cinder volumes).
 """
 
+import contextlib
 import json
 import os
 
@@ -32,6 +33,7 @@ from magnum import conf
 from magnum.common import conditions
 from magnum.common import exception
 from magnum.drivers.heat import driver as heat_driver
+from magnum.drivers.heat import rolling
 from magnum.drivers.heat import stacks
 from magnum.drivers.heat import status as stack_status
 from magnum.drivers.heat import template_definition as definition
@@ -40,11 +42,13 @@ from magnum.drivers.heat.kubernetes import cloudconfig
 from magnum.drivers.heat.kubernetes import health as k8s_health
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import labels as k8s_labels
+from magnum.drivers.heat.kubernetes import node_drain
 from magnum.drivers.heat.kubernetes import node_labels
 from magnum.drivers.heat.kubernetes import phases
 from magnum.drivers.heat.kubernetes import pki
 from magnum.drivers.heat.kubernetes import probe as k8s_probe
 from magnum.drivers.heat.kubernetes import proxy as k8s_proxy
+from magnum.drivers.heat.kubernetes import upgrade
 from magnum.i18n import _
 from magnum.objects import fields
 
@@ -59,7 +63,8 @@ DISTROS = (OS_FEDORA_COREOS, OS_UBUNTU)
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          'templates')
 LB_FILE = 'kubernetes/load_balancer.yaml'
-#: Labels an upgrade takes from the new cluster template.
+#: Labels an upgrade takes from the new cluster template (recorded in
+#: the nodegroup's labels, and the cluster's for a default nodegroup).
 UPGRADED_LABELS = ('kube_tag', 'etcd_tag')
 
 
@@ -73,7 +78,8 @@ def _distro(work_or_template):
         OS_FEDORA_COREOS
 
 
-class KubernetesHeatDriver(heat_driver.HeatDriver):
+class KubernetesHeatDriver(rolling.BatchedUpgrades,
+                           heat_driver.HeatDriver):
     """Kubernetes clusters whose nodes are Nova servers of a Heat stack."""
 
     #: vm or bm.
@@ -159,13 +165,6 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         values = definition.labels_of(work.cluster, work.template)
         if nodegroup is not None:
             values.update(nodegroup.labels or {})
-            if getattr(work, 'upgrading', None) == nodegroup.uuid:
-                # An upgrade is to the new template's release, whatever
-                # the cluster copied from the old one at create.
-                for name in UPGRADED_LABELS:
-                    new = (work.template.labels or {}).get(name)
-                    if new:
-                        values[name] = new
         return k8s_labels.resolve(values)
 
     def _vip(self, work):
@@ -378,18 +377,65 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
                 'replacing a master would lose it'))
 
     def _rerender_upgraded(self, work, nodegroup, state):
-        """An upgrade replaces the nodegroup's servers with new boot
-        configurations (new kube_tag): each member's user data parameter
-        is rendered again (Heat then replaces the server, in batches of
-        max_batch_size)."""
-        if getattr(work, 'upgrading', None) != nodegroup.uuid:
-            return
+        """The members an upgrade moves now (``work.upgrade_members``)
+        get their boot configuration rendered again, with the
+        nodegroup's new kube_tag: Heat rebuilds those servers only."""
         key = definition.nodegroup_key(nodegroup)
-        for member in state.members:
+        for member in work.upgrade_members.get(key, ()):
             parameter = definition.node_parameter(key, member)
-            if parameter not in work.node_parameters:
+            if member in state.members and \
+                    parameter not in work.node_parameters:
                 work.node_parameters[parameter] = self.node_boot(
                     work, nodegroup, member, state.addresses[member])
+
+    # -- upgrade: started by the request, carried on by the status sync --
+
+    def release_fields(self, work, nodegroup):
+        return {'image': nodegroup.image_id or work.template.image_id,
+                'kube_tag': self._labels(work, nodegroup)['kube_tag']}
+
+    def stored_release(self, work, key, member, field):
+        value = super().stored_release(work, key, member, field)
+        if value is None and field == 'kube_tag' and \
+                rolling.stored_image(work.stored_template, key, member):
+            # A member of a stack made before members carried their
+            # kube_tag: the cluster's release.
+            return work.cluster.coe_version or None
+        return value
+
+    def record_upgrade(self, context, cluster, cluster_template,
+                       nodegroup):
+        """The new template's kube_tag (and etcd_tag) become the
+        nodegroup's, and the cluster's for a default nodegroup: what
+        its members and any new one are rendered with from now on."""
+        new = {name: (cluster_template.labels or {}).get(name)
+               for name in UPGRADED_LABELS
+               if (cluster_template.labels or {}).get(name)}
+        if not new:
+            return
+        nodegroup.labels = dict(nodegroup.labels or {}, **new)
+        if nodegroup.is_default:
+            cluster.labels = dict(cluster.labels or {}, **new)
+
+    def node_name(self, work, nodegroup, member):
+        """The Kubernetes node name of a member (its kubelet's)."""
+        return pki.node_name('%s-%s' % (self._name_prefix(work, nodegroup),
+                                        member))
+
+    @contextlib.contextmanager
+    def upgrade_session(self, work, starting):
+        """The pass of an upgrade (``rolling.UpgradePass``) on a
+        connection to the cluster's API with Magnum's certificate. An
+        API that does not answer fails the request; the status sync
+        waits for it (a master being rebuilt)."""
+        with k8s_probe.connected(work.context, work.cluster) as client:
+            yield rolling.guarded(
+                upgrade.Upgrade(work, client, self), starting,
+                node_drain.APIError,
+                _('the Kubernetes API did not answer Magnum\'s client '
+                  'certificate: %s'),
+                _('Upgrading: the Kubernetes API did not answer (%s); '
+                  'trying again'))
 
     def node_properties(self, work, nodegroup, state):
         cluster, template = work.cluster, work.template
@@ -495,9 +541,8 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
         service_account = self._cached(work, 'sa',
                                        pki.service_account_files)
         node = bootconfig.Member(
-            pki.node_name('%s-%s' % (self._name_prefix(work, nodegroup),
-                                     member)),
-            address, first_master=first)
+            self.node_name(work, nodegroup, member), address,
+            first_master=first)
         config = bootconfig.build(
             role, facts, {'name': nodegroup.name,
                           'node_labels': nodegroup.node_labels,
@@ -528,7 +573,15 @@ class KubernetesHeatDriver(heat_driver.HeatDriver):
     def observe_ready(self, context, cluster):
         """Ready when the Kubernetes API answers /readyz to Magnum's
         client certificate and every server of the stack is a Ready
-        node; read by the prober the health check uses (``probe``)."""
+        node; read by the prober the health check uses (``probe``). An
+        upgrade under way makes its next pass first, and the cluster is
+        not ready until it is over (``upgrade``)."""
+        from magnum import objects
+        if rolling.upgrading(objects.NodeGroup.list(context,
+                                                    cluster.uuid)):
+            progress = self.advance_upgrade(context, cluster)
+            if not progress.finished:
+                return False, progress.message
         state = k8s_health.readiness(
             k8s_probe.observe(context, cluster),
             k8s_health.stack_node_names(self.stack_outputs(cluster)))

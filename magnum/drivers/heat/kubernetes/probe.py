@@ -32,6 +32,7 @@ whatever address was dialled: a load balancer's VIP or a floating IP the
 cloud chose is not always in the certificate.
 """
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -110,26 +111,36 @@ def observe(context, cluster, budget=None):
     if not address:
         return Observation('', unreachable=_('the cluster has no API '
                                              'address yet'))
-    # Here, not at import: magnum-api loads the drivers without the
-    # cryptography bindings certificates brings, and the kubernetes
-    # client takes a second to import.
-    from magnum.common import certificates
     try:
-        ca = certificates.get_ca_certificate(context, cluster)
-        cert, key = certificates.get_cluster_magnum_cert(context, cluster)
+        with connected(context, cluster) as client:
+            deadline = time.monotonic() + budget
+            return _look(client, address, deadline, budget)
     except exception.MagnumException as error:
         return Observation(address, unreachable=_(
             'Magnum cannot read its certificates of the cluster: %s') %
             error)
+
+
+@contextlib.contextmanager
+def connected(context, cluster):
+    """A client of the cluster's API (``client.core``: its CoreV1Api)
+    with the cluster's CA and Magnum's client certificate, for the time
+    of the block; a MagnumException when the certificates cannot be
+    read."""
+    # Here, not at import: magnum-api loads the drivers without the
+    # cryptography bindings certificates brings, and the kubernetes
+    # client takes a second to import.
+    from magnum.common import certificates
+    ca = certificates.get_ca_certificate(context, cluster)
+    cert, key = certificates.get_cluster_magnum_cert(context, cluster)
     with secret_files.PrivateFiles(
             {'ca.crt': ca, 'client.crt': cert, 'client.key': key},
             prefix='k8s-%s-' % cluster.uuid[:8]) as files:
-        # Made before the clock starts: the first client of a process
+        # Made before any clock starts: the first client of a process
         # takes about a second to import and build (no I/O).
-        client = _client(address, files)
+        client = _client((cluster.api_address or '').rstrip('/'), files)
         try:
-            deadline = time.monotonic() + budget
-            return _look(client, address, deadline, budget)
+            yield client
         finally:
             client.close()
 

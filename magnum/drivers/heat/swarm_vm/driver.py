@@ -12,9 +12,9 @@
 
 """swarm-mode on Nova VMs through Heat (driver ``swarm_vm``)."""
 
+import contextlib
 import functools
 import os
-import time
 
 from oslo_log import log as logging
 
@@ -24,12 +24,11 @@ from magnum.common import conditions
 from magnum.common import exception
 from magnum.drivers.common import swarm_api
 from magnum.drivers.heat import driver as heat_driver
-from magnum.drivers.heat import steps
+from magnum.drivers.heat import rolling
 from magnum.drivers.heat import template_definition as definition
 from magnum.drivers.heat.swarm_vm import boot
 from magnum.drivers.heat.swarm_vm import upgrade
 from magnum.i18n import _
-from magnum.objects import fields
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -43,61 +42,24 @@ def _masters_first(nodegroups):
                                               not ng.is_default, ng.name))
 
 
-class UpgradePass(steps.Step):
-    """The cluster's upgrade moved on (``upgrade.Upgrade.step``); the
-    Progress is left in ``work.progress``.
-
-    The status sync makes one pass per period. The upgrade request's
-    passes (``starting``) go on, a second apart, until the first batch's
-    stack update is made (the workers to promote reachable, the batch
-    drained), for ``START_WAIT`` seconds at most: then the stack is
-    updated with no member moved, for the status sync, which waits for
-    the stack's UPDATE, to take over. A swarm that does not answer then
-    fails the request; the status sync waits for it.
-    """
-
-    #: Seconds the upgrade request waits to update the stack with its
-    #: first batch.
-    START_WAIT = upgrade.DRAIN_WAIT // 2
-
-    def __init__(self, driver, starting):
-        self.driver = driver
-        self.starting = starting
-
-    def execute(self, work):
-        deadline = time.monotonic() + self.START_WAIT
-        with swarm_api.cluster_tls(work.context, work.cluster) as tls:
-            clients = upgrade.Clients(tls,
-                                      CONF.heat_driver.docker_api_timeout)
-            try:
-                moving = upgrade.Upgrade(
-                    work, clients, self.driver.update_members,
-                    self.driver.swarm_labels,
-                    functools.partial(server_name, work.cluster))
-                while True:
-                    work.progress = self._pass(moving)
-                    if not self.starting or work.progress.updated or \
-                            work.progress.finished or \
-                            time.monotonic() > deadline:
-                        break
-                    time.sleep(1)
-            finally:
-                clients.close()
-        if self.starting and not work.progress.updated:
-            # No batch yet (or nothing to move): the status sync goes on.
-            self.driver.update_members(work, {})
-
-    def _pass(self, moving):
+@contextlib.contextmanager
+def upgrade_session(driver, work, starting):
+    """The pass of a swarm's upgrade (``rolling.UpgradePass``): Magnum's
+    Docker clients of the cluster for the time of the pass. A swarm that
+    does not answer fails the request; the status sync waits for it."""
+    with swarm_api.cluster_tls(work.context, work.cluster) as tls:
+        clients = upgrade.Clients(tls, CONF.heat_driver.docker_api_timeout)
+        moving = upgrade.Upgrade(
+            work, clients, driver.update_members, driver.swarm_labels,
+            functools.partial(server_name, work.cluster))
         try:
-            return moving.step(self.starting)
-        except swarm_api.UNREACHABLE as error:
-            if self.starting:
-                raise upgrade.UpgradeBlocked(_(
-                    'the swarm did not answer Magnum\'s client '
-                    'certificate: %s') % error) from None
-            return upgrade.Progress(_(
-                'Upgrading: the swarm did not answer (%s); trying again')
-                % error)
+            yield rolling.guarded(
+                moving, starting, swarm_api.UNREACHABLE,
+                _('the swarm did not answer Magnum\'s client certificate: '
+                  '%s'),
+                _('Upgrading: the swarm did not answer (%s); trying again'))
+        finally:
+            clients.close()
 
 
 def server_name(cluster, nodegroup, member):
@@ -107,7 +69,7 @@ def server_name(cluster, nodegroup, member):
                          member)
 
 
-class SwarmModeVMDriver(heat_driver.HeatDriver):
+class SwarmModeVMDriver(rolling.BatchedUpgrades, heat_driver.HeatDriver):
     """Docker swarm-mode clusters of Nova servers built by a Heat stack."""
 
     node_type = 'Magnum::SwarmMode::Node'
@@ -152,23 +114,6 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
             if master and cluster.master_lb_enabled else '',
             'api_port': boot.DOCKER_PORT,
         }
-
-    def member_values(self, work, nodegroup, member):
-        """Each member its own image: the one the stack gave it last,
-        the nodegroup's for a new member or one the upgrade moves now."""
-        key = definition.nodegroup_key(nodegroup)
-        target = nodegroup.image_id or work.template.image_id
-        if member in work.upgrade_members.get(key, ()):
-            return {'image': target}
-        return {'image': upgrade.stored_image(work.stored_template, key,
-                                              member) or target}
-
-    @staticmethod
-    def _batch_size(work, nodegroup):
-        # Which members change is the driver's choice (member_values):
-        # Heat applies an update to all of them at once.
-        state = work.states.get(definition.nodegroup_key(nodegroup))
-        return max(1, len(state.members) if state else 1)
 
     @staticmethod
     def swarm_labels(nodegroup):
@@ -242,69 +187,8 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
                 'first') % {'masters': masters, 'needed': needed,
                             'workers': workers})
 
-    def upgrade_cluster(self, context, cluster, cluster_template,
-                        max_batch_size, nodegroup, scale_manager=None,
-                        rollback=False):
-        """Record the upgrade (the nodegroup's new image and batch size,
-        the cluster's template for a default nodegroup) and make its
-        first pass, which drains the first batch and updates the stack;
-        the status sync makes the others (``upgrade``)."""
-        self.check_upgrade(context, cluster, cluster_template, nodegroup)
-        if not cluster.stack_id:
-            self._not_supported(_('Upgrading a cluster that has no stack'))
-        labels = definition.labels_of(cluster, cluster_template)
-        try:
-            size = int(max_batch_size or labels.get('max_batch_size') or 1)
-        except ValueError:
-            size = 1
-        size = 1 if nodegroup.role == 'master' else max(1, size)
-        nodegroup.image_id = cluster_template.image_id
-        nodegroup.upgrade_batch_size = size
-        nodegroup.save()
-        template = None
-        if nodegroup.is_default:
-            cluster.cluster_template_id = cluster_template.uuid
-            template = cluster_template
-        work = heat_driver.Work(self, context, cluster, template=template,
-                                upgrading=nodegroup.uuid,
-                                max_batch_size=size)
-        self._run(_('Upgrading nodegroup %s') % nodegroup.name, work, [
-            heat_driver.ReadStoredState(), heat_driver.PlanMembers(),
-            UpgradePass(self, starting=True)])
-        cluster.status_reason = work.progress.message
-
-    def update_members(self, work, batch):
-        """Update the stack with ``batch`` ({nodegroup key: member
-        names}) on their nodegroups' images."""
-        work.upgrade_members = batch
-        steps.run([heat_driver.RenderBootConfiguration(),
-                   heat_driver.UpdateStack()], work)
-
-    def _advance_upgrade(self, context, cluster):
-        work = heat_driver.Work(self, context, cluster)
-        try:
-            self._run(_('Upgrading the cluster'), work, [
-                heat_driver.ReadStoredState(), heat_driver.PlanMembers(),
-                UpgradePass(self, starting=False)])
-        except Exception:
-            if cluster.status != fields.ClusterStatus.UPDATE_IN_PROGRESS:
-                # Recorded: UPDATE_FAILED with the reason.
-                return upgrade.Progress(cluster.status_reason)
-            raise
-        if work.progress.message and \
-                work.progress.message != cluster.status_reason:
-            LOG.info('Cluster %s: %s', cluster.uuid, work.progress.message)
-        return work.progress
-
-    def _update(self, context, cluster, what, **kwargs):
-        # Another operation ends an upgrade that did not finish (it
-        # failed): asking for the upgrade again goes on from where the
-        # nodes are.
-        for nodegroup in objects.NodeGroup.list(context, cluster.uuid):
-            if nodegroup.upgrade_batch_size:
-                nodegroup.upgrade_batch_size = None
-                nodegroup.save()
-        super()._update(context, cluster, what, **kwargs)
+    def upgrade_session(self, work, starting):
+        return upgrade_session(self, work, starting)
 
     def api_url(self, address):
         return 'tcp://%s:%d' % (address, boot.DOCKER_PORT)
@@ -343,7 +227,7 @@ class SwarmModeVMDriver(heat_driver.HeatDriver):
         once they are down. An upgrade under way makes its next pass
         first, and the cluster is not ready until it is over."""
         if upgrade.upgrading(objects.NodeGroup.list(context, cluster.uuid)):
-            progress = self._advance_upgrade(context, cluster)
+            progress = self.advance_upgrade(context, cluster)
             if not progress.finished:
                 return False, progress.message
         names = set()

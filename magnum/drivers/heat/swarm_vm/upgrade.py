@@ -57,11 +57,16 @@ import time
 from oslo_log import log as logging
 
 from magnum.drivers.common import swarm_api
-from magnum.drivers.heat import template_definition as definition
+from magnum.drivers.heat import rolling
 from magnum.drivers.heat.swarm_vm import boot
 from magnum.i18n import _
 
 LOG = logging.getLogger(__name__)
+
+Progress = rolling.Progress
+UpgradeBlocked = rolling.UpgradeBlocked
+stored_image = rolling.stored_image
+upgrading = rolling.upgrading
 
 #: Swarm label of the entry of a node an upgrade rebuilds; its value is
 #: when the node was drained (seconds since the epoch). The rebuilt node
@@ -76,32 +81,6 @@ TEMPORARY = 'magnum.upgrade.temporary-manager'
 DRAIN_WAIT = 60
 
 
-class Member:
-    """One member of a nodegroup being upgraded."""
-
-    def __init__(self, nodegroup, key, name, hostname, address, image):
-        self.nodegroup = nodegroup
-        self.key = key
-        self.name = name
-        self.hostname = hostname
-        self.address = address
-        self.image = image
-
-    def __repr__(self):
-        return self.hostname
-
-
-class Progress:
-    """What one pass did: ``message`` for the cluster's status reason;
-    ``updated`` when it started a stack update, ``finished`` when no
-    upgrade is left."""
-
-    def __init__(self, message=None, updated=False, finished=False):
-        self.message = message
-        self.updated = updated
-        self.finished = finished
-
-
 # -- what the stack and the swarm say (no I/O) ------------------------------
 
 def hostname(server_name):
@@ -111,25 +90,6 @@ def hostname(server_name):
     name = re.sub(r'[ _.]', '-', (server_name or '').lower())
     name = re.sub(r'[^a-z0-9-]+', '', name).strip('-')
     return name[:63].strip('-')
-
-
-def stored_image(stored_template, key, member):
-    """The image the stack last gave ``member`` of nodegroup ``key``
-    (its entry in the ``nodes`` map, else, for a stack made before
-    members had their own, the nodegroup's), or None."""
-    resource = ((stored_template or {}).get('resources') or {}).get(key) \
-        or {}
-    properties = (resource.get('properties') or {}).get(
-        'node_properties') or {}
-    entry = (properties.get('nodes') or {}).get(member) or {}
-    image = entry.get('image') or properties.get('image')
-    return image if isinstance(image, str) else None
-
-
-def upgrading(nodegroups):
-    """The nodegroups with an upgrade under way, masters first."""
-    return sorted((ng for ng in nodegroups if ng.upgrade_batch_size),
-                  key=lambda ng: (ng.role != 'master', ng.name))
 
 
 def _host(node):
@@ -144,18 +104,11 @@ def fresh(nodes):
 
 def classify(members, target, nodes):
     """(done, pending, outdated): members on ``target`` whose node is
-    Ready again; members given ``target`` whose node is not (yet); and
-    members still on another image."""
+    Ready again in the swarm; members given ``target`` whose node is not
+    (yet); and members still on another image."""
     ready = fresh(nodes)
-    done, pending, outdated = [], [], []
-    for member in members:
-        if member.image != target:
-            outdated.append(member)
-        elif member.hostname in ready:
-            done.append(member)
-        else:
-            pending.append(member)
-    return done, pending, outdated
+    return rolling.classify(members, target,
+                            lambda member: member.hostname in ready)
 
 
 def promotions_needed(nodes, leaving):
@@ -241,17 +194,12 @@ class Upgrade:
     # -- members --------------------------------------------------------------
 
     def members(self, nodegroup):
-        key = definition.nodegroup_key(nodegroup)
-        state = self.work.states.get(key)
-        if state is None:
-            return []
         target = self.target(nodegroup)
-        return [Member(nodegroup, key, name,
-                       hostname(self.server_name(nodegroup, name)),
-                       state.addresses.get(name),
-                       stored_image(self.work.stored_template, key, name)
-                       or target)
-                for name in sorted(state.members, key=int)]
+        return rolling.members(
+            self.work, nodegroup,
+            lambda ng, name: hostname(self.server_name(ng, name)),
+            lambda key, name: rolling.stored_image(
+                self.work.stored_template, key, name) or target)
 
     def target(self, nodegroup):
         return nodegroup.image_id or self.work.template.image_id
@@ -460,12 +408,10 @@ class Upgrade:
                 return Progress(_(
                     'Upgrading nodegroup %s: removing the swarm entries of '
                     'the nodes rebuilt') % nodegroup.name)
-            size = 1 if nodegroup.role == 'master' else max(
-                1, nodegroup.upgrade_batch_size or 1)
             # A batch marked in an earlier pass first.
             marked = {_host(n) for n in nodes if REPLACED in n['labels']}
-            batch = sorted(outdated, key=lambda m: (
-                m.hostname not in marked, int(m.name)))[:size]
+            batch = rolling.next_batch(nodegroup, outdated,
+                                       lambda m: m.hostname in marked)
             names = ', '.join(m.hostname for m in batch)
             if nodegroup.role == 'master' and \
                     not self.keep_quorum(nodes, batch):
@@ -503,10 +449,6 @@ class Upgrade:
                 'nodegroup': nodegroup.name, 'image': target,
                 'nodes': ', '.join(m.hostname for m in batch),
                 'done': len(done), 'total': len(members)}, updated=True)
-
-
-class UpgradeBlocked(Exception):
-    """The upgrade cannot go on; the message says why."""
 
 
 def _demote(spec):

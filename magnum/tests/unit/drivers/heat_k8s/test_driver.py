@@ -159,20 +159,28 @@ def test_bare_metal_nodes_have_no_volumes(issuer):
             'name': 'ng', 'docker_volume_size': 5})
 
 
-def test_an_upgrade_renders_the_nodegroup_again_with_the_new_kube_tag(
-        issuer):
+def test_an_upgrade_renders_again_only_the_members_it_moves_now(issuer):
+    """The upgrade request recorded the new kube_tag as the nodegroup's
+    (``record_upgrade``); a batch's members get their boot configuration
+    again with it and their new release in the nodes map, the others
+    keep theirs (kubernetes/upgrade.py moves them batch by batch)."""
     work = _work(issuer, labels={'kube_tag': 'v1.29.8'},
                  template_labels={'kube_tag': 'v1.30.5'},
                  upgrading='worker')
     work.new = []  # an update: nothing new, the workers are upgraded
-    work.driver.build_stack(work)
     worker = [ng for ng in work.nodegroups if ng.role == 'worker'][0]
+    work.driver.record_upgrade(None, work.cluster, work.template, worker)
     key = definition.nodegroup_key(worker)
-    assert sorted(work.node_parameters) == sorted(
-        definition.node_parameter(key, m) for m in ('0', '1'))
+    work.upgrade_members = {key: ['0']}
+    template = json.loads(work.driver.build_stack(work)['template'])
+    assert sorted(work.node_parameters) == [
+        definition.node_parameter(key, '0')]
     env = ignition.files_of(work.node_parameters[
         definition.node_parameter(key, '0')])[bootconfig.ENV_PATH]
     assert 'KUBE_TAG=v1.30.5' in env
+    nodes = template['resources'][key]['properties']['node_properties'][
+        'nodes']
+    assert nodes['0']['kube_tag'] == 'v1.30.5'
 
 
 def test_an_update_that_is_no_upgrade_renders_nothing(issuer):

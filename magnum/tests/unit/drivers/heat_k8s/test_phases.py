@@ -394,6 +394,8 @@ def test_an_upgrade_of_the_masters_signs_the_stacks_addresses(issuer,
     master = _by_role(work)['master']
     work.upgrading = master.uuid
     work.new = []
+    # The upgrade's batch: master 1 alone (kubernetes/upgrade.py).
+    work.upgrade_members = {_key(work, 'master'): ['1']}
     work.driver.build_stack(work)
     files = _files(work.node_parameters[definition.node_parameter(
         _key(work, 'master'), '1')])
