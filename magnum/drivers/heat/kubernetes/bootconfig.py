@@ -181,8 +181,11 @@ def _kubelet_args(role, nodegroup, taints, member):
             '--kubeconfig=/etc/kubernetes/kubelet.conf',
             '--hostname-override=%s' % member.name,
             '--node-ip=%s' % member.address,
+            # The nodegroup's own role (gpu, batch...): what a
+            # nodeSelector picks a nodegroup's nodes by.
             '--node-labels=%s' % node_labels.kubelet_node_labels(
-                nodegroup.get('node_labels'), nodegroup['name'], role)]
+                nodegroup.get('node_labels'), nodegroup['name'],
+                nodegroup.get('role') or role)]
     rendered = node_labels.kubelet_taints(taints)
     if rendered:
         args.append('--register-with-taints=%s' % rendered)
@@ -532,7 +535,8 @@ class Member:
 def build(role, facts, nodegroup, member, issuer, addresses, api_host,
           cluster_uuid, service_account=None):
     """The :class:`NodeConfig` of one node of ``nodegroup`` (a dict with
-    name, node_labels, node_taints), role master or worker.
+    name, node_labels, node_taints and its role, the node's
+    ``magnum.openstack.org/role`` label), role master or worker.
 
     ``api_host`` is where workers' kubelets reach the API (the load
     balancer's VIP, else the first master); ``service_account`` the

@@ -544,7 +544,7 @@ class KubernetesHeatDriver(rolling.BatchedUpgrades,
             self.node_name(work, nodegroup, member), address,
             first_master=first)
         config = bootconfig.build(
-            role, facts, {'name': nodegroup.name,
+            role, facts, {'name': nodegroup.name, 'role': nodegroup.role,
                           'node_labels': nodegroup.node_labels,
                           'node_taints': nodegroup.node_taints},
             node, issuer, addresses, api_host,

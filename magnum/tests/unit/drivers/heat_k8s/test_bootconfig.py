@@ -50,7 +50,7 @@ CLOUD_INIT_SCHEMA = os.path.join(
 SETUP_HINT = ('run tools/run-tests.sh, or: bash -c "source tools/common.sh; '
               'ensure_test_tools"')
 
-WORKER_GROUP = {'name': 'gpu workers', 'node_labels': {
+WORKER_GROUP = {'name': 'gpu workers', 'role': 'gpu', 'node_labels': {
     'example.com/gpu': 'a100', 'tier': 'batch'},
     'node_taints': [{'key': 'example.com/dedicated', 'value': 'gpu',
                      'effect': 'NoSchedule'},
@@ -339,6 +339,8 @@ def test_node_labels_and_taints_reach_the_kubelet(configs):
     assert 'example.com/gpu=a100' in labels
     assert 'tier=batch' in labels
     assert 'magnum.openstack.org/nodegroup=gpu-workers' in labels
+    # The nodegroup's role, not only master or worker.
+    assert 'magnum.openstack.org/role=gpu' in labels
     assert '--hostname-override=k8s-test-gpu-workers-3' in args
     assert '--node-ip=10.0.0.20' in args
     taints = [a for a in args if a.startswith('--register-with-taints=')][0]
