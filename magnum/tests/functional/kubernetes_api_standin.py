@@ -7,7 +7,10 @@
 # cluster's CA naming what the drivers' API certificates name (kubernetes,
 # kubernetes.default, ...; not 127.0.0.1), and it requires a client
 # certificate of that CA (anything else fails the TLS handshake), answering
-# a Status 403 to one outside system:masters, as RBAC would. The server
+# a Status 403 to one outside system:masters, as RBAC would; the shared
+# server also patches nodes and lists pods by node, creates them and
+# evicts them through the Eviction subresource (``pods``: a 429 for the
+# pods a test marks refused, as a PodDisruptionBudget would). The server
 # itself is the cloud-in-a-box's (tools/cloud-in-a-box/standins/
 # kubernetes/kubernetes_api.py, loaded by its path), which also serves
 # the stand-in Kubernetes nodes of the Heat drivers' tests. It proves
@@ -114,6 +117,11 @@ class KubernetesAPIStandIn:
     @property
     def seen(self):
         return self._api.seen
+
+    @property
+    def pods(self):
+        """The pods served (``kubernetes_api.PodStore``)."""
+        return self._api.pods
 
     def stop(self):
         self._api.stop()

@@ -5,7 +5,12 @@
 # Kubernetes API: GET /readyz and /healthz, and the v1 Node resource (list
 # paged with limit/continue, get, create, update, patch with JSON merge
 # patches and strategic merge patches of the conditions/addresses lists,
-# delete, and the status subresource). It keeps the nodes in memory, and
+# delete, and the status subresource), and pods as far as a drain needs
+# them (list by fieldSelector=spec.nodeName, create, and the policy/v1
+# Eviction subresource, which deletes the pod at once, or answers 429 as a
+# PodDisruptionBudget would for a pod a test marks refused; no other pod
+# verb, no scheduling, no PodDisruptionBudget objects; system:masters
+# only). It keeps the nodes and pods in memory, and
 # it marks a node's Ready condition Unknown when its heartbeat is older
 # than a grace period, as kube-controller-manager's node lifecycle
 # controller does. Authorization is a small imitation of RBAC and the Node
@@ -49,6 +54,11 @@ import urllib.parse
 import uuid
 
 NODES_PATH = '/api/v1/nodes'
+PODS_PATH = '/api/v1/pods'
+NAMESPACES_PATH = '/api/v1/namespaces/'
+#: What the API answers to an eviction a PodDisruptionBudget forbids.
+PDB_REFUSAL = ('Cannot evict pod as it would violate the pod\'s '
+               'disruption budget.')
 MASTERS_GROUP = 'system:masters'
 NODES_GROUP = 'system:nodes'
 NODE_USER_PREFIX = 'system:node:'
@@ -242,6 +252,51 @@ class NodeStore:
             return node
 
 
+class PodStore:
+    """Pods, in memory, as far as a drain needs them: ``evicted`` lists
+    the (namespace, name) evicted, in order; an eviction of one in
+    ``refused`` answers 429 (a PodDisruptionBudget forbidding it)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pods = {}
+        self.evicted = []
+        self.refused = set()
+
+    def items(self, node=None):
+        with self._lock:
+            return [copy.deepcopy(p) for p in self._pods.values()
+                    if node is None or
+                    (p.get('spec') or {}).get('nodeName') == node]
+
+    def create(self, namespace, pod):
+        name = (pod.get('metadata') or {}).get('name')
+        if not name:
+            raise APIError(422, 'Invalid', 'Pod "" is invalid: '
+                           'metadata.name: Required value: name is required')
+        with self._lock:
+            if (namespace, name) in self._pods:
+                raise APIError(409, 'AlreadyExists',
+                               'pods "%s" already exists' % name)
+            pod = copy.deepcopy(pod)
+            pod.setdefault('apiVersion', 'v1')
+            pod.setdefault('kind', 'Pod')
+            pod['metadata'].update(namespace=namespace, uid=str(uuid.uuid4()),
+                                   creationTimestamp=now_text())
+            pod.setdefault('status', {'phase': 'Running'})
+            self._pods[(namespace, name)] = pod
+            return copy.deepcopy(pod)
+
+    def evict(self, namespace, name):
+        with self._lock:
+            if (namespace, name) not in self._pods:
+                raise APIError(404, 'NotFound', 'pods "%s" not found' % name)
+            if (namespace, name) in self.refused:
+                raise APIError(429, 'TooManyRequests', PDB_REFUSAL)
+            del self._pods[(namespace, name)]
+            self.evicted.append((namespace, name))
+
+
 def subject_of(certificate):
     """{field: [values]} of a peer certificate's subject (ssl's dict)."""
     fields = {}
@@ -333,6 +388,7 @@ class APIServer:
     def __init__(self, context, store, host='127.0.0.1', port=0,
                  record=False):
         self.store = store
+        self.pods = PodStore()
         self.ready = (200, 'ok')
         self.record = record
         self.seen = []
@@ -403,6 +459,10 @@ def handler_for(api):
                 code, body = api.ready
                 self._send(code, body, 'text/plain; charset=utf-8')
                 return
+            if url.path.rstrip('/') == PODS_PATH or \
+                    url.path.startswith(NAMESPACES_PATH):
+                self._pods(method, url, subject)
+                return
             parts = url.path.rstrip('/').split('/')
             if url.path.rstrip('/') == NODES_PATH:
                 name, sub = None, None
@@ -458,6 +518,39 @@ def handler_for(api):
                     status_only=sub == 'status'))
             else:
                 self._send(200, store.delete(name))
+
+        def _pods(self, method, url, subject):
+            """GET /api/v1/pods?fieldSelector=spec.nodeName=<node>, POST
+            /api/v1/namespaces/<ns>/pods and .../pods/<name>/eviction."""
+            parts = url.path.rstrip('/').split('/')
+            body = self._body() if method == 'POST' else None
+            if MASTERS_GROUP not in subject.get('organizationName', []):
+                raise APIError(403, 'Forbidden', 'pods is forbidden: User '
+                               '"%s" cannot %s resource "pods" in API '
+                               'group ""' % (_user(subject), method.lower()))
+            if method == 'GET' and url.path.rstrip('/') == PODS_PATH:
+                query = urllib.parse.parse_qs(url.query)
+                node = None
+                for selector in query.get('fieldSelector') or []:
+                    field, _sep, value = selector.partition('=')
+                    if field != 'spec.nodeName':
+                        raise APIError(400, 'BadRequest', 'field label not '
+                                       'supported: %s' % field)
+                    node = value
+                self._send(200, {'kind': 'PodList', 'apiVersion': 'v1',
+                                 'metadata': {}, 'items':
+                                 api.pods.items(node)})
+            elif method == 'POST' and len(parts) == 6 and parts[5] == 'pods':
+                self._send(201, api.pods.create(parts[4], body))
+            elif method == 'POST' and len(parts) == 8 and \
+                    parts[5] == 'pods' and parts[7] == 'eviction':
+                api.pods.evict(parts[4], urllib.parse.unquote(parts[6]))
+                self._send(201, {'kind': 'Status', 'apiVersion': 'v1',
+                                 'metadata': {}, 'status': 'Success',
+                                 'code': 201})
+            else:
+                raise APIError(404, 'NotFound', 'the server could not find '
+                               'the requested resource')
 
         def _handle(self, method):
             try:
