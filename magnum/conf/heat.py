@@ -56,6 +56,19 @@ heat_driver_opts = [
         ),
     ),
     cfg.IntOpt(
+        'docker_volume_wait',
+        default=300,
+        min=1,
+        help=(
+            'Seconds the boot script of a swarm-mode node (swarm_vm '
+            'driver) waits for its Cinder volume (docker_volume_size) to '
+            'appear as a block device before it gives up and the node '
+            'fails to boot with a message naming the volume. Heat '
+            'attaches the volume once Nova says the server is ACTIVE, '
+            'while the node boots.'
+        ),
+    ),
+    cfg.IntOpt(
         'drain_timeout',
         default=600,
         min=10,

@@ -37,6 +37,7 @@ STATUS = fields.ClusterStatus
 
 UUID_M = '11111111-1111-1111-1111-111111111111'
 UUID_W = '22222222-2222-2222-2222-222222222222'
+VOLUME_ID = '5a1c3d4e-0f6b-4a7c-9d2e-8b1f0c3a5e7d'
 
 
 def nodegroup(uuid, name, role, count, **extra):
@@ -345,14 +346,101 @@ class TestBootScript:
         assert 'swarm join-token -q "$JOIN_AS"' in text
         assert 'FIRST=no' in text
 
-    def test_shellcheck(self, tmp_path):
+    @pytest.mark.parametrize('volume', ['', VOLUME_ID])
+    def test_shellcheck(self, tmp_path, volume):
+        """As rendered, and as Heat's str_replace in node.yaml leaves it
+        (the node's volume id, or '' for none)."""
         shellcheck = shutil.which('shellcheck')
         assert shellcheck, 'shellcheck is missing (tools/common.sh)'
         path = tmp_path / 'boot.sh'
-        path.write_text(self.script())
-        result = subprocess.run([shellcheck, '-S', 'warning', str(path)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout
+        text = self.script()
+        path.write_text(text)
+        for each in (text, text.replace(boot.VOLUME_PLACEHOLDER, volume)):
+            path.write_text(each)
+            result = subprocess.run([shellcheck, str(path)],
+                                    capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout
+
+    def test_volume_placeholder_once_and_its_wait_from_the_config(self):
+        text = self.script()
+        # Heat replaces every occurrence: there is exactly one.
+        assert text.count(boot.VOLUME_PLACEHOLDER) == 1
+        assert "\nVOLUME='%s'\n" % boot.VOLUME_PLACEHOLDER in text
+        assert '\nVOLUME_WAIT=300\n' in text
+        swarm_driver.CONF.set_override('docker_volume_wait', 42,
+                                       group='heat_driver')
+        try:
+            assert '\nVOLUME_WAIT=42\n' in self.script()
+        finally:
+            swarm_driver.CONF.clear_override('docker_volume_wait',
+                                             group='heat_driver')
+        assert '\nVOLUME_WAIT=7\n' in boot.script(
+            '10.9.0.10', '10.9.0.10', True, 'manager', {}, 'CA', 'C', 'K',
+            volume_wait=7)
+
+    def test_volume_mounted_before_dockerd_starts(self):
+        text = self.script()
+        mounted = text.index('\n    mount_docker_volume\nfi\n')
+        assert text.index('\nif [ -n "$VOLUME" ]; then') < mounted
+        for start in ('systemctl restart docker', 'setsid sh -c',
+                      'docker info'):
+            assert mounted < text.index(start), start
+        # Under systemd, docker.service needs the mount on every boot.
+        assert 'RequiresMountsFor=%s' in text
+        assert 'DOCKER_ROOT=/var/lib/docker\n' in text
+
+    def test_kept_identity_takes_the_upgrades_mark_off(self):
+        from magnum.drivers.heat.swarm_vm import upgrade
+        text = self.script()
+        assert boot.REPLACED_LABEL == upgrade.REPLACED
+        assert 'REPLACED=%s\n' % upgrade.REPLACED in text
+        assert ('node_api node update --label-rm "$REPLACED" '
+                '--availability active') in text
+
+
+class TestNodeTemplate:
+    """What node.yaml does with a node's volume (Heat resolves it: the
+    volume test of magnum/tests/functional/test_heat_swarm.py)."""
+
+    def node(self):
+        return yaml.safe_load(swarm_driver.SwarmModeVMDriver().node_files()[
+            'node.yaml'])
+
+    def test_user_data_names_the_nodes_own_volume(self):
+        node = self.node()
+        resources = node['resources']
+        # The member's own entry of the nodes map, its placeholder
+        # replaced by this node stack's own volume ('' without one).
+        assert resources['server']['properties']['user_data'] == {
+            'str_replace': {
+                'template': {'get_param': [
+                    'nodes', {'get_param': 'index'}, 'user_data']},
+                'params': {boot.VOLUME_PLACEHOLDER: {'if': [
+                    'with_volume', {'get_resource': 'docker_volume'},
+                    '']}}}}
+        assert resources['docker_volume']['condition'] == 'with_volume'
+        assert resources['docker_volume']['properties']['size'] == {
+            'get_param': 'docker_volume_size'}
+        attachment = resources['docker_volume_attachment']
+        assert attachment['condition'] == 'with_volume'
+        assert attachment['properties']['instance_uuid'] == {
+            'get_resource': 'server'}
+        assert attachment['properties']['volume_id'] == {
+            'get_resource': 'docker_volume'}
+        assert node['conditions']['with_volume'] == {'not': {'equals': [
+            {'get_param': 'docker_volume_size'}, 0]}}
+
+    def test_volume_size_per_nodegroup_else_the_clusters(self):
+        driver = swarm_driver.SwarmModeVMDriver()
+        worker = nodegroup(UUID_W, 'w', 'worker', 1)
+        work = FakeWork([nodegroup(UUID_M, 'm', 'master', 1), worker])
+        work.cluster.docker_volume_size = 5
+        state = work.states[definition.nodegroup_key(worker)]
+        assert driver.node_properties(work, worker, state)[
+            'docker_volume_size'] == 5
+        worker.docker_volume_size = 8
+        assert driver.node_properties(work, worker, state)[
+            'docker_volume_size'] == 8
 
 
 class TestNodesToRemove:

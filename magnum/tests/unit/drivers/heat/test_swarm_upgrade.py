@@ -217,13 +217,23 @@ class Stage:
             lambda ng, member: host(ng, member))
         return moving.step(starting)
 
-    def rebuild(self, ng, member, rogue=False):
+    def rebuild(self, ng, member, rogue=False, kept=False):
         """What Heat and the node's boot do to a member in a batch: the
         stack stores its new image, the node joins again (as a new
-        entry) or, a master alone, starts a swarm of its own."""
+        entry) or, a master alone, starts a swarm of its own, or (Docker
+        on a volume, ``kept``) is back under its old entry, whose
+        upgrade mark its boot script takes off (boot.py; run for real in
+        magnum/tests/functional/test_swarm_node_volume.py)."""
         key = definition.nodegroup_key(ng)
         self.store({key: [member]})
-        if rogue:
+        if kept:
+            (attrs,) = self.swarm.by_host(host(ng, member))
+            attrs['Status']['State'] = 'ready'
+            if 'ManagerStatus' in attrs:
+                attrs['ManagerStatus'] = {'Reachability': 'reachable'}
+            attrs['Spec']['Labels'].pop(upgrade.REPLACED, None)
+            attrs['Spec']['Availability'] = 'active'
+        elif rogue:
             self.clients[self.address(ng, member)] = Client(
                 self.swarm, host(ng, member), own='swarm-rogue')
         else:
@@ -385,6 +395,77 @@ def test_only_master_kept_by_temporary_managers_and_rejoined():
     assert not any(upgrade.TEMPORARY in a['Spec']['Labels']
                    for a in stage.swarm.nodes.values())
     assert stage.master.upgrade_batch_size is None
+
+
+def test_workers_on_volumes_keep_their_swarm_entries():
+    """Docker's storage on a Cinder volume survives the rebuild: each
+    worker comes back as the same swarm node. Its entry is never taken
+    for an old one, and the batch is done only once the node itself
+    took the mark off (not while it is still Ready right after Heat's
+    update, before Nova stopped it)."""
+    stage = Stage(workers=2)
+    stage.worker.image_id = NEW
+    stage.worker.upgrade_batch_size = 1
+    key = definition.nodegroup_key(stage.worker)
+    before = {a['Description']['Hostname']: a['ID']
+              for a in stage.swarm.nodes.values()}
+    progress = stage.step()
+    assert progress.updated and stage.updates == [{key: ['0']}]
+    stage.store({key: ['0']})
+    # Heat's update is complete; the node has not gone down yet.
+    for _pass in range(2):
+        progress = stage.step()
+        assert 'waiting for c-default-worker-0' in progress.message
+        assert stage.swarm.removed == [] and len(stage.updates) == 1
+    # Rebuilt: down for a while, then back with its identity.
+    (w0,) = stage.swarm.by_host(host(stage.worker, '0'))
+    w0['Status']['State'] = 'down'
+    assert 'waiting for' in stage.step().message
+    stage.rebuild(stage.worker, '0', kept=True)
+    progress = stage.step()
+    assert stage.updates[-1] == {key: ['1']}, progress.message
+    stage.store({key: ['0', '1']})
+    stage.rebuild(stage.worker, '1', kept=True)
+    assert stage.step().finished
+    assert stage.swarm.removed == []
+    assert {a['Description']['Hostname']: a['ID']
+            for a in stage.swarm.nodes.values()} == before
+    assert all(a['Spec']['Availability'] == 'active' and
+               upgrade.REPLACED not in a['Spec']['Labels']
+               for a in stage.swarm.nodes.values())
+
+
+def test_only_master_on_a_volume_comes_back_as_the_same_manager():
+    stage = Stage(masters=1, workers=2)
+    stage.master.image_id = NEW
+    stage.master.upgrade_batch_size = 1
+    key = definition.nodegroup_key(stage.master)
+    (master,) = stage.swarm.by_host(host(stage.master, '0'))
+    stage.step()
+    for attrs in stage.swarm.nodes.values():
+        if attrs['Spec']['Role'] == 'manager':
+            attrs['ManagerStatus'] = {'Reachability': 'reachable'}
+    assert stage.step().updated and stage.updates == [{key: ['0']}]
+    master['Status']['State'] = 'down'
+    master['ManagerStatus'] = {'Reachability': 'unreachable'}
+    stage.rebuild(stage.master, '0', kept=True)
+    rogue = stage.clients[stage.address(stage.master, '0')]
+    for _pass in range(4):
+        progress = stage.step()
+        for attrs in stage.swarm.nodes.values():
+            if attrs['Spec']['Role'] == 'worker':
+                attrs.pop('ManagerStatus', None)
+        if progress.finished:
+            break
+    assert progress.finished
+    # Neither asked to leave and join again, nor demoted or removed.
+    assert rogue.left is None and rogue.join_args is None
+    assert stage.swarm.removed == []
+    assert master['Spec']['Role'] == 'manager'
+    assert [a['ID'] for a in stage.swarm.nodes.values()
+            if a['Spec']['Role'] == 'manager'] == [master['ID']]
+    assert not any(upgrade.TEMPORARY in a['Spec']['Labels']
+                   for a in stage.swarm.nodes.values())
 
 
 def test_too_few_workers_to_promote_stops_the_upgrade():
