@@ -398,27 +398,10 @@ class HeatDriver(driver_base.Driver, metaclass=abc.ABCMeta):
         self._update(context, cluster, _('Resizing the stack'),
                      remove=remove)
 
-    def upgrade_cluster(self, context, cluster, cluster_template,
-                        max_batch_size, nodegroup, scale_manager=None,
-                        rollback=False):
-        """The nodegroup's servers get the template's image (and the
-        node template what else the driver takes from the template, such
-        as kube_tag), replaced or rebuilt by Heat in batches of
-        ``max_batch_size`` (the ResourceGroup's rolling_update)."""
-        self.check_upgrade(context, cluster, cluster_template, nodegroup)
-        nodegroup.image_id = cluster_template.image_id
-        nodegroup.save()
-        template = None
-        if nodegroup.is_default:
-            cluster.cluster_template_id = cluster_template.uuid
-            template = cluster_template
-        self._update(context, cluster, _('Upgrading nodegroup %s') %
-                     nodegroup.name, template=template,
-                     upgrading=nodegroup.uuid,
-                     max_batch_size=max_batch_size)
-
     def check_upgrade(self, context, cluster, cluster_template, nodegroup):
-        """Raise when the driver cannot upgrade ``nodegroup``."""
+        """Raise when the driver cannot upgrade ``nodegroup`` (upgrades
+        are ``rolling.BatchedUpgrades``', a batch of members at a
+        time)."""
 
     def create_nodegroup(self, context, cluster, nodegroup):
         self._update(context, cluster, _('Adding nodegroup %s') %
