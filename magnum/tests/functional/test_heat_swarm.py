@@ -42,7 +42,13 @@ project A's member:
   master's rebuild); the time of each upgrade is printed;
 - delete: the stack and every container go;
 - a cluster whose image the engine does not have ends CREATE_FAILED with
-  a reason naming the failed server resource.
+  a reason naming the failed server resource;
+- a cluster with ``docker_volume_size``: Heat makes the node's (stand-in)
+  volume and gives its id to the node's own user data (str_replace in
+  node.yaml); the stand-in attaches no block device, so the boot script
+  gives up after ``[heat_driver] docker_volume_wait`` and the cluster
+  ends CREATE_FAILED with a reason naming that volume. (The volume step
+  on a real block device: test_swarm_node_volume.py.)
 """
 
 import ipaddress
@@ -52,10 +58,12 @@ import shlex
 import subprocess
 import sys
 import time
+import types
 
 import docker.errors
 import pytest
 
+from magnum.drivers.heat import driver as heat_driver
 from magnum.tests.functional import cloud as cloud_box
 from magnum.tests.functional import docker_engine
 from magnum.tests.functional import processes
@@ -80,7 +88,10 @@ def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
     for section, options in {
             # No Glance, Nova or Neutron to look names up in here.
             'cloud_validation': {'enabled': 'false'},
-            'cluster_credentials': {'roles': 'member'}}.items():
+            'cluster_credentials': {'roles': 'member'},
+            # The stand-in Cinder attaches no device: a node with a
+            # volume gives up on it after this (300 s by default).
+            'heat_driver': {'docker_volume_wait': '6'}}.items():
         config.setdefault(section, {}).update(options)
     magnum = services.Deployment(
         tmp_path_factory.mktemp('magnum-heat-swarm'), migrated_db_url,
@@ -611,3 +622,39 @@ def test_missing_image_fails_naming_the_server(stage):
     stage.call('DELETE', '/clusters/%s' % uuid, status=204)
     stage.wait(uuid, 'GONE')
 
+
+
+def _resource(stage, stack, name):
+    """A resource of a stack (by the stack's name or id)."""
+    heat = stage.cloud.heat(stage.user)
+    found = heat.get(stack)
+    assert found, 'no stack %s' % stack
+    url = '%s/stacks/%s/%s/resources/%s' % (
+        heat.url, found['stack_name'], found['id'], name)
+    return heat.session.get(url).json()['resource']
+
+
+def test_docker_volume_without_a_device_fails_naming_the_volume(stage):
+    template = stage.template(docker_engine.IMAGE, docker_volume_size=1)
+    uuid = stage.cluster(template, masters=1, workers=1)
+    cluster = stage.wait(uuid, 'CREATE_FAILED')
+    reason = cluster['status_reason']
+    assert reason.startswith(
+        'Resource ng_default-master/0/server (OS::Nova::Server) '
+        'CREATE_FAILED: user data exited with status 1'), reason
+    # The id Heat gave the master's own volume reached its user data.
+    stack = heat_driver.stack_name(types.SimpleNamespace(
+        name=cluster['name'], uuid=cluster['uuid']))
+    nodegroups = stage.call('GET', '/clusters/%s/nodegroups' % uuid,
+                            status=200).json()['nodegroups']
+    (master,) = [ng for ng in nodegroups if ng['role'] == 'master']
+    group = _resource(stage, stack, 'ng_%s' % master['uuid'].replace(
+        '-', ''))['physical_resource_id']
+    members = _resource(stage, group, 'nodes')['physical_resource_id']
+    node = _resource(stage, members, '0')['physical_resource_id']
+    volume = _resource(stage, node, 'docker_volume')['physical_resource_id']
+    assert ('magnum: the Cinder volume %s (docker_volume_size) for '
+            '/var/lib/docker did not appear as /dev/disk/by-id/virtio-%s'
+            % (volume, volume[:20])) in reason, reason
+    stage.call('DELETE', '/clusters/%s' % uuid, status=204)
+    stage.wait(uuid, 'GONE')
