@@ -29,7 +29,7 @@ between two batches (``Upgrade.step``, once per pass):
    as a manager, through Magnum's client certificate.
 3. The entries of rebuilt nodes (labelled ``REPLACED`` before the
    rebuild) are removed from the swarm once the node they stood for is a
-   Ready node again (a manager is demoted first).
+   Ready node again under a new entry (a manager is demoted first).
 4. Members given the new image whose node is not Ready again yet: wait.
 5. The next batch of members still on the old image (``max_batch_size``
    of them, a master one at a time): while a master is rebuilt the swarm
@@ -43,6 +43,20 @@ between two batches (``Upgrade.step``, once per pass):
    join the swarm as new nodes.
 6. None left: the nodegroup's upgrade is over; once every upgraded
    nodegroup is, the temporary managers are demoted again.
+
+A node whose Docker storage is on its Cinder volume (``docker_volume_size``)
+keeps it across the rebuild (Nova keeps attached volumes), and with it
+its swarm identity (``/var/lib/docker/swarm``): it comes back as the
+same swarm node under its old entry, neither initialising a swarm nor
+joining one, and its boot script takes the ``REPLACED`` label off that
+entry and makes it active again (boot.py). The rules above hold for both
+kinds of node without telling them apart: a member is done once a Ready
+entry of its host name has no ``REPLACED`` label (a new entry, or the
+old one taken back); a labelled entry is removed only while another,
+unlabelled entry of its host is Ready, so the entry a node took back is
+never taken for an old one. The driver does not decide alone that such a
+node is back: right after Heat's update it may still be Ready for a few
+seconds before Nova stops it.
 
 What the upgrade needs is kept where it survives a conductor restart:
 the target image and batch size in the nodegroup's row
@@ -70,8 +84,9 @@ upgrading = rolling.upgrading
 
 #: Swarm label of the entry of a node an upgrade rebuilds; its value is
 #: when the node was drained (seconds since the epoch). The rebuilt node
-#: joins as a new entry, without it.
-REPLACED = 'magnum.upgrade.replaced'
+#: joins as a new entry, without it, or (Docker on a volume) takes its
+#: old entry back and removes the label itself.
+REPLACED = boot.REPLACED_LABEL
 #: Swarm label of a worker promoted to manager for the time a master is
 #: rebuilt.
 TEMPORARY = 'magnum.upgrade.temporary-manager'
@@ -287,7 +302,9 @@ class Upgrade:
     def forget_replaced(self, nodes):
         """Entries of rebuilt nodes go once the node is Ready again as a
         new entry (a manager's is demoted first, then removed in a later
-        pass); how many such entries are left."""
+        pass); how many such entries are left. (``fresh`` counts no
+        labelled entry: an entry is never removed for itself, so one a
+        node took back with its identity stays.)"""
         ready = fresh(nodes)
         left = 0
         for node in nodes:
