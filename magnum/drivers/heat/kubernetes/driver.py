@@ -39,6 +39,7 @@ from magnum.drivers.heat import status as stack_status
 from magnum.drivers.heat import template_definition as definition
 from magnum.drivers.heat.kubernetes import bootconfig
 from magnum.drivers.heat.kubernetes import cloudconfig
+from magnum.drivers.heat.kubernetes import gone_nodes
 from magnum.drivers.heat.kubernetes import health as k8s_health
 from magnum.drivers.heat.kubernetes import ignition
 from magnum.drivers.heat.kubernetes import labels as k8s_labels
@@ -582,9 +583,12 @@ class KubernetesHeatDriver(rolling.BatchedUpgrades,
             progress = self.advance_upgrade(context, cluster)
             if not progress.finished:
                 return False, progress.message
-        state = k8s_health.readiness(
-            k8s_probe.observe(context, cluster),
-            k8s_health.stack_node_names(self.stack_outputs(cluster)))
+        expected = k8s_health.stack_node_names(self.stack_outputs(cluster))
+        state = k8s_health.readiness(k8s_probe.observe(context, cluster),
+                                     expected)
+        if state.ready:
+            # Nodes of servers a resize or a nodegroup delete removed.
+            gone_nodes.remove(context, cluster, expected)
         self.set_condition(cluster, conditions.CONTROL_PLANE_READY,
                            state.api, state.api_reason, state.api_message)
         self.set_condition(cluster, conditions.NODES_READY, state.nodes,
