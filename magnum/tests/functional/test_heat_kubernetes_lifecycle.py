@@ -42,7 +42,9 @@ certificates API), not only what Magnum says:
 - resize up, then down with nodes_to_remove;
 - a nodegroup with node_labels and node_taints (API 1.14), whose node
   registers with them; deleted;
-- delete: the stack and every container go.
+- delete: the stack and every container go;
+- an Ubuntu cluster (cloud-config) goes CREATE_COMPLETE with its nodes
+  Ready in its API, then is deleted.
 """
 
 import ipaddress
@@ -354,6 +356,30 @@ def test_nodegroup_with_node_labels_and_taints(stage):
 def test_delete_removes_the_stack_and_its_servers(stage):
     uuid = stage.state['uuid']
     cluster = stage.show(uuid)
+    stage.call('DELETE', '/clusters/%s' % uuid, status=204)
+    stage.wait(uuid, 'GONE', timeout=CLUSTER_TIMEOUT)
+    assert heat_swarm._stack_containers(stage.engine, cluster) == []
+
+
+def test_an_ubuntu_cluster_joins_from_its_cloud_config(stage, node_image):
+    """The same on Ubuntu nodes: the stand-in reads the cloud-config
+    Heat delivered (write_files), and the cluster is CREATE_COMPLETE
+    with both nodes Ready in its API; then deleted."""
+    template = stage.template(
+        node_image, coe='kubernetes', cluster_distro='ubuntu',
+        name='k8s-ubuntu-%s' % os.urandom(3).hex(),
+        labels={'fixed_subnet_cidr': heat_swarm._cidr()})
+    uuid = stage.cluster(template, masters=1, workers=1)
+    cluster = stage.wait(uuid, 'CREATE_COMPLETE', timeout=CLUSTER_TIMEOUT)
+    assert cluster['coe_version'] == KUBE_TAG
+    api = StandInAPI(stage, cluster)
+    servers, nodes = _wait('nodes match servers',
+                           lambda: _api_matches_servers(stage, api, uuid))
+    assert len(nodes) == 2
+    for name, container in servers.items():
+        recorded = container.exec_run(
+            ['head', '-c', '13', '/var/lib/cloud/instance/user-data.txt'])
+        assert recorded.output == b'#cloud-config'
     stage.call('DELETE', '/clusters/%s' % uuid, status=204)
     stage.wait(uuid, 'GONE', timeout=CLUSTER_TIMEOUT)
     assert heat_swarm._stack_containers(stage.engine, cluster) == []
