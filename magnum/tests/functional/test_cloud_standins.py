@@ -26,9 +26,11 @@ deleting the stack removes its containers and Docker network.
 
 import base64
 import importlib.util
+import io
 import ipaddress
 import os
 import random
+import tarfile
 import urllib.request
 import uuid
 
@@ -435,3 +437,28 @@ def test_user_data_the_stand_in_cannot_run_is_refused_with_a_reason():
         boot.plan('#cloud-config\nruncmd: [\n')
     ignition = boot.plan(IGNITION)
     assert ignition.empty() and b'3.3.0' in ignition.ignition
+
+
+def test_the_image_label_chooses_run_record_or_the_kubernetes_stand_in():
+    boot = _standin_boot()
+    mode = boot.user_data_mode
+    assert mode({}, 'i') == boot.USER_DATA_RUN
+    assert mode({boot.USER_DATA_LABEL: 'record'}, 'i') == 'record'
+    assert mode({boot.USER_DATA_LABEL: 'kubernetes-api'},
+                'i') == boot.USER_DATA_KUBERNETES
+    with pytest.raises(boot.UserDataError, match="'kubernetes'"):
+        mode({boot.USER_DATA_LABEL: 'kubernetes'}, 'i')
+    # A Kubernetes stand-in node: the user data is recorded with a note
+    # saying why, and the runner runs the image's program, not the plan.
+    plan = boot.plan(IGNITION)
+    note = boot.not_run_note('img', boot.USER_DATA_KUBERNETES)
+    with tarfile.open(fileobj=io.BytesIO(boot.archive(
+            plan, IGNITION, 'node-0', not_run=note,
+            kubernetes=True))) as tar:
+        runner = tar.extractfile(boot.RUNNER.lstrip('/')).read().decode()
+        recorded = tar.extractfile(boot.NOT_RUN_PATH.lstrip('/')).read()
+        assert tar.extractfile(boot.INSTANCE_DIR.lstrip('/') +
+                               '/user-data.txt').read() == IGNITION.encode()
+    assert runner.splitlines()[-1] == (
+        'exec python3 %s start' % boot.KUBERNETES_PROGRAM)
+    assert b'kubernetes-api' in recorded and b'no kubelet' in recorded
