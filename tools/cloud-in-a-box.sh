@@ -314,7 +314,10 @@ EOF
 [DEFAULT]
 debug = false
 transport_url = $RABBIT_URL
-num_engine_workers = 1
+# Two engines: each nested stack (one per stood-in resource) is an RPC
+# to an engine, so a second one builds stacks side by side on the
+# machine's two cores.
+num_engine_workers = 2
 region_name_for_services = RegionOne
 heat_waitcondition_server_url = http://127.0.0.1:$HEAT_PORT/v1/waitcondition
 stack_user_domain_name = heat
