@@ -16,7 +16,9 @@
 #   name, labels (--node-labels) and taints (--register-with-taints) of its
 #   configuration, and posts its Ready condition every few seconds, as a
 #   kubelet does (a node whose program stops is Unknown after the API's
-#   grace period; a deleted Node object is registered again).
+#   grace period; a deleted Node object is registered again; a node
+#   started again under a name the API has, a rebuilt or replaced
+#   server, posts its whole status, its kubelet version included).
 #
 # What it proves: that the boot configuration Magnum renders carries what a
 # node needs to join (certificates that chain to the cluster's CA and name
@@ -291,8 +293,16 @@ class Kubelet:
                 else {},
                 'status': self._status()}
         code, body = self._call('POST', kubernetes_api.NODES_PATH, node)
-        if code == 409:    # registered before (a restart): kept as it is
-            code = 200
+        if code == 409:
+            # Registered before (a restart, or a server rebuilt or
+            # replaced under the same name): the Node is kept, and its
+            # status says what runs now (a kubelet of another release
+            # after an upgrade), as a kubelet's first status update does.
+            code, body = self._call(
+                'PATCH', '%s/%s/status' % (
+                    kubernetes_api.NODES_PATH,
+                    urllib.parse.quote(self.config.name)),
+                {'status': self._status()}, kubernetes_api.STRATEGIC_PATCH)
         if code not in (200, 201):
             raise RuntimeError('registration refused: HTTP %d %s' % (
                 code, body.get('message')))
