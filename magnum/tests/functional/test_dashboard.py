@@ -29,11 +29,17 @@ cloud-in-a-box answers those read-only calls from the fixed inventory of
 its stand-in APIs (tools/cloud-in-a-box/apis, a test fixture), and
 Magnum's own look-ups ([cloud_validation], on) read the same. The
 template and cluster made from the forms are Kubernetes: Heat builds the
-cluster's stack on the cloud's stand-ins (its nodes are containers that
-keep their Ignition config and run no Kubernetes), so the cluster never
-reaches CREATE_COMPLETE: it stays CREATE_IN_PROGRESS, its reason saying
-the Kubernetes API does not answer, which is what the test asserts; it
-is then deleted from the dashboard, its stack with it. The swarm-mode
+cluster's stack on the cloud's stand-ins, and its nodes are KUBERNETES
+STAND-IN NODES (the Glance stand-in's Fedora CoreOS image is, in the
+Docker engine, the image of magnum/tests/functional/
+kubernetes_node_image.py: each node reads the Ignition config Heat gave
+it, the master serves a stand-in Kubernetes API, every node registers
+Ready; no kubelet or real API server runs). So the cluster goes
+CREATE_IN_PROGRESS (Resize not offered meanwhile), then CREATE_COMPLETE
+once the conductor saw its API ready and its nodes Ready; the test
+watches that in the panel, opens its detail page, resizes it from the
+dashboard (UPDATE_COMPLETE, one worker more) and deletes it, its stack
+with it. The swarm-mode
 template and cluster the resize, error and reader steps use are made
 through the API with the local driver, and their status changes (create,
 resize, delete) are the conductor's real work, watched in the panels.
@@ -64,6 +70,7 @@ from magnum.tests import db_backends
 from magnum.tests.functional import cloud as cloud_box
 from magnum.tests.functional import docker_engine
 from magnum.tests.functional import keystone_helpers as kh
+from magnum.tests.functional import kubernetes_node_image
 from magnum.tests.functional import processes
 from magnum.tests.functional import services
 
@@ -450,14 +457,16 @@ def test_cluster_detail_page(browser, made):
 def k8s_image(cloud, member, engine):
     """The Glance stand-in's Fedora CoreOS image (the one magnum-ui
     offers): its name, made a Docker image of the engine by tagging the
-    node image with it (tools/cloud-in-a-box/apis/inventory.yaml)."""
+    Kubernetes stand-in node image with it
+    (tools/cloud-in-a-box/apis/inventory.yaml, kubernetes_node_image)."""
     url = cloud.standin_apis()['image'] + '/v2/images'
     images = member.session.get(url, params={
         'os_distro': 'fedora-coreos'}).json()['images']
     assert len(images) == 1, images
     name = images[0]['name']
     repository, _, tag = name.rpartition(':')
-    engine.images.get(docker_engine.IMAGE).tag(repository, tag)
+    engine.images.get(kubernetes_node_image.build(engine)).tag(
+        repository, tag)
     return name
 
 
@@ -605,6 +614,34 @@ def test_create_cluster_from_the_form(browser, member, formed):
     formed['cluster_uuid'] = cluster['uuid']
 
 
+def test_resize_is_not_offered_while_the_cluster_is_created(browser,
+                                                            member, formed):
+    """magnum-ui offers Resize (and Rolling Upgrade) only for a cluster in
+    a *_COMPLETE status: in the row's menu of the cluster still
+    CREATE_IN_PROGRESS both are disabled. Magnum refuses the resize too
+    (409, saying why), as the API shows."""
+    assert 'cluster_uuid' in formed, 'no cluster from the form'
+    browser.get(CLUSTERS)
+    row = browser.row(formed['cluster'])
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    items = WebDriverWait(browser.driver, WAIT, 0.5).until(
+        lambda d: {li.text.strip(): 'disabled' in li.get_attribute('class')
+                   for li in row.find_elements(By.CSS_SELECTOR, (
+                       '.dropdown-menu > li')) if li.text.strip()})
+    browser.shot('resize-not-offered-while-creating')
+    assert items['Resize Cluster'] is True, items
+    assert items['Rolling Cluster Upgrade'] is True, items
+    assert items['Delete Cluster'] is False, items
+    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
+    reply = kh.expect(member.post(
+        '/v1/clusters/%s/actions/resize' % formed['cluster_uuid'],
+        {'node_count': 2}), 409, 'resize while creating')
+    assert 'CREATE_IN_PROGRESS' in reply.text, reply.text
+    body = member.get('/v1/clusters/%s' % formed['cluster_uuid']).json()
+    assert body['status'] == 'CREATE_IN_PROGRESS', body
+    assert body['node_count'] == 1
+
+
 def test_resize_through_the_form(browser, member, made):
     """The Resize form reads the cluster's nodegroups (default-worker's
     node count) and the conductor really adds a worker; the panel shows
@@ -645,23 +682,17 @@ def test_api_error_shows_as_horizon_message(browser, made):
     browser.wait_text(template['name'])
 
 
-def test_cluster_from_the_form_waits_for_kubernetes(browser, member,
-                                                    formed):
-    """The form's cluster: Heat builds its stack to CREATE_COMPLETE on the
-    cloud's stand-ins, then the cluster has its addresses and stays
-    CREATE_IN_PROGRESS, waiting for a Kubernetes API that cannot come up
-    here (its nodes' Ignition is kept, never run); the detail page says
-    so."""
+def test_cluster_from_the_form_reaches_create_complete(browser, member,
+                                                       formed):
+    """The form's cluster: Heat builds its stack on the cloud's stand-ins,
+    its Kubernetes stand-in nodes register with the master's stand-in
+    API, and the conductor, having seen /readyz and both nodes Ready,
+    makes it CREATE_COMPLETE: the panel shows it, and its detail page its
+    API address and Kubernetes version."""
     assert 'cluster_uuid' in formed, 'no cluster from the form'
-
-    def stack_built():
-        body = _show(member, '/v1/clusters/%s' % (
-            formed['cluster_uuid'])).json()
-        assert body['status'] == 'CREATE_IN_PROGRESS', body
-        return 'Kubernetes API' in (body['status_reason'] or '') and body
-    cluster = processes.wait_for(stack_built, K8S_WAIT, 1,
-                                 message='the stack of %s built' % (
-                                     formed['cluster']))
+    cluster = _wait_status(member, formed['cluster_uuid'], (
+        'CREATE_COMPLETE', 'CREATE_FAILED'), timeout=K8S_WAIT)
+    assert cluster['status'] == 'CREATE_COMPLETE', cluster
     # No floating IPs (the template's choice): the nodes' addresses are
     # on the subnet the template's label gave, where the Nova stand-in's
     # containers are.
@@ -672,46 +703,54 @@ def test_cluster_from_the_form_waits_for_kubernetes(browser, member,
         assert ipaddress.ip_address(address) in subnet, cluster
     assert cluster['api_address'] == 'https://%s:6443' % (
         cluster['master_addresses'][0])
+    assert cluster['coe_version'], cluster
     browser.get(CLUSTERS)
+    browser.wait_text(formed['cluster'], 'CREATE_COMPLETE')
+    browser.shot('k8s-cluster-create-complete')
     browser.row(formed['cluster']).find_element(
         By.LINK_TEXT, formed['cluster']).click()
     browser.wait_text('Record Properties', formed['cluster_uuid'],
-                      'CREATE_IN_PROGRESS', 'Kubernetes API',
-                      cluster['api_address'])
+                      'CREATE_COMPLETE', cluster['api_address'],
+                      cluster['coe_version'])
     browser.rendered()
-    # The status and its reason are at the foot of the page.
-    browser.driver.execute_script('arguments[0].scrollIntoView()', (
-        browser.driver.find_element(By.XPATH, (
-            '//*[normalize-space()="Record Properties"]'))))
-    browser.shot('cluster-waiting-for-kubernetes')
+    browser.shot('k8s-cluster-detail')
+    formed['coe_version'] = cluster['coe_version']
 
 
-def test_resize_is_not_offered_while_the_cluster_is_created(browser,
-                                                            member, formed):
-    """magnum-ui offers Resize (and Rolling Upgrade) only for a cluster in
-    a *_COMPLETE status: in the row's menu of the cluster still
-    CREATE_IN_PROGRESS both are disabled. Magnum refuses the resize too
-    (409, saying why), as the API shows."""
-    assert 'cluster_uuid' in formed, 'no cluster from the form'
+def test_resize_the_kubernetes_cluster_from_the_dashboard(browser, member,
+                                                          formed):
+    """Resize, offered now that the cluster is CREATE_COMPLETE: the form
+    reads default-worker's node count (1); 2 submitted, the conductor
+    adds a server to the stack, and once its stand-in node is Ready the
+    cluster is UPDATE_COMPLETE, which the panel shows; the nodegroup has
+    two nodes, each a Ready node of the cluster's API."""
+    assert 'coe_version' in formed, \
+        'the cluster from the form never completed'
     browser.get(CLUSTERS)
-    row = browser.row(formed['cluster'])
-    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
-    items = WebDriverWait(browser.driver, WAIT, 0.5).until(
-        lambda d: {li.text.strip(): 'disabled' in li.get_attribute('class')
-                   for li in row.find_elements(By.CSS_SELECTOR, (
-                       '.dropdown-menu > li')) if li.text.strip()})
-    browser.shot('resize-not-offered-while-creating')
-    assert items['Resize Cluster'] is True, items
-    assert items['Rolling Cluster Upgrade'] is True, items
-    assert items['Delete Cluster'] is False, items
-    row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
-    reply = kh.expect(member.post(
-        '/v1/clusters/%s/actions/resize' % formed['cluster_uuid'],
-        {'node_count': 2}), 409, 'resize while creating')
-    assert 'CREATE_IN_PROGRESS' in reply.text, reply.text
-    body = member.get('/v1/clusters/%s' % formed['cluster_uuid']).json()
-    assert body['status'] == 'CREATE_IN_PROGRESS', body
-    assert body['node_count'] == 1
+    browser.row_action(formed['cluster'], 'Resize Cluster')
+    count = WebDriverWait(browser.driver, WAIT, 0.5).until(
+        ec.visibility_of_element_located((By.NAME, 'node_count')))
+    assert count.get_attribute('value') == '1'
+    count.clear()
+    count.send_keys('2')
+    browser.shot('k8s-resize-form')
+    assert browser.confirm() == 'Submit'
+    body = _wait_status(member, formed['cluster_uuid'],
+                        ('UPDATE_COMPLETE', 'UPDATE_FAILED'),
+                        timeout=K8S_WAIT)
+    assert body['status'] == 'UPDATE_COMPLETE', body
+    assert body['node_count'] == 2 and len(body['node_addresses']) == 2
+    groups = {ng['name']: ng for ng in _show(
+        member, '/v1/clusters/%s/nodegroups' % formed['cluster_uuid']
+    ).json()['nodegroups']}
+    assert groups['default-worker']['node_count'] == 2
+    nodes = _show(member, '/v1/clusters/%s/nodes' % (
+        formed['cluster_uuid'])).json()['nodes']
+    assert sorted((n['role'], n['status']) for n in nodes) == [
+        ('master', 'Ready'), ('worker', 'Ready'), ('worker', 'Ready')], nodes
+    browser.get(CLUSTERS)
+    browser.wait_text(formed['cluster'], 'UPDATE_COMPLETE')
+    browser.shot('k8s-resize-complete')
 
 
 def test_reader_cannot_delete(cloud, browser, member, made):
