@@ -50,7 +50,8 @@ application credential): its stack is built, its addresses recorded, and
 it waits, CREATE_IN_PROGRESS, for a Kubernetes API that cannot come up
 here; then it is deleted. The rest of the lifecycle (resize, nodegroups,
 upgrade) is the Heat driver base's, proven end to end by
-test_heat_swarm.py.
+test_heat_swarm.py, and for Kubernetes on stand-in nodes (a stand-in
+Kubernetes API) by test_heat_kubernetes_lifecycle.py.
 """
 
 import collections
