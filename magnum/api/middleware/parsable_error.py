@@ -17,6 +17,7 @@
                  "links"}]}
 """
 
+import html
 import json
 import re
 
@@ -47,6 +48,10 @@ def error_element(status, body):
         elif isinstance(body.get('error'), dict):  # webob/keystone style
             title = body['error'].get('title', '')
             detail = body['error'].get('message', '')
+        elif 'title' in body and isinstance(body.get('message'), str):
+            # webob's own JSON error page (its message is HTML).
+            title = body['title']
+            detail = plain_text(body['message'])
     if not code:
         code = 'client' if status < 500 else 'server'
     if status == 500:
@@ -55,7 +60,8 @@ def error_element(status, body):
         title, detail = 'Internal Server Error', INTERNAL_ERROR_DETAIL
     return {'request_id': '', 'code': code, 'status': status,
             'title': title or default_title(status),
-            'detail': detail or title or default_title(status),
+            'detail': detail or default_detail(status) or title or
+            default_title(status),
             'links': []}
 
 
@@ -65,11 +71,40 @@ def default_title(status):
     return cls.title if cls is not None else 'Error'
 
 
+def default_detail(status):
+    """webob's sentence for the status ('The resource could not be
+    found.'), for an error that came without words of its own."""
+    import webob.exc
+    cls = webob.exc.status_map.get(status)
+    return getattr(cls, 'explanation', '') if cls is not None else ''
+
+
+# webob's default error page: its head and heading repeat the status.
+_PAGE_PARTS = re.compile(r'<head>.*?</head>|<h1>.*?</h1>',
+                         re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r'<[^>]*>')
+
+
+# webob's plain-text error page starts with the status line.
+_STATUS_LINE = re.compile(r'^\d{3} [^\n]*\n')
+
+
+def plain_text(text):
+    """An error page's own words, without its markup or the status line
+    it repeats (webob answers an unrouted path with such a page, HTML or
+    text by the request's Accept): what a client shows a person."""
+    if '<' in text:
+        text = html.unescape(_TAG.sub(' ', _PAGE_PARTS.sub(' ', text)))
+    else:
+        text = _STATUS_LINE.sub('', text)
+    return ' '.join(text.split())
+
+
 def reformat(status, body_bytes):
     try:
         body = json.loads(body_bytes) if body_bytes else {}
     except ValueError:
-        text = body_bytes.decode('utf-8', 'replace').strip()
+        text = plain_text(body_bytes.decode('utf-8', 'replace').strip())
         body = {'title': default_title(status), 'description': text}
     if isinstance(body, dict) and isinstance(body.get('errors'), list) and \
             body['errors'] and isinstance(body['errors'][0], dict) and (

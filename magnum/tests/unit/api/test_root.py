@@ -116,3 +116,20 @@ def test_cors_answers_preflight_for_configured_origin(magnum_config):
         'https://dashboard.example.com'
     response = client.get('/v1', headers={'Origin': 'https://evil.example'})
     assert 'Access-Control-Allow-Origin' not in response.headers
+
+
+@pytest.mark.parametrize('method, path', [
+    ('GET', '/v1/nosuchthing'), ('GET', '/nosuch'),
+    ('POST', '/v1/clusters/some-cluster/containers')])
+@pytest.mark.parametrize('accept', [None, '*/*', 'application/json'])
+def test_an_unknown_path_is_a_404_in_words_not_an_html_page(method, path,
+                                                            accept):
+    # webob's 404 page is HTML, text or JSON with HTML in it by the
+    # request's Accept; the detail is its sentence either way.
+    client = webtest.TestApp(app.setup_app())
+    response = client.request(path, method=method, expect_errors=True,
+                              headers={'Accept': accept} if accept else {})
+    assert response.status_int == 404
+    [error] = response.json['errors']
+    assert (error['title'], error['detail']) == (
+        'Not Found', 'The resource could not be found.')
