@@ -20,4 +20,7 @@ ensure_test_tools
 
 if [ $# = 0 ]; then set -- magnum/tests; fi
 log "running pytest $*"
-exec "$MAGNUM_VENV/bin/python" -m pytest -p no:cacheprovider -q -ra "$@"
+# --durations: the slowest tests are in the log of every run (CI keeps
+# its time well inside its limit by watching them).
+exec "$MAGNUM_VENV/bin/python" -m pytest -p no:cacheprovider -q -ra \
+    --durations=30 "$@"
