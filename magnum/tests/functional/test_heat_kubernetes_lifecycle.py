@@ -43,8 +43,9 @@ certificates API), not only what Magnum says:
 - a nodegroup with node_labels and node_taints (API 1.14), whose node
   registers with them; deleted;
 - delete: the stack and every container go;
-- an Ubuntu cluster (cloud-config) goes CREATE_COMPLETE with its nodes
-  Ready in its API, then is deleted.
+- an Ubuntu cluster (cloud-config) and a bare-metal one (k8s_bm) go
+  CREATE_COMPLETE with their nodes Ready in their APIs, then are
+  deleted.
 """
 
 import ipaddress
@@ -361,14 +362,25 @@ def test_delete_removes_the_stack_and_its_servers(stage):
     assert heat_swarm._stack_containers(stage.engine, cluster) == []
 
 
-def test_an_ubuntu_cluster_joins_from_its_cloud_config(stage, node_image):
-    """The same on Ubuntu nodes: the stand-in reads the cloud-config
-    Heat delivered (write_files), and the cluster is CREATE_COMPLETE
-    with both nodes Ready in its API; then deleted."""
-    template = stage.template(
-        node_image, coe='kubernetes', cluster_distro='ubuntu',
-        name='k8s-ubuntu-%s' % os.urandom(3).hex(),
-        labels={'fixed_subnet_cidr': heat_swarm._cidr()})
+@pytest.mark.parametrize('server_type,distro', [
+    ('vm', 'ubuntu'), ('bm', 'fedora-coreos')], ids=['vm-ubuntu', 'bm-fcos'])
+def test_other_variants_join(stage, node_image, server_type, distro):
+    """Ubuntu nodes (the stand-in reads the cloud-config Heat delivered:
+    write_files) and bare-metal nodes (k8s_bm, its servers on the network
+    the template names): CREATE_COMPLETE with both nodes Ready in the
+    cluster's API; then deleted."""
+    fields = dict(coe='kubernetes', cluster_distro=distro,
+                  server_type=server_type,
+                  name='k8s-%s-%s' % (server_type, os.urandom(3).hex()),
+                  labels={'fixed_subnet_cidr': heat_swarm._cidr()})
+    if server_type == 'bm':
+        # Bare metal boots on the network its Ironic nodes are on, given
+        # by name (one Docker network of the stand-in's).
+        network = 'baremetal-%s' % os.urandom(4).hex()
+        fields.update(fixed_network=network,
+                      fixed_subnet='%s-subnet' % network)
+    template = stage.template(node_image, **fields)
+    assert template['driver'] == 'k8s_%s' % server_type
     uuid = stage.cluster(template, masters=1, workers=1)
     cluster = stage.wait(uuid, 'CREATE_COMPLETE', timeout=CLUSTER_TIMEOUT)
     assert cluster['coe_version'] == KUBE_TAG
@@ -378,8 +390,8 @@ def test_an_ubuntu_cluster_joins_from_its_cloud_config(stage, node_image):
     assert len(nodes) == 2
     for name, container in servers.items():
         recorded = container.exec_run(
-            ['head', '-c', '13', '/var/lib/cloud/instance/user-data.txt'])
-        assert recorded.output == b'#cloud-config'
+            ['head', '-c', '1', '/var/lib/cloud/instance/user-data.txt'])
+        assert recorded.output == (b'#' if distro == 'ubuntu' else b'{')
     stage.call('DELETE', '/clusters/%s' % uuid, status=204)
     stage.wait(uuid, 'GONE', timeout=CLUSTER_TIMEOUT)
     assert heat_swarm._stack_containers(stage.engine, cluster) == []
