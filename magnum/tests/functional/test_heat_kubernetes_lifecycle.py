@@ -142,9 +142,13 @@ class StandInAPI:
         return {n['metadata']['name']: n for n in json.loads(body)['items']}
 
 
-def ready_of(node):
-    return next(c['status'] for c in node['status']['conditions']
+def _ready_condition(node):
+    return next(c for c in node['status']['conditions']
                 if c['type'] == 'Ready')
+
+
+def ready_of(node):
+    return _ready_condition(node)['status']
 
 
 def _servers(stage, uuid):
@@ -268,6 +272,7 @@ def test_a_stopped_node_goes_unknown_then_ready_again(stage):
     assert stopped.exit_code == 0, stopped.output
     _wait('%s Unknown in the API' % name,
           lambda: ready_of(api.nodes()[name]) == 'Unknown')
+    went = _ready_condition(api.nodes()[name])['lastTransitionTime']
     cluster = _wait('UNHEALTHY', lambda: (
         lambda c: c['health_status'] == 'UNHEALTHY' and c)(
             stage.show(uuid)))
@@ -280,7 +285,12 @@ def test_a_stopped_node_goes_unknown_then_ready_again(stage):
     assert started.exit_code == 0, started.output
     _wait('HEALTHY again', lambda: stage.show(uuid)['health_status'] ==
           'HEALTHY')
-    assert ready_of(api.nodes()[name]) == 'True'
+    # Ready again, its condition's transition after the one to Unknown,
+    # as a kubelet posts it.
+    condition = _ready_condition(api.nodes()[name])
+    assert (condition['status'], condition['reason']) == ('True',
+                                                          'KubeletReady')
+    assert condition['lastTransitionTime'] >= went, (condition, went)
 
 
 def _default_worker(stage):

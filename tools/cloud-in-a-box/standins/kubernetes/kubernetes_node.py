@@ -312,14 +312,25 @@ class Kubelet:
 
     def heartbeat(self):
         moment = kubernetes_api.now_text()
-        code, body = self._call(
-            'PATCH', '%s/%s/status' % (kubernetes_api.NODES_PATH,
-                                       urllib.parse.quote(self.config.name)),
-            {'status': {'conditions': [{
-                'type': 'Ready', 'status': 'True', 'reason': 'KubeletReady',
-                'message': 'kubelet is posting ready status (%s)' %
-                STANDIN_NOTE, 'lastHeartbeatTime': moment}]}},
-            kubernetes_api.STRATEGIC_PATCH)
+        path = '%s/%s' % (kubernetes_api.NODES_PATH,
+                          urllib.parse.quote(self.config.name))
+        code, node = self._call('GET', path)
+        ready = {'type': 'Ready', 'status': 'True', 'reason': 'KubeletReady',
+                 'message': 'kubelet is posting ready status (%s)' %
+                 STANDIN_NOTE, 'lastHeartbeatTime': moment}
+        if code == 200:
+            current = [c for c in (node.get('status') or {}).get(
+                'conditions') or [] if c.get('type') == 'Ready']
+            if not current or current[0].get('status') != 'True':
+                # Ready again (after the API marked it Unknown).
+                ready['lastTransitionTime'] = moment
+                log('node %s is Ready again' % self.config.name)
+            code, body = self._call(
+                'PATCH', path + '/status',
+                {'status': {'conditions': [ready]}},
+                kubernetes_api.STRATEGIC_PATCH)
+        else:
+            body = node
         if code == 404:
             log('node %s is gone from the API: registering again'
                 % self.config.name)
