@@ -34,7 +34,8 @@ certificates API), not only what Magnum says:
 - POST cluster to CREATE_COMPLETE: the conductor waited for /readyz and
   for every server of the stack to be a Ready node; coe_version set;
 - the stand-in API lists exactly the servers as Ready nodes, with the
-  labels and taints of their boot configuration;
+  labels and taints of their boot configuration; a worker's kubelet
+  certificate may change its own Node only;
 - health HEALTHY with the contract's reason (``<node>.Ready``, ``api``);
   the nodes endpoint lists them Ready;
 - a worker whose stand-in stops goes Unknown in the API after its grace
@@ -244,6 +245,48 @@ def test_the_api_lists_every_server_as_a_ready_node(stage):
         assert described['address'] == heat_swarm._address(container)
         assert described['role'] == nodes[name]['metadata']['labels'][
             'magnum.openstack.org/role']
+
+
+# Run in a worker: its kubelet's client certificate (as its boot
+# configuration wrote it) against the API its kubeconfig names.
+AS_KUBELET = """
+import json, ssl, sys, urllib.error, urllib.request, yaml
+conf = yaml.safe_load(open('/etc/kubernetes/kubelet.conf'))
+server = conf['clusters'][0]['cluster']['server']
+user = conf['users'][0]['user']
+context = ssl.create_default_context(
+    cafile=conf['clusters'][0]['cluster']['certificate-authority'])
+context.load_cert_chain(user['client-certificate'], user['client-key'])
+codes = []
+for name in sys.argv[1:]:
+    request = urllib.request.Request(
+        server + '/api/v1/nodes/' + name, method='PATCH',
+        data=json.dumps({'metadata': {'labels': {'touched': 'yes'}}}).encode(),
+        headers={'Content-Type': 'application/merge-patch+json'})
+    try:
+        codes.append(urllib.request.urlopen(request, context=context).status)
+    except urllib.error.HTTPError as error:
+        codes.append(error.code)
+print(json.dumps(codes))
+"""
+
+
+def test_a_kubelet_certificate_is_its_own_node_only(stage):
+    """A worker's kubelet client certificate, as Magnum issued it into
+    its boot configuration, is that node to the API (system:node:<name>,
+    group system:nodes): it may change its own Node, not another's
+    (403), as Kubernetes' Node authorizer would decide."""
+    uuid, api = stage.state['uuid'], stage.state['api']
+    servers = _servers(stage, uuid)
+    worker = _worker(stage)
+    master = next(n for n in servers if n != worker)
+    result = servers[worker].exec_run(['python3', '-c', AS_KUBELET, worker,
+                                       master])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [200, 403]
+    nodes = api.nodes()
+    assert nodes[worker]['metadata']['labels'].get('touched') == 'yes'
+    assert 'touched' not in nodes[master]['metadata']['labels']
 
 
 def test_health_healthy_and_the_nodes_endpoint(stage):
