@@ -25,7 +25,9 @@ second during the upgrade and the test checks what it saw: each worker
 cordoned while it still ran OLD, then Ready on NEW and schedulable
 again, one worker at a time; a pod placed on each worker evicted; the
 master never cordoned; the cluster ``UPDATE_COMPLETE`` with
-``coe_version`` NEW and the workers' servers on the new image.
+``coe_version`` NEW and the workers' servers on the new image. Then the
+only master (etcd on a volume, as a master's upgrade needs): cordoned,
+replaced while its API is down, back on NEW.
 """
 
 import json
@@ -155,14 +157,18 @@ def test_workers_upgraded_one_at_a_time_cordoned_then_ready_again(
     cidr = heat_swarm._cidr()
     fields = dict(coe='kubernetes', cluster_distro='fedora-coreos',
                   name='k8s-upgrade-%s' % os.urandom(3).hex())
+    # etcd on a volume: what an upgrade of the masters needs.
     template = stage.template(old_image, labels={
-        'fixed_subnet_cidr': cidr, 'kube_tag': OLD}, **fields)
+        'fixed_subnet_cidr': cidr, 'kube_tag': OLD,
+        'etcd_volume_size': '1'}, **fields)
     uuid = stage.cluster(template, masters=1, workers=2)
     cluster = stage.wait(uuid, 'CREATE_COMPLETE', timeout=CREATE_TIMEOUT)
     assert cluster['coe_version'] == OLD
     fields['name'] += '-new'
     target = stage.template(new_image, labels={
-        'fixed_subnet_cidr': cidr, 'kube_tag': NEW}, **fields)
+        'fixed_subnet_cidr': cidr, 'kube_tag': NEW,
+        'etcd_volume_size': '1'}, **fields)
+    stage.state.update(uuid=uuid, target=target)
 
     watcher = Watcher(stage, cluster)
     nodes = watcher.nodes()
@@ -214,3 +220,40 @@ def test_workers_upgraded_one_at_a_time_cordoned_then_ready_again(
         wanted = new_image if '-default-worker-' in host else old_image
         assert wanted in container.image.tags, (host,
                                                 container.image.tags)
+
+
+def test_then_the_only_master(stage, images):  # noqa: F811
+    """The master's nodegroup after the workers': cordoned, its server
+    replaced (the API is down meanwhile: the passes say so and try
+    again), back on NEW. The stand-in master's API keeps its nodes in
+    memory, so the new master's API starts empty and every node
+    registers again (a real one keeps them in etcd, on its volume)."""
+    uuid = stage.state['uuid']
+    cluster = stage.show(uuid)
+    watcher = Watcher(stage, cluster)
+    master = next(n for n in watcher.nodes() if '-default-master-' in n)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        stage.call('POST', '/clusters/%s/actions/upgrade' % uuid, {
+            'cluster_template': stage.state['target']['uuid'],
+            'nodegroup': 'default-master'}, 202)
+        cluster = stage.wait(uuid, 'UPDATE_COMPLETE',
+                             timeout=UPGRADE_TIMEOUT)
+        watcher.stop()
+        watcher.look()
+    finally:
+        watcher.stop()
+        watcher.close()
+    print('heat k8s_vm: upgrade of the only master on stand-in nodes: '
+          '%.1f s; the API saw %s' % (time.monotonic() - started,
+                                      json.dumps(watcher.seen)))
+    states = watcher.seen[master]
+    assert states[:2] == [(False, True, OLD),
+                          (True, True, OLD)], states
+    assert states[-1] == (False, True, NEW), states
+    assert all(state[-1] == NEW for state in
+               (seen[-1] for seen in watcher.seen.values())), watcher.seen
+    assert cluster['coe_version'] == NEW
+    servers = heat_swarm._server_containers(stage.engine, cluster)
+    assert all(images[1] in c.image.tags for c in servers.values())
