@@ -22,13 +22,14 @@ types (the classes made by wsme.types.BaseMeta, which all of the API's
 types are) that encodes a value with a function worked out once per type.
 The result is what tojson's own handling of complex types gives
 (magnum/tests/unit/api/test_json_encoding.py compares them); converters
-registered for other types are called through tojson.
+registered for other types are called through tojson, except dates,
+times, decimals and bytes, which this module renders itself, the same
+way (ISO 8601, str, ASCII; compared by the same tests).
 
-Two shortcuts rely on how WSME works inside and are taken only while
-magnum.api.speedups.WSME_ATTRIBUTES is in place (the WSME releases it
-was checked against): plain attributes are read from where that patch
-keeps them instead of through their descriptors, and the converters WSME
-registers for dates, times, decimals and bytes are done inline.
+A value of a complex type is either an instance of it, read through its
+attributes, or a magnum.api.controllers.base.StoredRepresentation of it
+(what the API shows of an object Magnum stored), read from its dict of
+values.
 """
 
 import contextlib
@@ -39,7 +40,7 @@ import functools
 import wsme.rest.json
 import wsme.types
 
-from magnum.api import speedups
+from magnum.api.controllers import base
 
 _tojson = wsme.rest.json.tojson
 _OBJECT_ENCODERS = {
@@ -54,18 +55,11 @@ _OBJECT_ENCODERS = {
     id(bytes): lambda value: None if value is None
     else value.decode('ascii'),
 }
-# Keyed by (datatype, fast): see _fast().
 _complex_encoders = {}
 
 
 def _identity(value):
     return value
-
-
-def _fast():
-    """Whether the shortcuts that rely on WSME's internals may be taken
-    (see the module's docstring)."""
-    return speedups.WSME_ATTRIBUTES.applied
 
 
 def _registered_type(datatype):
@@ -78,25 +72,24 @@ def _registered_type(datatype):
     return None
 
 
-def compile_encoder(datatype, fast=None):
+def compile_encoder(datatype):
     """A function of one value equivalent to
     ``wsme.rest.json.tojson(datatype, value)``."""
-    fast = _fast() if fast is None else fast
     if _tojson.has_object(datatype):
-        known = _OBJECT_ENCODERS.get(id(datatype)) if fast else None
+        known = _OBJECT_ENCODERS.get(id(datatype))
         if known is not None:
             return known
         return functools.partial(_tojson, datatype)
     registered = _registered_type(datatype)
     if registered is wsme.types.ArrayType:
-        encode_item = compile_encoder(datatype.item_type, fast)
+        encode_item = compile_encoder(datatype.item_type)
         if encode_item is _identity:
             return lambda value: None if value is None else list(value)
         return lambda value: None if value is None else [
             encode_item(item) for item in value]
     if registered is wsme.types.DictType:
-        encode_key = compile_encoder(datatype.key_type, fast)
-        encode_item = compile_encoder(datatype.value_type, fast)
+        encode_key = compile_encoder(datatype.key_type)
+        encode_item = compile_encoder(datatype.value_type)
         if encode_key is _identity and encode_item is _identity:
             return lambda value: None if value is None else dict(value)
         return lambda value: None if value is None else {
@@ -105,9 +98,9 @@ def compile_encoder(datatype, fast=None):
     if registered is not None:
         return functools.partial(_tojson, datatype)
     if wsme.types.iscomplex(datatype):
-        return _complex_encoder(datatype, fast)
+        return _complex_encoder(datatype)
     if wsme.types.isusertype(datatype):
-        encode_base = compile_encoder(datatype.basetype, fast)
+        encode_base = compile_encoder(datatype.basetype)
         to_base = datatype.tobasetype
         if getattr(to_base, '__func__', None) in _IDENTITY_TOBASETYPES:
             return encode_base
@@ -120,46 +113,39 @@ _IDENTITY_TOBASETYPES = (wsme.types.UserType.tobasetype,
                          wsme.types.Enum.tobasetype)
 
 
-def _complex_encoder(datatype, fast):
-    encoder = _complex_encoders.get((datatype, fast))
+def _complex_encoder(datatype):
+    encoder = _complex_encoders.get(datatype)
     if encoder is not None:
         return encoder
     plan = []
     unset = wsme.types.Unset
+    stored_type = base.StoredRepresentation
 
     def encode_complex(value):
         if value is None:
             return None
-        # Plain attributes are read from where speedups keeps them, as
-        # their descriptor would (the value, else the attribute's
-        # default), without a descriptor call per attribute.
-        if fast:
-            stored = speedups.stored_values(value)
-            holder = speedups.dataholder(value)
-        else:
-            stored = holder = None
         result = {}
-        for key, name, encode, plain, default in plan:
-            if not plain:
-                item = getattr(value, key)
-            elif stored is not None:
+        if type(value) is stored_type:
+            # Its values, else the attribute's default, as reading the
+            # attribute gives.
+            stored = value.stored_values()
+            for key, name, encode, default in plan:
                 item = stored.get(key, default)
-            elif holder is not None:
-                item = getattr(holder, key, default)
-            else:
-                item = default
+                if item is not unset:
+                    result[name] = item if encode is _identity \
+                        else encode(item)
+            return result
+        for key, name, encode, default in plan:
+            item = getattr(value, key)
             if item is not unset:
                 result[name] = item if encode is _identity \
                     else encode(item)
         return result
     # Registered before its attributes so that a type that contains
     # itself finds its own encoder.
-    _complex_encoders[(datatype, fast)] = encode_complex
-    plain_keys = speedups.plain_attributes(datatype) if fast and \
-        isinstance(datatype, type) else {}
+    _complex_encoders[datatype] = encode_complex
     plan.extend((attribute.key, attribute.name,
-                 compile_encoder(attribute.datatype, fast),
-                 attribute.key in plain_keys, attribute.default)
+                 compile_encoder(attribute.datatype), attribute.default)
                 for attribute in wsme.types.list_attributes(datatype))
     return encode_complex
 
@@ -169,13 +155,12 @@ _encoders = {}
 
 def encoder_for(datatype):
     """The compiled encoder of ``datatype``, made once."""
-    fast = _fast()
-    entry = _encoders.get((id(datatype), fast))
+    entry = _encoders.get(id(datatype))
     if entry is None or entry[0] is not datatype:
         if len(_encoders) > 4096:  # return types are few; stay bounded
             _encoders.clear()
-        entry = _encoders[(id(datatype), fast)] = (
-            datatype, compile_encoder(datatype, fast))
+        entry = _encoders[id(datatype)] = (
+            datatype, compile_encoder(datatype))
     return entry[1]
 
 

@@ -29,8 +29,10 @@ class Collection(base.APIBase):
     def page(cls, items, limit, url=None, **filters):
         """A page of ``items`` (already in their API form) with the link
         to the next page when it is full."""
-        page = cls()
-        setattr(page, cls._type, items)
+        # A stored representation (see APIBase.trusted): the items may
+        # be stored representations themselves, which are no instances
+        # of the item type for WSME's validation.
+        page = cls.trusted({cls._type: items})
         page.next = page.get_next(limit, url=url, **filters)
         return page
 

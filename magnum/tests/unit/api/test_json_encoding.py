@@ -10,8 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""magnum.api.json_encoding: the API's types encode to exactly what
-WSME's own tojson gives, with and without the WSME speed-up in place."""
+"""magnum.api.json_encoding: the API's types, as instances and as stored
+representations, encode to exactly what WSME's own tojson gives."""
 
 import json
 
@@ -20,27 +20,16 @@ from wsme import types as wtypes
 import wsme.rest.json
 
 from magnum.api import json_encoding
-from magnum.api import speedups
 from magnum.api.controllers import base
 from magnum.api.controllers.v1 import cluster_template
 from magnum.tests.unit.api import wsme_samples
 
 
-@pytest.fixture(params=['wsme patched', 'wsme as shipped'])
-def wsme_state(request):
-    """Runs the test with magnum.api.speedups.WSME_ATTRIBUTES in place,
-    then without; leaves it as it was."""
-    was_applied = speedups.WSME_ATTRIBUTES.applied
+@pytest.fixture
+def wsme_state():
+    """Magnum's encoders registered with WSME's tojson (once)."""
     json_encoding.register()
-    if request.param == 'wsme patched':
-        assert speedups.WSME_ATTRIBUTES.apply()
-    else:
-        speedups.WSME_ATTRIBUTES.revert()
-    yield request.param
-    if was_applied:
-        speedups.WSME_ATTRIBUTES.apply()
-    else:
-        speedups.WSME_ATTRIBUTES.revert()
+    return 'registered'
 
 
 def _both(datatype, value, **options):

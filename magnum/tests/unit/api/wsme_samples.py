@@ -11,7 +11,7 @@
 # under the License.
 
 """Values of every WSME type of the API, for the tests that compare
-Magnum's speed-ups and JSON encoding with WSME's own."""
+Magnum's stored representations and JSON encoding with WSME's own."""
 
 import datetime
 
