@@ -40,6 +40,25 @@ def attributes(datatype):
     return found
 
 
+_MISSING = object()
+_members = {}
+
+
+def _class_member(datatype, name):
+    """What the class ``datatype`` (or its first base that has it) holds
+    under ``name``, as it is (before binding); _MISSING if none does."""
+    key = (datatype, name)
+    member = _members.get(key, _MISSING)
+    if member is _MISSING:
+        for klass in datatype.__mro__:
+            if name in klass.__dict__:
+                member = klass.__dict__[name]
+                break
+        if len(_members) < 4096:  # API types and their methods are few
+            _members[key] = member
+    return member
+
+
 class StoredRepresentation:
     """What the API shows of an object Magnum stored, as one of its API
     types (``datatype``) would show it, without making an instance of
@@ -104,14 +123,13 @@ class StoredRepresentation:
             return other[name]
         if name.startswith('__'):
             raise AttributeError(name)
-        for klass in self._datatype.__mro__:
-            if name in klass.__dict__:
-                member = klass.__dict__[name]
-                if hasattr(member, '__get__'):
-                    return member.__get__(self, self._datatype)
-                return member
-        raise AttributeError('%s has no attribute %s' % (
-            self._datatype.__name__, name))
+        member = _class_member(self._datatype, name)
+        if member is _MISSING:
+            raise AttributeError('%s has no attribute %s' % (
+                self._datatype.__name__, name))
+        if hasattr(member, '__get__'):
+            return member.__get__(self, self._datatype)
+        return member
 
     def __setattr__(self, name, value):
         attribute = attributes(self._datatype).get(name)

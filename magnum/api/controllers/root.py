@@ -14,6 +14,7 @@
 
 import pecan
 from pecan import rest
+from pecan import routing
 
 from magnum.api import microversion
 from magnum.api.controllers import link
@@ -48,4 +49,15 @@ class RootController(rest.RestController):
         # Bookmark links leave out /v1; serve them as the v1 paths.
         if args and args[0] and args[0] != 'v1':
             args = ['v1'] + list(args)
+        # /v1/<resource>/...: straight to the resource's controller. The
+        # RestControllers of / and /v1 would route it there too (their
+        # get() takes no argument, so each hands the rest of the path to
+        # the child of that name), after working out both get()s'
+        # signatures on every request.
+        if len(args) > 1 and args[0] == 'v1' and request is not None:
+            resource = v1.MOUNTED.get(args[1])
+            if resource is not None:
+                request.pecan.setdefault('routing_args', [])
+                return routing.lookup_controller(resource, list(args[2:]),
+                                                 request)
         return super()._route(args, request)

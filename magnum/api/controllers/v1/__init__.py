@@ -72,11 +72,17 @@ class OpenAPIController(rest.RestController):
                     servers=[{'url': link.base_url()}])
 
 
+# Path segment under /v1 -> the resource's controller (RootController
+# routes to them directly).
+MOUNTED = {}
+
+
 def _attach_resources():
     """Mount every resource controller listed in resources.RESOURCES."""
     from magnum.api.controllers.v1 import resources
     for name, controller in resources.controllers().items():
         setattr(Controller, name, controller)
+        MOUNTED[name] = controller
 
 
 _attach_resources()

@@ -240,3 +240,26 @@ def test_a_cluster_view_set_after_filling():
                                                       cluster.Cluster))
     assert encoded['faults'] == {'default-worker': 'quota exceeded'}
     assert encoded['conditions'] == [{'type': 'Ready', 'status': 'False'}]
+
+
+# -- routing ---------------------------------------------------------------
+
+def test_the_root_routes_to_the_controllers_pecan_would_route_to(api):
+    from magnum.api.controllers import v1
+    from magnum.api.controllers.v1 import resources
+    # RootController hands /v1/<resource>/... straight to the child of
+    # /v1 of that name, the controller pecan's routing would reach.
+    assert set(v1.MOUNTED) == set(resources.RESOURCES)
+    for name, controller in v1.MOUNTED.items():
+        assert getattr(v1.Controller, name) is controller
+    # Through the shortcut, and without it (bookmark paths, /v1 itself,
+    # unknown names).
+    assert api.get('/clustertemplates', status=200).json == {
+        'clustertemplates': []}
+    assert api.get('/clustertemplates/', status=200).json == {
+        'clustertemplates': []}
+    assert api.get('/clustertemplates/no-such', status=404)
+    assert api.get('/no-such-resource', status=404)
+    assert 'clustertemplates' in api.get('/v1/', status=200).json
+    assert api.app.get('/clustertemplates', headers=api._headers(
+        'member', None, None)).json == {'clustertemplates': []}
