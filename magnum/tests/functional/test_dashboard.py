@@ -49,10 +49,12 @@ Every step writes a screenshot into the run's tmp dir
 to a folder (doc/source/user/images/dashboard) they are copied there.
 """
 
+import contextlib
 import ipaddress
 import os
 import random
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -102,9 +104,30 @@ def deployment(cloud, migrated_db_url, docker_host, tmp_path_factory):
             # The swarm clusters the panels show run on this machine's
             # engine: the operator trusts project a with them.
             'local_driver': {'docker_host': docker_host,
-                             'allowed_projects': cloud.projects['a']['id']}})
+                             'allowed_projects': cloud.projects['a']['id']},
+            # The conductor is held (stopped) for a few seconds while a
+            # cluster is checked CREATE_IN_PROGRESS (held_conductor): its
+            # cluster lock must outlast that.
+            'conductor': {'lock_timeout': 60}})
     yield magnum
     magnum.stop()
+
+
+@contextlib.contextmanager
+def held_conductor(deployment):
+    """The deployment's conductors stopped (SIGSTOP) in the block, so that
+    no cluster's status can move on while a test looks at it; the API
+    answers meanwhile, and what was cast to the conductors waits in
+    RabbitMQ until they go on (SIGCONT)."""
+    processes_held = [process.process for process in
+                      deployment.conductors.values() if process.running()]
+    for process in processes_held:
+        os.killpg(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for process in processes_held:
+            os.killpg(process.pid, signal.SIGCONT)
 
 
 @pytest.fixture(scope='module')
@@ -577,11 +600,13 @@ def test_magnum_refuses_what_the_standins_do_not_have(member, k8s_image):
             template['uuid'])), 204, 'template deleted')
 
 
-def test_create_cluster_from_the_form(browser, member, formed):
+def test_create_cluster_from_the_form(browser, member, formed, deployment):
     """The Create Cluster form (its template, availability zone, keypair,
     flavors and networks from Magnum and the stand-ins); submitted, the
     conductor's Heat driver builds the cluster's stack in the cloud's
-    Heat, and the panel shows the cluster CREATE_IN_PROGRESS."""
+    Heat, and the panel shows the cluster CREATE_IN_PROGRESS, with Resize
+    not offered (the conductor held meanwhile, so that the cluster cannot
+    complete under the test's eyes)."""
     assert 'template_uuid' in formed, 'no template from the form'
     browser.get(CLUSTERS)
     browser.toolbar_button('Create Cluster').click()
@@ -603,24 +628,27 @@ def test_create_cluster_from_the_form(browser, member, formed):
     browser.submit_form()
     message = browser.toast('success')
     assert 'successfully created' in message, message
-    browser.get(CLUSTERS)
-    browser.wait_text(formed['cluster'], 'CREATE_IN_PROGRESS')
-    browser.shot('cluster-create-in-progress')
-    cluster = kh.expect(member.get('/v1/clusters/%s' % formed['cluster']),
-                        200, 'cluster').json()
-    assert cluster['cluster_template_id'] == formed['template_uuid']
-    assert cluster['master_count'] == 1 and cluster['node_count'] == 1
-    assert cluster['keypair'] == 'magnum-test'
-    formed['cluster_uuid'] = cluster['uuid']
+    # The create was accepted (202); until the conductor goes on, the
+    # cluster stays CREATE_IN_PROGRESS, however fast its stack and nodes
+    # would be ready.
+    with held_conductor(deployment):
+        browser.get(CLUSTERS)
+        browser.wait_text(formed['cluster'], 'CREATE_IN_PROGRESS')
+        browser.shot('cluster-create-in-progress')
+        cluster = kh.expect(member.get(
+            '/v1/clusters/%s' % formed['cluster']), 200, 'cluster').json()
+        assert cluster['cluster_template_id'] == formed['template_uuid']
+        assert cluster['master_count'] == 1 and cluster['node_count'] == 1
+        assert cluster['keypair'] == 'magnum-test'
+        formed['cluster_uuid'] = cluster['uuid']
+        resize_is_not_offered_while_created(browser, member, formed)
 
 
-def test_resize_is_not_offered_while_the_cluster_is_created(browser,
-                                                            member, formed):
+def resize_is_not_offered_while_created(browser, member, formed):
     """magnum-ui offers Resize (and Rolling Upgrade) only for a cluster in
     a *_COMPLETE status: in the row's menu of the cluster still
     CREATE_IN_PROGRESS both are disabled. Magnum refuses the resize too
     (409, saying why), as the API shows."""
-    assert 'cluster_uuid' in formed, 'no cluster from the form'
     browser.get(CLUSTERS)
     row = browser.row(formed['cluster'])
     row.find_element(By.CSS_SELECTOR, '.dropdown-toggle').click()
