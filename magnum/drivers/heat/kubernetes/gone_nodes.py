@@ -28,24 +28,23 @@ operation completes; the next one tries again, and the health check
 names the node meanwhile.
 """
 
-import json
-
 from oslo_log import log as logging
 
-from magnum import conf
 from magnum.common import exception
+from magnum.drivers.heat.kubernetes import node_drain
+from magnum.drivers.heat.kubernetes import node_labels
 from magnum.drivers.heat.kubernetes import probe
 
-CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 #: The label every node of these drivers registers with (node_labels).
-NODEGROUP_LABEL = 'magnum.openstack.org/nodegroup'
+NODEGROUP_LABEL = node_labels.NODEGROUP_LABEL
 
 
 def stale(items, expected):
-    """The names of the NodeList items Magnum registered that are not
-    among ``expected`` (the stack's server names, lowercase)."""
+    """The names of the Nodes (as the API gives them) Magnum registered
+    that are not among ``expected`` (the stack's server names,
+    lowercase)."""
     names = []
     for item in items or []:
         metadata = item.get('metadata') or {}
@@ -60,24 +59,18 @@ def remove(context, cluster, expected):
     """Delete the stale nodes (see the module); the names deleted."""
     if not expected or not cluster.api_address:
         return []
-    from kubernetes.client import exceptions as k8s_exceptions
-    timeout = CONF.kubernetes.api_timeout
     removed = []
     try:
         with probe.connected(context, cluster) as client:
-            listed = json.loads(probe._text(client.core.list_node(
-                limit=probe.NODES_PAGE, _preload_content=False,
-                _request_timeout=timeout).data))
-            for name in stale(listed.get('items'), set(expected)):
-                client.core.delete_node(name, _preload_content=False,
-                                        _request_timeout=timeout)
-                removed.append(name)
-                LOG.info('Cluster %s: deleted node %s from its Kubernetes '
-                         'API (its server is no longer in the stack)',
-                         cluster.uuid, name)
-    except (exception.MagnumException, ValueError,
-            k8s_exceptions.ApiException) + probe._TRANSPORT as error:
+            listed = node_drain.list_nodes(client)
+            for name in stale(listed.values(), set(expected)):
+                if node_drain.delete_node(client, name):
+                    removed.append(name)
+                    LOG.info('Cluster %s: deleted node %s from its '
+                             'Kubernetes API (its server is no longer in '
+                             'the stack)', cluster.uuid, name)
+    except (exception.MagnumException, node_drain.APIError) as error:
         LOG.warning('Cluster %s: could not delete the nodes of removed '
                     'servers from its Kubernetes API: %s', cluster.uuid,
-                    probe.describe(error, timeout))
+                    error)
     return removed

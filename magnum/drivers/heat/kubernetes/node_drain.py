@@ -68,13 +68,13 @@ def _request(client, method, path, body=None, content_type=None):
         if not error.status:
             raise APIError(probe.describe(error, timeout)) from None
         status, data = error.status, error.body
-    except probe._TRANSPORT as error:
+    except probe.TRANSPORT_ERRORS as error:
         raise APIError(probe.describe(error, timeout)) from None
-    text = probe._text(data)
+    text = probe.as_text(data)
     try:
         answer = json.loads(text) if text else {}
     except ValueError:
-        answer = {'message': probe._cut(text)}
+        answer = {'message': probe.cut(text)}
     return status, answer
 
 
@@ -83,7 +83,7 @@ def _ok(status, answer, what):
         return answer
     raise APIError(_('%(what)s: HTTP %(status)d: %(message)s') % {
         'what': what, 'status': status,
-        'message': probe._cut(answer.get('message') or '') or '-'})
+        'message': probe.cut(answer.get('message') or '') or '-'})
 
 
 def list_nodes(client):
@@ -111,6 +111,16 @@ def _patch_node(client, name, patch, what):
     if status == 404:
         return None
     return _ok(status, answer, what)
+
+
+def delete_node(client, name):
+    """Delete the Node ``name``; False when it was already gone."""
+    status, answer = _request(client, 'DELETE', '/api/v1/nodes/%s' %
+                              urllib.parse.quote(name))
+    if status == 404:
+        return False
+    _ok(status, answer, _('deleting node %s') % name)
+    return True
 
 
 def mark_of(node):
@@ -201,7 +211,7 @@ def evict(client, pod):
     if status == 404:
         return None
     if status == 429:
-        return probe._cut(answer.get('message') or
+        return probe.cut(answer.get('message') or
                           _('the eviction was refused (429)'))
     _ok(status, answer, _('evicting pod %s') % _pod_name(pod))
     return None

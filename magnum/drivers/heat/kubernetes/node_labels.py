@@ -97,10 +97,14 @@ def label_value(text):
     return value.strip('-_.') or 'unnamed'
 
 
+#: The label every node of these drivers registers with: its nodegroup.
+NODEGROUP_LABEL = 'magnum.openstack.org/nodegroup'
+
+
 def kubelet_node_labels(node_labels, nodegroup_name, role):
     """The ``--node-labels`` value: the nodegroup's labels, plus labels
     that say which Magnum nodegroup and role the node belongs to."""
-    labels = {'magnum.openstack.org/nodegroup': label_value(nodegroup_name),
+    labels = {NODEGROUP_LABEL: label_value(nodegroup_name),
               'magnum.openstack.org/role': label_value(role)}
     labels.update(node_labels or {})
     return ','.join('%s=%s' % (key, labels[key] or '')

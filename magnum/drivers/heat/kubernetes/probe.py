@@ -177,7 +177,7 @@ def _look(client, address, deadline, budget):
     from kubernetes.client import exceptions as k8s_exceptions
     try:
         status, body = _readyz(client, address, _remaining(deadline))
-    except _TRANSPORT + (_OutOfTime,) as error:
+    except TRANSPORT_ERRORS + (_OutOfTime,) as error:
         return Observation(address, unreachable=describe(error, budget))
     except k8s_exceptions.ApiException as error:
         # The client's own wrapping of a TLS failure (status 0).
@@ -186,11 +186,11 @@ def _look(client, address, deadline, budget):
         return Observation(address, unreachable=_(
             'it refused Magnum\'s client certificate of the cluster (HTTP '
             '%(status)d: %(body)s)') % {'status': status,
-                                       'body': _cut(body) or '-'})
+                                       'body': cut(body) or '-'})
     nodes, nodes_error = None, ''
     try:
         nodes = _nodes(client, deadline)
-    except _TRANSPORT + (_OutOfTime,) as error:
+    except TRANSPORT_ERRORS + (_OutOfTime,) as error:
         nodes_error = describe(error, budget)
     except k8s_exceptions.ApiException as error:
         nodes_error = describe(error, budget) if not error.status else \
@@ -216,10 +216,10 @@ def _readyz(client, address, timeout):
         if not error.status:
             raise  # a TLS failure, as the client wraps it
         # Some versions of the client raise on an HTTP error.
-        return error.status, _text(error.body)
+        return error.status, as_text(error.body)
     data = response.data if getattr(response, 'data', None) is not None \
         else response.read()
-    return response.status, _text(data)
+    return response.status, as_text(data)
 
 
 def _nodes(client, deadline):
@@ -230,7 +230,7 @@ def _nodes(client, deadline):
                   '_request_timeout': _remaining(deadline)}
         if token:
             kwargs['_continue'] = token
-        listed = json.loads(_text(core.list_node(**kwargs).data))
+        listed = json.loads(as_text(core.list_node(**kwargs).data))
         found.extend(_node(item) for item in listed.get('items') or [])
         token = (listed.get('metadata') or {}).get('continue')
         if not token:
@@ -249,7 +249,7 @@ def _node(item):
     ready = condition.get('status') or 'Unknown'
     why = ''
     if ready != READY:
-        why = _cut(': '.join(text for text in (
+        why = cut(': '.join(text for text in (
             condition.get('reason'), condition.get('message')) if text)) \
             or _('it has no Ready condition yet')
     addresses = tuple(a.get('address') for a in status.get('addresses') or []
@@ -259,13 +259,13 @@ def _node(item):
                 addresses=addresses)
 
 
-def _text(data):
+def as_text(data):
     if isinstance(data, bytes):
         return data.decode('utf-8', 'replace')
     return data or ''
 
 
-def _cut(text):
+def cut(text):
     text = ' '.join((text or '').split())
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 3] + '...'
 
@@ -275,24 +275,24 @@ def _ready_text(status, body):
     (lines '[-]etcd failed: reason withheld') and its verdict."""
     body = (body or '').strip()
     if status == 200:
-        return _cut(body)
+        return cut(body)
     lines = body.splitlines()
     failed = [line.strip() for line in lines if line.startswith('[-]')]
     if failed:
-        return _cut('; '.join(failed + [lines[-1].strip()]))
-    return _cut(_status_message(body) or 'HTTP %d' % status)
+        return cut('; '.join(failed + [lines[-1].strip()]))
+    return cut(_status_message(body) or 'HTTP %d' % status)
 
 
 def _status_message(body):
     """The message of a Kubernetes Status object, else the body."""
-    text = _text(body)
+    text = as_text(body)
     try:
-        return _cut(json.loads(text).get('message') or text)
+        return cut(json.loads(text).get('message') or text)
     except (ValueError, AttributeError):
-        return _cut(text)
+        return cut(text)
 
 
-_TRANSPORT = (urllib3.exceptions.HTTPError, OSError)
+TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 
 def describe(error, budget):
@@ -309,7 +309,7 @@ def describe(error, budget):
     if isinstance(error, errors.NewConnectionError):
         # "<HTTPSConnection object at 0x...>: Failed to establish ...":
         # the object is noise. (A subclass of ConnectTimeoutError.)
-        return _('cannot connect: %s') % _cut(str(error).split(': ', 1)[-1])
+        return _('cannot connect: %s') % cut(str(error).split(': ', 1)[-1])
     if isinstance(error, errors.ConnectTimeoutError):
         return _('no connection within %d s ([kubernetes] api_timeout): '
                  'is the address reachable from the conductor (security '
@@ -320,14 +320,14 @@ def describe(error, budget):
     if isinstance(error, errors.SSLError):
         return _tls_failed(str(error.args[0] if error.args else error))
     if isinstance(error, errors.ProtocolError):
-        return _('the connection broke: %s') % _cut(str(error))
+        return _('the connection broke: %s') % cut(str(error))
     if isinstance(error, ConnectionError):
-        return _('the connection broke: %s') % _cut(str(error) or type(
+        return _('the connection broke: %s') % cut(str(error) or type(
             error).__name__)
-    return _cut(str(error)) or type(error).__name__
+    return cut(str(error)) or type(error).__name__
 
 
 def _tls_failed(text):
     return _('TLS failed: %s (the server must show a certificate of the '
              'cluster\'s CA naming "kubernetes", and accept Magnum\'s '
-             'client certificate)') % _cut(text)
+             'client certificate)') % cut(text)

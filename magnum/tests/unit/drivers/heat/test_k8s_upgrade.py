@@ -462,41 +462,15 @@ def test_the_request_records_the_new_kube_tag():
 # -- the same requests over TLS, to the stand-in API on loopback --------------
 
 @pytest.fixture
-def standin_api(magnum_config):
-    """The cloud-in-a-box's Kubernetes API stand-in (a test fixture:
-    magnum/tests/functional/kubernetes_api_standin.py says what it is),
-    in-process on 127.0.0.1 with a CA of the test's, two nodes, a pod of
-    each and a DaemonSet's; and a client as Magnum connects
-    (``probe._client``: the CA, a system:masters client certificate,
-    server name ``kubernetes``)."""
-    from magnum.common import secret_files
-    from magnum.common.x509 import operations as x509
-    from magnum.drivers.heat.kubernetes import pki
-    from magnum.drivers.heat.kubernetes import probe
-    from magnum.tests.functional import kubernetes_api_standin as standin
-    ca, ca_key = x509.generate_ca_certificate('cluster-ca')
-    server, server_key = x509.generate_server_certificate(
-        ca, ca_key, 'kube-apiserver', dns_names=pki.SERVICE_DNS_NAMES)
-    client, client_key = x509.generate_client_certificate(
-        ca, ca_key, 'admin', organization='system:masters')
-    pem = x509.certificate_to_pem
-    module = standin.shared()
-    store = module.NodeStore([a_node('n-0'), a_node('n-1')], grace=0)
-    api = module.APIServer(module.server_context(
-        pem(ca), pem(server), x509.private_key_to_pem(server_key)),
-        store).start()
+def standin_api(kubernetes_api):
+    """The Kubernetes API stand-in (``kubernetes_api``) with two nodes, a
+    pod of each and a DaemonSet's."""
+    api, client, module = kubernetes_api([a_node('n-0'), a_node('n-1')])
     for name in ('n-0', 'n-1'):
         api.pods.create('default', a_pod('app-' + name, name))
     api.pods.create('kube-system', a_pod('proxy-n-0', 'n-0',
                                          'kube-system', daemonset=True))
-    files = secret_files.PrivateFiles({
-        'ca.crt': pem(ca), 'client.crt': pem(client),
-        'client.key': x509.private_key_to_pem(client_key)})
-    made = probe._client('https://127.0.0.1:%d' % api.port, files)
-    yield api, made, module
-    made.close()
-    files.close()
-    api.stop()
+    return api, client, module
 
 
 def test_cordon_drain_uncordon_through_the_standin_api(standin_api):

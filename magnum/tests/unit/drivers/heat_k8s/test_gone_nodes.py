@@ -10,14 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The Node objects of removed servers are deleted; nobody else's."""
+"""The Node objects of removed servers are deleted, over TLS, from the
+Kubernetes API stand-in on loopback (a test fixture: see the
+``kubernetes_api`` fixture)."""
 
 import contextlib
-import json
 import types
-
-from kubernetes.client import exceptions as k8s_exceptions
-import urllib3
 
 from magnum.drivers.heat.kubernetes import gone_nodes
 
@@ -26,42 +24,27 @@ def _node(name, magnum=True):
     labels = {'kubernetes.io/hostname': name}
     if magnum:
         labels[gone_nodes.NODEGROUP_LABEL] = 'default-worker'
-    return {'metadata': {'name': name, 'labels': labels}}
+    return {'metadata': {'name': name, 'labels': labels},
+            'status': {'conditions': [{'type': 'Ready', 'status': 'True'}]}}
 
 
 ITEMS = [_node('k8s-default-master-0'), _node('k8s-default-worker-0'),
          _node('k8s-default-worker-1'), _node('joined-by-hand', False)]
 EXPECTED = {'k8s-default-master-0', 'k8s-default-worker-0'}
+CLUSTER = types.SimpleNamespace(uuid='c-1', api_address='https://x:6443')
 
 
-class FakeCore:
-    """A CoreV1Api's two calls, answering from ITEMS (or failing)."""
-
-    def __init__(self, fail=None):
-        self.fail = fail
-        self.deleted = []
-        self.kwargs = []
-
-    def list_node(self, **kwargs):
-        self.kwargs.append(kwargs)
-        if self.fail:
-            raise self.fail
-        return types.SimpleNamespace(data=json.dumps(
-            {'kind': 'NodeList', 'items': ITEMS}).encode())
-
-    def delete_node(self, name, **kwargs):
-        self.kwargs.append(kwargs)
-        self.deleted.append(name)
-
-
-def _connect(monkeypatch, core):
+def _connect(monkeypatch, client):
+    """Magnum's connection to the cluster (its certificates come from the
+    database) is the stand-in's client."""
     @contextlib.contextmanager
     def connected(context, cluster):
-        yield types.SimpleNamespace(core=core)
+        yield client
     monkeypatch.setattr(gone_nodes.probe, 'connected', connected)
 
 
-CLUSTER = types.SimpleNamespace(uuid='c-1', api_address='https://x:6443')
+def _names(client):
+    return sorted(gone_nodes.node_drain.list_nodes(client))
 
 
 def test_only_magnum_nodes_without_a_server_are_stale():
@@ -69,32 +52,36 @@ def test_only_magnum_nodes_without_a_server_are_stale():
     assert gone_nodes.stale([], EXPECTED) == []
 
 
-def test_remove_deletes_the_stale_nodes(monkeypatch, magnum_config):
-    core = FakeCore()
-    _connect(monkeypatch, core)
+def test_remove_deletes_the_stale_nodes(monkeypatch, kubernetes_api):
+    api, client, _module = kubernetes_api(ITEMS)
+    _connect(monkeypatch, client)
     assert gone_nodes.remove(None, CLUSTER, EXPECTED) == [
         'k8s-default-worker-1']
-    assert core.deleted == ['k8s-default-worker-1']
-    # Bounded, and the answers are not turned into models.
-    assert all(k['_preload_content'] is False and k['_request_timeout']
-               for k in core.kwargs)
+    assert _names(client) == ['joined-by-hand', 'k8s-default-master-0',
+                                   'k8s-default-worker-0']
+    # Gone already: nothing more to delete.
+    assert gone_nodes.remove(None, CLUSTER, EXPECTED) == []
 
 
-def test_nothing_expected_deletes_nothing(monkeypatch):
-    core = FakeCore()
-    _connect(monkeypatch, core)
+def test_nothing_expected_deletes_nothing(monkeypatch, kubernetes_api):
+    api, client, _module = kubernetes_api(ITEMS)
+    _connect(monkeypatch, client)
     assert gone_nodes.remove(None, CLUSTER, set()) == []
-    assert core.kwargs == []
+    assert len(_names(client)) == 4
 
 
 def test_an_api_that_refuses_or_does_not_answer_is_logged(
-        monkeypatch, magnum_config, caplog):
-    for error in (k8s_exceptions.ApiException(status=403,
-                                              reason='Forbidden'),
-                  urllib3.exceptions.NewConnectionError(
-                      None, 'Failed to establish a new connection')):
-        core = FakeCore(fail=error)
-        _connect(monkeypatch, core)
-        assert gone_nodes.remove(None, CLUSTER, EXPECTED) == []
-        assert core.deleted == []
+        monkeypatch, kubernetes_api, caplog):
+    # A kubelet's certificate may read the nodes, not delete another's.
+    _api, kubelet, _module = kubernetes_api(
+        ITEMS, user=('system:node:k8s-default-master-0', 'system:nodes'))
+    _connect(monkeypatch, kubelet)
+    assert gone_nodes.remove(None, CLUSTER, EXPECTED) == []
+    assert 'k8s-default-worker-1' in _names(kubelet)
+    # An API that does not answer.
+    stopped, client, _module = kubernetes_api(ITEMS)
+    stopped.stop()
+    _connect(monkeypatch, client)
+    assert gone_nodes.remove(None, CLUSTER, EXPECTED) == []
     assert caplog.text.count('could not delete the nodes of removed') == 2
+    assert 'HTTP 403' in caplog.text
