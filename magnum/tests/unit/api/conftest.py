@@ -20,6 +20,7 @@ import webtest
 from magnum.api import app
 from magnum.api import hooks
 from magnum.tests import openapi_validator
+from magnum.tests.unit.db import utils as db_utils
 
 PROJECT_A = 'project-a'
 PROJECT_B = 'project-b'
@@ -150,3 +151,15 @@ def error_of(response):
     assert list(body) == ['errors'], body
     assert len(body['errors']) == 1, body
     return body['errors'][0]
+
+
+@pytest.fixture
+def swarm(dbapi):
+    """A swarm-mode cluster of project A, CREATE_COMPLETE, and its
+    template."""
+    template = db_utils.create_test_cluster_template(
+        dbapi, project_id=PROJECT_A, user_id='user-a', coe='swarm-mode',
+        name='swarm-template')
+    return db_utils.create_test_cluster(
+        dbapi, project_id=PROJECT_A, user_id='user-a', name='swarm',
+        cluster_template_id=template['uuid'], status='CREATE_COMPLETE')

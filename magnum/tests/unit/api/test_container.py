@@ -27,16 +27,6 @@ VERSION = '1.16'
 
 
 @pytest.fixture
-def swarm(dbapi):
-    template = db_utils.create_test_cluster_template(
-        dbapi, project_id=PROJECT_A, user_id='user-a', coe='swarm-mode',
-        name='swarm-template')
-    return db_utils.create_test_cluster(
-        dbapi, project_id=PROJECT_A, user_id='user-a', name='swarm',
-        cluster_template_id=template['uuid'], status='CREATE_COMPLETE')
-
-
-@pytest.fixture
 def conductor(rpc):
     def create(context, container):
         container.host = 'swarm-node-0'

@@ -32,21 +32,9 @@ from magnum.api.controllers.v1 import load_image
 from magnum.api.middleware import body_size
 from magnum.conductor import image_uploads
 from magnum.tests.unit.api.conftest import IDENTITIES
-from magnum.tests.unit.api.conftest import PROJECT_A
 from magnum.tests.unit.api.conftest import error_of
-from magnum.tests.unit.db import utils as db_utils
 
 VERSION = 'container-infra 1.16'
-
-
-@pytest.fixture
-def swarm(dbapi):
-    template = db_utils.create_test_cluster_template(
-        dbapi, project_id=PROJECT_A, user_id='user-a', coe='swarm-mode',
-        name='swarm-template')
-    return db_utils.create_test_cluster(
-        dbapi, project_id=PROJECT_A, user_id='user-a', name='swarm',
-        cluster_template_id=template['uuid'], status='CREATE_COMPLETE')
 
 
 @pytest.fixture
